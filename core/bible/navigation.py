@@ -1,0 +1,85 @@
+"""Moving through the Bible one verse, chapter or book at a time.
+
+Every step crosses boundaries the way a reader expects (Gen 50:26 -> Exod 1:1, Mal 4:6 ->
+Matt 1:1) and answers None at the ends instead of wrapping. Books a translation lacks are
+skipped, so a New Testament-only module still reads straight through.
+"""
+
+from __future__ import annotations
+
+from core.bible.books import BOOKS
+from core.bible.references import KJV_VERSIFICATION, VerseRef, Versification
+
+
+def _present_books(v: Versification) -> list[int]:
+    return [b.number for b in BOOKS if v.verse_counts(b.number)]
+
+
+def _counts(v: Versification, book_number: int) -> tuple[int, ...]:
+    counts = v.verse_counts(book_number)
+    if not counts:
+        raise ValueError(f"book {book_number} is not in this translation")
+    return counts
+
+
+def next_verse(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
+    counts = _counts(v, ref.book)
+    if ref.verse < counts[ref.chapter - 1]:
+        return VerseRef(ref.book, ref.chapter, ref.verse + 1)
+    return next_chapter(ref, v)
+
+
+def previous_verse(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
+    if ref.verse > 1:
+        return VerseRef(ref.book, ref.chapter, ref.verse - 1)
+    if ref.chapter > 1:
+        return VerseRef(ref.book, ref.chapter - 1, _counts(v, ref.book)[ref.chapter - 2])
+    books = _present_books(v)
+    i = books.index(ref.book)
+    if i == 0:
+        return None
+    prev = _counts(v, books[i - 1])
+    return VerseRef(books[i - 1], len(prev), prev[-1])
+
+
+def next_chapter(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
+    """Verse 1 of the following chapter, into the next book after the last chapter."""
+    if ref.chapter < len(_counts(v, ref.book)):
+        return VerseRef(ref.book, ref.chapter + 1, 1)
+    return next_book(ref, v)
+
+
+def previous_chapter(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
+    """Verse 1 of the chapter before, into the previous book's last chapter."""
+    if ref.chapter > 1:
+        return VerseRef(ref.book, ref.chapter - 1, 1)
+    books = _present_books(v)
+    i = books.index(ref.book)
+    if i == 0:
+        return None
+    return VerseRef(books[i - 1], len(_counts(v, books[i - 1])), 1)
+
+
+def next_book(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
+    books = _present_books(v)
+    i = books.index(ref.book)
+    return VerseRef(books[i + 1], 1, 1) if i + 1 < len(books) else None
+
+
+def previous_book(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
+    """Verse 1 of the previous book."""
+    books = _present_books(v)
+    i = books.index(ref.book)
+    return VerseRef(books[i - 1], 1, 1) if i > 0 else None
+
+
+def clamp(ref: VerseRef, v: Versification) -> VerseRef:
+    """The nearest verse that exists in this numbering (for switching translations)."""
+    counts = v.verse_counts(ref.book)
+    if not counts:
+        books = _present_books(v)
+        after = [b for b in books if b > ref.book]
+        target = after[0] if after else books[-1]
+        return VerseRef(target, 1, 1)
+    chapter = min(ref.chapter, len(counts))
+    return VerseRef(ref.book, chapter, min(ref.verse, counts[chapter - 1]))

@@ -1,0 +1,239 @@
+"""Turning what people type into verse references, and references back into text.
+
+Parsing is forgiving about form ("jn 3 16", "1Co 13:4-7", "Song of Songs 2") and strict about
+substance: a chapter or verse that does not exist in the translation's numbering is refused
+with one sentence saying what does exist. Nothing here raises anything but ``BadReference``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from core.bible.books import BOOKS, Book, book
+
+MAX_INPUT = 80
+"""Longest text treated as a reference; longer input is refused without parsing it."""
+
+
+class BadReference(ValueError):
+    """A reference that cannot be read or does not exist. ``str()`` is a one-line message."""
+
+
+class Versification(Protocol):
+    """How a translation numbers its verses: which books it has and how long each chapter is."""
+
+    def verse_counts(self, book_number: int) -> tuple[int, ...] | None:
+        """The verse count of each chapter of the book, or None if the translation lacks it."""
+        ...
+
+
+class _KjvVersification:
+    def verse_counts(self, book_number: int) -> tuple[int, ...] | None:
+        return book(book_number).verse_counts if 1 <= book_number <= len(BOOKS) else None
+
+
+KJV_VERSIFICATION: Versification = _KjvVersification()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class VerseRef:
+    """One verse: book number (1-66), chapter and verse, ordered canonically."""
+
+    book: int
+    chapter: int
+    verse: int
+
+    @property
+    def book_info(self) -> Book:
+        return book(self.book)
+
+    def __str__(self) -> str:
+        return f"{self.book_info.name} {self.chapter}:{self.verse}"
+
+    @property
+    def short(self) -> str:
+        """Compact form for narrow places: 'John 3:16' stays, '1 Corinthians' becomes '1Cor'."""
+        return f"{self.book_info.osis} {self.chapter}:{self.verse}"
+
+
+PassageKind = Literal["verse", "range", "chapter", "book"]
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """An inclusive span of verses, with the shape the reader typed (for display)."""
+
+    start: VerseRef
+    end: VerseRef
+    kind: PassageKind
+
+    def __str__(self) -> str:
+        s, e = self.start, self.end
+        name = s.book_info.name
+        if self.kind == "book":
+            return name
+        if self.kind == "chapter":
+            return (
+                f"{name} {s.chapter}"
+                if s.chapter == e.chapter
+                else f"{name} {s.chapter}-{e.chapter}"
+            )
+        if self.kind == "verse":
+            return str(s)
+        if s.chapter == e.chapter:
+            return f"{name} {s.chapter}:{s.verse}-{e.verse}"
+        return f"{name} {s.chapter}:{s.verse}-{e.chapter}:{e.verse}"
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s.]+", "", text.lower())
+
+
+_ORDINALS = {
+    "i": "1", "ii": "2", "iii": "3", "1st": "1", "2nd": "2", "3rd": "3",
+    "first": "1", "second": "2", "third": "3",
+}  # fmt: skip
+_ORDINAL_RE = re.compile(r"^(iii|ii|i|1st|2nd|3rd|first|second|third)\s+(?=[a-z])")
+
+_EXACT: dict[str, Book] = {}
+for _b in BOOKS:
+    for _alias in (_b.name, _b.usfm, _b.osis, *_b.abbreviations):
+        _EXACT.setdefault(_key(_alias), _b)
+_EXACT.update({"songofsongs": book(22), "psalm": book(19), "revelations": book(66)})
+_NAMES = {_key(b.name): b for b in BOOKS}
+
+
+def _book_key(text: str) -> str:
+    text = text.strip().lower()
+    text = _ORDINAL_RE.sub(lambda m: _ORDINALS[m.group(1)], text)
+    return _key(text)
+
+
+def match_books(text: str) -> list[Book]:
+    """Books whose name or abbreviation the text could mean, best first (for suggestions)."""
+    key = _book_key(text)
+    if not key:
+        return list(BOOKS)
+    if key in _EXACT:
+        exact = _EXACT[key]
+        rest = [b for k, b in _NAMES.items() if k.startswith(key) and b is not exact]
+        return [exact, *rest]
+    return [b for k, b in _NAMES.items() if k.startswith(key)]
+
+
+def resolve_book(text: str) -> Book:
+    """The one book the text names, or ``BadReference`` saying why not."""
+    key = _book_key(text)
+    shown = _shorten(text.strip())
+    if not key:
+        raise BadReference("Type a book name, such as Genesis or John.")
+    if key in _EXACT:
+        return _EXACT[key]
+    candidates = [b for k, b in _NAMES.items() if k.startswith(key)]
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        names = ", ".join(b.name for b in candidates[:5])
+        more = ", ..." if len(candidates) > 5 else ""
+        raise BadReference(f'"{shown}" could be {names}{more}: type a few more letters.')
+    close = difflib.get_close_matches(key, list(_NAMES), n=1, cutoff=0.7) or (
+        difflib.get_close_matches(key, list(_EXACT), n=1, cutoff=0.75)
+    )
+    hint = (
+        f" Did you mean {_EXACT[close[0]].name}?"
+        if close
+        else " Try a name or an abbreviation such as Gen, Ps, Jn or 1 Cor."
+    )
+    raise BadReference(f'There is no book called "{shown}".{hint}')
+
+
+def _shorten(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_REF_RE = re.compile(
+    r"""^\s*
+    (?P<book>(?:[1-3]\s*)?[^\d\s:.\-][^\d:\-]*?)\.?\s*
+    (?:
+        (?P<c1>\d{1,3})
+        (?:\s*(?::|\.|\s)\s*(?P<v1>\d{1,3}))?
+        (?:\s*-\s*(?P<c2>\d{1,3})(?:\s*(?::|\.)\s*(?P<v2>\d{1,3}))?)?
+    )?
+    \s*$""",
+    re.VERBOSE,
+)
+
+
+def parse(text: str, versification: Versification = KJV_VERSIFICATION) -> Passage:
+    """Read a reference such as "John 3:16", "jn 3 16", "1 Cor 13:4-7", "Ps 23" or "Genesis"."""
+    raw = text.replace("\u2013", "-").replace("\u2014", "-")
+    if not raw.strip():
+        raise BadReference("Type a reference such as John 3:16, Ps 23 or Genesis.")
+    if len(raw) > MAX_INPUT:
+        raise BadReference("That is too long to be a reference; try something like John 3:16.")
+    m = _REF_RE.match(raw)
+    if not m:
+        raise BadReference(
+            f'"{_shorten(raw.strip())}" is not a reference; try something like John 3:16.'
+        )
+    bk = resolve_book(m["book"])
+    counts = versification.verse_counts(bk.number)
+    if not counts:
+        raise BadReference(f"This translation does not include {bk.name}.")
+    c1, v1, c2, v2 = (int(g) if g else None for g in m.group("c1", "v1", "c2", "v2"))
+
+    if c1 is None:
+        return Passage(
+            VerseRef(bk.number, 1, 1), VerseRef(bk.number, len(counts), counts[-1]), "book"
+        )
+    if len(counts) == 1 and v1 is None and not (c1 == 1 and c2 is None):
+        # "Jude 5" means verse 5 of the book's only chapter.
+        c1, v1, c2, v2 = 1, c1, (1 if c2 is not None else None), c2
+    _check_chapter(bk, counts, c1)
+    if v1 is None:
+        last_ch = c1
+        end_v = None
+        if c2 is not None:
+            last_ch = c2
+            _check_chapter(bk, counts, c2)
+            if v2 is not None:
+                _check_verse(bk, counts, c2, v2)
+                end_v = v2
+        start = VerseRef(bk.number, c1, 1)
+        end = VerseRef(bk.number, last_ch, end_v or counts[last_ch - 1])
+        _check_order(start, end)
+        return Passage(start, end, "range" if end_v else "chapter")
+    _check_verse(bk, counts, c1, v1)
+    start = VerseRef(bk.number, c1, v1)
+    if c2 is None:
+        return Passage(start, start, "verse")
+    if v2 is None:
+        end = VerseRef(bk.number, c1, c2)
+        _check_verse(bk, counts, c1, c2)
+    else:
+        _check_chapter(bk, counts, c2)
+        _check_verse(bk, counts, c2, v2)
+        end = VerseRef(bk.number, c2, v2)
+    _check_order(start, end)
+    return Passage(start, end, "verse" if start == end else "range")
+
+
+def _check_chapter(bk: Book, counts: tuple[int, ...], chapter: int) -> None:
+    if not 1 <= chapter <= len(counts):
+        n = len(counts)
+        has = "has only one chapter" if n == 1 else f"has chapters 1 to {n}"
+        raise BadReference(f"{bk.name} {has}; there is no chapter {chapter}.")
+
+
+def _check_verse(bk: Book, counts: tuple[int, ...], chapter: int, verse: int) -> None:
+    n = counts[chapter - 1]
+    if not 1 <= verse <= n:
+        raise BadReference(f"{bk.name} {chapter} has verses 1 to {n}; there is no verse {verse}.")
+
+
+def _check_order(start: VerseRef, end: VerseRef) -> None:
+    if end < start:
+        raise BadReference(f"The range ends ({end}) before it starts ({start}).")

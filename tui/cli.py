@@ -1,0 +1,239 @@
+"""The ``verselight`` command: the reader, plus plain commands for scripts.
+
+``read``, ``search`` and ``translations`` never import Textual, so they start in a fraction of
+the reader's time and their output can be piped. Every failure is one line on stderr and a
+non-zero exit (2 for a bad reference or usage, 1 for anything else); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from core.bible.importers import ImportFailed
+from core.bible.library import UnknownTranslation, Verse
+from core.bible.references import BadReference
+from core.config import Config, ConfigError, load_config
+from storage.bible import LibraryError
+
+if TYPE_CHECKING:
+    from core.context import Context
+
+COMMANDS = ("read", "search", "translations")
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class _Fail(Exception):
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _progress_printer(label: str):  # type: ignore[no-untyped-def]
+    """A progress callback that redraws one stderr line (only when stderr is a terminal)."""
+    tty = sys.stderr.isatty()
+    shown = -1
+
+    def report(done: int, total: int) -> None:
+        nonlocal shown
+        pct = min(100, done * 100 // max(total, 1))
+        if pct == shown:
+            return
+        shown = pct
+        if tty:
+            end = "\n" if pct >= 100 else ""
+            print(f"\r{label} {pct:3d}%", end=end, file=sys.stderr, flush=True)
+        elif pct >= 100:
+            print(f"{label} done.", file=sys.stderr)
+
+    return report
+
+
+def _context(config: Config) -> Context:
+    from core.context import open_context
+
+    progress = _progress_printer("Setting up the King James Version (first run only)...")
+    ctx = open_context(config, progress)
+    for notice in ctx.notices:
+        print(notice, file=sys.stderr)
+    return ctx
+
+
+def _width() -> int:
+    if not sys.stdout.isatty():
+        return 0
+    return min(shutil.get_terminal_size((100, 24)).columns, 100)
+
+
+def _print_verses(verses: list[Verse], heading: str, width: int) -> None:
+    if heading:
+        print(heading)
+    multi_chapter = len({(v.ref.book, v.ref.chapter) for v in verses}) > 1
+    for v in verses:
+        label = f"{v.ref.chapter}:{v.ref.verse}" if multi_chapter else str(v.ref.verse)
+        prefix = f"{label:>3}  " if not multi_chapter else f"{label:>7}  "
+        line = prefix + v.plain
+        if width:
+            line = textwrap.fill(line, width, subsequent_indent=" " * len(prefix))
+        print(line)
+
+
+def cmd_read(ctx: Context, args: argparse.Namespace) -> int:
+    tid = ctx.translation_id(args.translation)
+    passage = ctx.library.parse(" ".join(args.reference), tid)
+    verses = ctx.library.passage(tid, passage)
+    if not verses:
+        raise _Fail(f"{tid} has no text for {passage}.")
+    if passage.kind == "verse":
+        print(f"{passage} ({tid})")
+        text = verses[0].plain
+        width = _width()
+        print(textwrap.fill(text, width) if width else text)
+    else:
+        _print_verses(verses, f"{passage} ({tid})", _width())
+    return EXIT_OK
+
+
+def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
+    tid = ctx.translation_id(args.translation)
+    query = " ".join(args.query)
+    if args.limit < 1:
+        raise _Fail("--limit must be at least 1.", EXIT_USAGE)
+    results = ctx.library.search(tid, query, limit=args.limit)
+    width = _width()
+    for v in results.hits:
+        ref = str(v.ref)
+        line = f"{ref}  {v.plain}"
+        if width:
+            line = textwrap.fill(line, width, subsequent_indent="    ")
+        print(line)
+    shown = len(results.hits)
+    if results.total == 0:
+        print(f"No verse in {tid} contains {query!r}.", file=sys.stderr)
+        return EXIT_ERROR
+    more = f" (showing the first {shown}; use --limit for more)" if shown < results.total else ""
+    noun = "verse" if results.total == 1 else "verses"
+    print(f"{results.total} {noun} in {tid} match {query!r}{more}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
+    from core.bible.importers import sword
+
+    if args.action == "list":
+        installed = ctx.library.translations()
+        default = ctx.translation_id()
+        print(f"{'':2}{'ID':<14}{'VERSES':>7}  NAME")
+        for t in installed:
+            mark = "* " if t.id == default else "  "
+            print(f"{mark}{t.id:<14}{t.verse_count:>7}  {t.name}")
+        have = {t.id.upper() for t in installed}
+        found = [m for m in sword.discover(ctx.config) if m.translation_id.upper() not in have]
+        if found:
+            print("\nSWORD modules you can add (verselight translations add NAME):")
+            for m in found:
+                print(f"  {m.name:<14} {m.description}  [{m.location}]")
+        return EXIT_OK
+    if args.action == "remove":
+        if not ctx.library.remove(args.source):
+            raise _Fail(f'There is no translation "{args.source}" in the library.', EXIT_USAGE)
+        print(f"Removed {args.source}.")
+        return EXIT_OK
+    source = sword.locate(args.source, ctx.config)
+    if ctx.library.has(source.translation_id):
+        raise _Fail(f"{source.translation_id} is already in the library.", EXIT_USAGE)
+    print(f"Reading {source.description} from {source.location}...", file=sys.stderr)
+    info, verses, expected = sword.load(source, ctx.config)
+    t = ctx.library.add(info, verses, expected, _progress_printer(f"Importing {info.id}..."))
+    print(f"Added {t.id}: {t.name}, {t.verse_count} verses.")
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="verselight",
+        description="Read the Bible in your terminal. Without a command, opens the reader.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    r = sub.add_parser("read", help='print a verse, range or chapter: read "John 3:16"')
+    r.add_argument("reference", nargs="+", help='e.g. "John 3:16", "Ps 23", "1 Cor 13:4-7"')
+    r.add_argument("--translation", "-t", metavar="ID")
+    s = sub.add_parser("search", help="find verses containing words")
+    s.add_argument("query", nargs="+")
+    s.add_argument("--translation", "-t", metavar="ID")
+    s.add_argument("--limit", "-n", type=int, default=20)
+    t = sub.add_parser("translations", help="list, add or remove translations")
+    tsub = t.add_subparsers(dest="action", metavar="ACTION", required=True)
+    tsub.add_parser("list", help="installed translations and SWORD modules found")
+    a = tsub.add_parser("add", help="import a SWORD module (zip, folder or installed name)")
+    a.add_argument("source")
+    rm = tsub.add_parser("remove", help="remove an imported translation")
+    rm.add_argument("source", metavar="ID")
+    return p
+
+
+def _reader_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="verselight",
+        description="Read the Bible in your terminal.",
+        epilog="Commands for scripts: " + ", ".join(COMMANDS) + " (verselight COMMAND --help).",
+    )
+    p.add_argument("reference", nargs="*", help="where to open, e.g. John 3:16")
+    p.add_argument("--translation", "-t", metavar="ID")
+    return p
+
+
+def run_reader(config: Config, args: argparse.Namespace) -> int:
+    from tui.app import make_app
+
+    app = make_app(config, reference=" ".join(args.reference) or None, translation=args.translation)
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        config = load_config()
+        if argv and argv[0] in COMMANDS:
+            args = _parser().parse_args(argv)
+            handler = {"read": cmd_read, "search": cmd_search, "translations": cmd_translations}
+            ctx = _context(config)
+            try:
+                return handler[args.command](ctx, args)
+            finally:
+                ctx.close()
+        if argv and argv[0] in ("-h", "--help", "help"):
+            _reader_parser().print_help()
+            print()
+            _parser().print_help()
+            return EXIT_OK
+        return run_reader(config, _reader_parser().parse_args(argv))
+    except BadReference as exc:
+        print(f"verselight: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UnknownTranslation as exc:
+        print(f"verselight: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except _Fail as exc:
+        print(f"verselight: {exc}", file=sys.stderr)
+        return exc.code
+    except (ConfigError, LibraryError, ImportFailed) as exc:
+        print(f"verselight: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("verselight: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `verselight read Ps 119 | head` closes our stdout early; that is not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
