@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.bible.library import Library, Progress
+from core import reader_state
+from core.bible.library import Library, Progress, UnknownTranslation
+from core.bible.navigation import clamp
+from core.bible.references import BadReference, VerseRef
 from core.config import Config
 
 
@@ -31,10 +34,53 @@ class Context:
         self.library.close()
 
 
-def open_context(config: Config, progress: Progress | None = None) -> Context:
-    """Open the library, importing the default translation on first run (with progress)."""
+def open_context(
+    config: Config, progress: Progress | None = None, *, first_run_import: bool = True
+) -> Context:
+    """Open the library, importing the default translation on first run (with progress).
+
+    The TUI passes ``first_run_import=False`` and runs the import itself, in a worker, behind
+    a progress screen.
+    """
     library = Library.open(config.paths.library_db)
     notices = [library.notice] if library.notice else []
-    if library.needs_first_run_import():
+    if first_run_import and library.needs_first_run_import():
         library.import_default(progress)
     return Context(config, library, notices)
+
+
+@dataclass(frozen=True, slots=True)
+class StartPoint:
+    translation: str
+    ref: VerseRef
+    problems: list[str]
+    """Why the reader did not open where it was asked to, one sentence each."""
+
+
+def start_point(ctx: Context, reference: str | None, translation: str | None) -> StartPoint:
+    """Where the reader opens: the reference asked for, else where it was, else Genesis 1:1.
+
+    A bad reference or an unknown translation never stops the reader from opening; the user
+    is told and lands on the next best place.
+    """
+    problems: list[str] = []
+    saved = reader_state.load(ctx.config.paths.reader_state)
+    tid: str | None = None
+    for wanted in (translation, saved.translation if saved else None):
+        if wanted:
+            try:
+                tid = ctx.translation_id(wanted)
+                break
+            except UnknownTranslation as exc:
+                if wanted == translation:
+                    problems.append(str(exc))
+    tid = tid or ctx.translation_id()
+    versification = ctx.library.versification(tid)
+    if reference:
+        try:
+            return StartPoint(tid, ctx.library.parse(reference, tid).start, problems)
+        except BadReference as exc:
+            problems.append(str(exc))
+    if saved:
+        return StartPoint(tid, clamp(saved.ref, versification), problems)
+    return StartPoint(tid, clamp(VerseRef(1, 1, 1), versification), problems)

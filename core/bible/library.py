@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from core.bible.references import Passage, VerseRef, parse
+from core.bible.references import Passage, VerseRef, parse, parse_near
 from core.bible.text import plain
 from storage import bible as db
 
@@ -143,6 +143,10 @@ class Library:
     def parse(self, text: str, tid: str) -> Passage:
         """Parse a reference against this translation's numbering (``BadReference`` if not)."""
         return parse(text, self.versification(tid))
+
+    def parse_near(self, text: str, tid: str, here: VerseRef) -> Passage:
+        """``parse``, with "16" and "3:16" read relative to where the reader is."""
+        return parse_near(text, here, self.versification(tid))
 
     def _chapter(self, tid: str, book: int, chapter: int) -> list[Verse]:
         return [_verse(r) for r in db.chapter(self._conn, self._row(tid).id, book, chapter)]

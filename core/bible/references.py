@@ -237,3 +237,22 @@ def _check_verse(bk: Book, counts: tuple[int, ...], chapter: int, verse: int) ->
 def _check_order(start: VerseRef, end: VerseRef) -> None:
     if end < start:
         raise BadReference(f"The range ends ({end}) before it starts ({start}).")
+
+
+_RELATIVE_RE = re.compile(
+    r"^\s*(\d{1,3})(?:\s*[:.]\s*(\d{1,3}))?\s*(?:-\s*\d{1,3}(?:\s*[:.]\s*\d{1,3})?)?\s*$"
+)
+
+
+def parse_near(
+    text: str, here: VerseRef, versification: Versification = KJV_VERSIFICATION
+) -> Passage:
+    """Like ``parse``, but "16" means verse 16 of this chapter and "3:16" chapter 3 of this
+    book, the way a reader already inside a book thinks of references."""
+    m = _RELATIVE_RE.match(text)
+    if m is None:
+        return parse(text, versification)
+    name = here.book_info.name
+    if m.group(2) is None:
+        return parse(f"{name} {here.chapter}:{text.strip()}", versification)
+    return parse(f"{name} {text.strip()}", versification)

@@ -1,0 +1,65 @@
+"""Command palette: type a reference to jump there, a book name to open it, or a command."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from core.bible.references import BadReference, match_books
+from tui.screens.reader import ReaderScreen
+
+COMMANDS: list[tuple[str, str, str]] = [
+    ("Go to reference", "goto", "Jump to a verse, chapter or book"),
+    ("Search the Bible", "search", "Find verses containing words"),
+    ("Switch translation", "translations", "Read in another installed translation"),
+    ("Toggle book navigator", "toggle_navigator", "Show or hide books and chapters"),
+    ("Next chapter", "next_chapter", ""),
+    ("Previous chapter", "previous_chapter", ""),
+    ("Next book", "next_book", ""),
+    ("Previous book", "previous_book", ""),
+    ("Keys and help", "help", "Every key the reader answers to"),
+]
+
+
+class ReaderCommands(Provider):
+    @property
+    def reader(self) -> ReaderScreen | None:
+        screen = self.screen
+        return screen if isinstance(screen, ReaderScreen) else None
+
+    async def discover(self) -> Hits:
+        reader = self.reader
+        if reader is None:
+            return
+        for name, action, help_text in COMMANDS:
+            yield DiscoveryHit(name, partial(reader.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        reader = self.reader
+        if reader is None:
+            return
+        try:
+            passage = reader.ctx.library.parse_near(query, reader.translation, reader.ref)
+        except BadReference:
+            passage = None
+        if passage is not None:
+            yield Hit(
+                1.0,
+                f"Go to {passage}",
+                partial(reader.go_to, passage.start),
+                help=f"Open {passage} in {reader.translation}",
+            )
+        matcher = self.matcher(query)
+        for book in match_books(query)[:5] if query.strip() else []:
+            if passage is None or book.number != passage.start.book:
+                yield Hit(0.9, f"Open {book.name}", partial(reader.go_to_book, book.number))
+        for name, action, help_text in COMMANDS:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(name),
+                    partial(reader.run_action, action),
+                    help=help_text,
+                )

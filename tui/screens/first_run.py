@@ -1,0 +1,56 @@
+"""First run: import the King James Version once, with progress, then open the reader."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Label, ProgressBar
+
+from core.bible.library import Library
+
+
+class FirstRunScreen(Screen[bool]):
+    """Dismisses with True once the library is ready, False if the import failed."""
+
+    DEFAULT_CSS = """
+    FirstRunScreen { align: center middle; }
+    FirstRunScreen #box {
+        width: 60; height: auto; border: round $accent; padding: 1 2; background: $surface;
+    }
+    FirstRunScreen #detail { color: $text-muted; margin-top: 1; }
+    FirstRunScreen ProgressBar { margin-top: 1; }
+    """
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="box"):
+            yield Label("[b]Welcome to Verselight[/b]")
+            yield Label("Setting up the King James Version. This happens only once.", id="detail")
+            yield ProgressBar(total=100, show_eta=False, id="progress")
+
+    def on_mount(self) -> None:
+        self._import()
+
+    @work(thread=True, exclusive=True)
+    def _import(self) -> None:
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(
+                self.query_one(ProgressBar).update, total=total, progress=done
+            )
+
+        try:
+            self.library.import_default(progress)
+        except Exception as exc:  # the import is one transaction: nothing half-built remains
+            self.app.call_from_thread(self._failed, str(exc))
+        else:
+            self.app.call_from_thread(self.dismiss, True)
+
+    def _failed(self, reason: str) -> None:
+        self.query_one("#detail", Label).update(
+            f"The King James Version could not be set up: {reason}\nPress q to quit."
+        )

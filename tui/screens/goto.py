@@ -1,0 +1,105 @@
+"""Go to a reference: parses as you type, shows where Enter will take you, suggests books."""
+
+from __future__ import annotations
+
+import re
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from core.bible.references import BadReference, Passage, VerseRef, match_books
+from core.context import Context
+
+_BOOK_PART = re.compile(r"^\s*((?:[1-3]\s*)?[^\d]*)$")
+
+
+class GotoScreen(ModalScreen[VerseRef | None]):
+    CSS_PATH = "dialogs.tcss"
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close"),
+        Binding("down", "suggestions", "Suggestions", show=False),
+        Binding("tab", "complete", "Complete", show=False, priority=True),
+    ]
+
+    def __init__(self, ctx: Context, translation: str, here: VerseRef) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.translation = translation
+        self.here = here
+        self._passage: Passage | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="goto") as box:
+            box.border_title = "Go to"
+            yield Input(placeholder="John 3:16, jn 3 16, Ps 23, 1 Cor 13:4-7, or 16", id="ref")
+            yield Static("", id="preview")
+            yield OptionList(id="books")
+            yield Label("[b]Enter[/b] go  [b]Tab[/b] complete book  [b]Esc[/b] close", id="keys")
+
+    def on_mount(self) -> None:
+        self._refresh("")
+
+    @on(Input.Changed, "#ref")
+    def _changed(self, event: Input.Changed) -> None:
+        self._refresh(event.value)
+
+    def _refresh(self, text: str) -> None:
+        preview = self.query_one("#preview", Static)
+        books = self.query_one("#books", OptionList)
+        self._passage = None
+        if not text.strip():
+            preview.update("[dim]Type a reference. Book names can be abbreviated.[/dim]")
+            preview.set_classes("")
+        else:
+            try:
+                self._passage = self.ctx.library.parse_near(text, self.translation, self.here)
+            except BadReference as exc:
+                preview.update(str(exc))
+                preview.set_classes("-error")
+            else:
+                first = self.ctx.library.verse(self.translation, self._passage.start)
+                snippet = first.plain if first else ""
+                if len(snippet) > 90:
+                    snippet = snippet[:87] + "..."
+                preview.update(f"[b]{self._passage}[/b]  {snippet}")
+                preview.set_classes("-ok")
+        part = _BOOK_PART.match(text)
+        matches = match_books(part.group(1)) if part and text.strip() else []
+        books.set_options(Option(b.name, id=str(b.number)) for b in matches[:8])
+        books.display = len(matches) > 1 or (len(matches) == 1 and self._passage is None)
+
+    def action_suggestions(self) -> None:
+        books = self.query_one("#books", OptionList)
+        if books.display and books.option_count:
+            books.focus()
+            books.highlighted = 0
+
+    def action_complete(self) -> None:
+        books = self.query_one("#books", OptionList)
+        if books.display and books.option_count:
+            index = books.highlighted if books.has_focus and books.highlighted is not None else 0
+            self._use_book(books.get_option_at_index(index).prompt)
+        else:
+            self.focus_next()
+
+    @on(OptionList.OptionSelected, "#books")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self._use_book(event.option.prompt)
+
+    def _use_book(self, name: object) -> None:
+        field = self.query_one("#ref", Input)
+        field.value = f"{name} "
+        field.cursor_position = len(field.value)
+        field.focus()
+
+    @on(Input.Submitted, "#ref")
+    def _submitted(self) -> None:
+        if self._passage is not None:
+            self.dismiss(self._passage.start)
+        else:
+            self.app.bell()

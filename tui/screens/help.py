@@ -1,0 +1,50 @@
+"""Every key the reader answers to, in one place."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+KEYS: list[tuple[str, str]] = [
+    ("\u2193 j / \u2191 k", "next / previous verse"),
+    ("\u2192 l ] / \u2190 h [", "next / previous chapter"),
+    ("} shift+\u2192 / { shift+\u2190", "next / previous book"),
+    ("home / end", "first / last verse of the chapter"),
+    ("g", "go to a reference (John 3:16, jn 3 16, Ps 23, 16, 3:16)"),
+    ("/", "search the whole Bible"),
+    ("t", "switch translation"),
+    ("n", "show or hide the book navigator (tab to focus it)"),
+    ("ctrl+p", "command palette: references and commands"),
+    ("?", "this help"),
+    ("q", "quit (your place is remembered)"),
+]
+
+
+def key_table() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True, max_width=24)
+    table.add_column()
+    for keys, what in KEYS:
+        table.add_row(keys, what)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "dialogs.tcss"
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss(None)", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="dialog", classes="help") as box:
+            box.border_title = "Keys"
+            yield Static(key_table(), id="key-table")
+            yield Static(
+                "Verselight reads offline from its own library. The King James Version is "
+                "installed on first run; add others with [b]verselight translations add[/b]. "
+                'From a shell: [b]verselight read "John 3:16"[/b], [b]verselight search love[/b].',
+                id="about",
+            )
+            yield Label("[b]Esc[/b] close", id="keys")

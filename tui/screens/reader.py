@@ -1,0 +1,190 @@
+"""The reader: a chapter with the current verse, the navigator, the image pane and a verse strip."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from core import reader_state
+from core.bible import navigation
+from core.bible.references import VerseRef
+from core.context import Context
+from tui.widgets.chapter_view import ChapterView
+from tui.widgets.image_pane import ImagePane
+from tui.widgets.navigator import Navigator
+from tui.widgets.reader_header import ReaderHeader
+from tui.widgets.verse_strip import VerseStrip
+
+WIDE = 110
+"""From this many columns on, the navigator is shown unless the reader hid it."""
+
+
+class ReaderScreen(Screen[None]):
+    CSS_PATH = "reader.tcss"
+    AUTO_FOCUS = None
+
+    BINDINGS = [
+        Binding("down,j", "next_verse", "Next verse", show=False, id="next-verse"),
+        Binding("up,k", "previous_verse", "Previous verse", show=False, id="previous-verse"),
+        Binding("right,l,]", "next_chapter", "Next chapter", show=False, id="next-chapter"),
+        Binding("left,h,[", "previous_chapter", "Previous chapter", show=False, id="prev-chapter"),
+        Binding("},shift+right", "next_book", "Next book", show=False, id="next-book"),
+        Binding("{,shift+left", "previous_book", "Previous book", show=False, id="previous-book"),
+        Binding("home", "first_verse", "First verse", show=False),
+        Binding("end", "last_verse", "Last verse", show=False),
+        Binding("g", "goto", "Go to", id="goto", tooltip="Go to a reference such as John 3:16"),
+        Binding("slash", "search", "Search", id="search", tooltip="Search the whole Bible"),
+        Binding("t", "translations", "Translation", id="translations"),
+        Binding("n", "toggle_navigator", "Books", id="navigator"),
+        Binding("escape", "focus_text", "Back to text", show=False),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(self, ctx: Context, translation: str, start: VerseRef) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.translation = translation
+        self.ref = start
+        self._navigator_choice: bool | None = None
+        self._dirty = False
+
+    def compose(self) -> ComposeResult:
+        yield ReaderHeader(id="header")
+        with Horizontal(id="body"):
+            yield Navigator(id="navigator")
+            with Vertical(id="reading"):
+                yield ChapterView(id="chapter")
+                yield VerseStrip(id="strip")
+            yield ImagePane(id="image-pane")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one(Navigator).load(self.ctx.library.versification(self.translation))
+        await self.go_to(self.ref)
+        self.set_interval(2.0, self.save_position)
+
+    def on_unmount(self) -> None:
+        self.save_position()
+
+    # moving ------------------------------------------------------------------------------
+
+    @property
+    def versification(self) -> navigation.Versification:
+        return self.ctx.library.versification(self.translation)
+
+    async def go_to(self, ref: VerseRef | None) -> None:
+        """Show ``ref``; at either end of the Bible (None) just ring the bell."""
+        if ref is None:
+            self.app.bell()
+            return
+        view = self.query_one(ChapterView)
+        verses = self.ctx.library.chapter(self.translation, ref.book, ref.chapter)
+        if not view.shows(self.translation, ref):
+            await view.show_chapter(self.translation, verses)
+            self.query_one(Navigator).reveal(ref)
+        self.ref = ref
+        self._dirty = True
+        view.highlight(ref.verse)
+        self.query_one(VerseStrip).set_chapter(len(verses), ref.verse)
+        chapter = f"{ref.book_info.name} {ref.chapter}:{ref.verse}"
+        self.query_one(ReaderHeader).show(chapter, self.translation)
+        self.query_one(ImagePane).show_verse(ref)
+
+    def save_position(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            position = reader_state.Position(self.translation, self.ref)
+            try:
+                reader_state.save(self.ctx.config.paths.reader_state, position)
+            except OSError as exc:
+                self.notify(f"Could not remember your place: {exc.strerror}.", severity="warning")
+
+    async def action_next_verse(self) -> None:
+        await self.go_to(navigation.next_verse(self.ref, self.versification))
+
+    async def action_previous_verse(self) -> None:
+        await self.go_to(navigation.previous_verse(self.ref, self.versification))
+
+    async def action_next_chapter(self) -> None:
+        await self.go_to(navigation.next_chapter(self.ref, self.versification))
+
+    async def action_previous_chapter(self) -> None:
+        await self.go_to(navigation.previous_chapter(self.ref, self.versification))
+
+    async def action_next_book(self) -> None:
+        await self.go_to(navigation.next_book(self.ref, self.versification))
+
+    async def action_previous_book(self) -> None:
+        await self.go_to(navigation.previous_book(self.ref, self.versification))
+
+    async def go_to_book(self, book: int) -> None:
+        await self.go_to(navigation.clamp(VerseRef(book, 1, 1), self.versification))
+
+    async def action_first_verse(self) -> None:
+        await self.go_to(VerseRef(self.ref.book, self.ref.chapter, 1))
+
+    async def action_last_verse(self) -> None:
+        counts = self.versification.verse_counts(self.ref.book) or ()
+        await self.go_to(VerseRef(self.ref.book, self.ref.chapter, counts[self.ref.chapter - 1]))
+
+    @on(Navigator.Go)
+    async def _navigator_go(self, message: Navigator.Go) -> None:
+        await self.go_to(message.ref)
+
+    # dialogs -----------------------------------------------------------------------------
+
+    def action_goto(self) -> None:
+        from tui.screens.goto import GotoScreen
+
+        self.app.push_screen(GotoScreen(self.ctx, self.translation, self.ref), self.go_to)
+
+    def action_search(self) -> None:
+        from tui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen(self.ctx, self.translation), self.go_to)
+
+    def action_translations(self) -> None:
+        from tui.screens.translations import TranslationsScreen
+
+        self.app.push_screen(
+            TranslationsScreen(self.ctx, self.translation), self.switch_translation
+        )
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    async def switch_translation(self, translation: str | None) -> None:
+        if not translation or translation == self.translation:
+            return
+        self.translation = translation
+        versification = self.versification
+        self.query_one(Navigator).load(versification)
+        await self.go_to(navigation.clamp(self.ref, versification))
+        self.notify(f"Reading {self.ctx.library.translation(translation).name}.")
+
+    # layout ------------------------------------------------------------------------------
+
+    def action_toggle_navigator(self) -> None:
+        shown = self.has_class("-with-navigator")
+        self._navigator_choice = not shown
+        self.set_class(not shown, "-with-navigator")
+        if not shown:
+            self.query_one(Navigator).focus()
+        else:
+            self.set_focus(None)
+
+    def action_focus_text(self) -> None:
+        self.set_focus(None)
+
+    def on_resize(self, event: Resize) -> None:
+        wide = event.size.width >= WIDE
+        show = self._navigator_choice if self._navigator_choice is not None else wide
+        self.set_class(show, "-with-navigator")
+        self.set_class(event.size.width < 100, "-narrow")

@@ -1,0 +1,51 @@
+"""The chapter's text, one widget per verse, the current verse highlighted and kept in view.
+
+Moving within a chapter only swaps a class on two widgets and scrolls, so a key press costs a
+few milliseconds however long the chapter; a new chapter rebuilds the verse widgets once.
+"""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from core.bible.library import Verse
+from core.bible.references import VerseRef
+from tui.widgets.verse_line import VerseLine
+
+
+class ChapterView(VerticalScroll, can_focus=False):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._lines: dict[int, VerseLine] = {}
+        self._chapter: tuple[str, int, int] | None = None
+        self._current: VerseLine | None = None
+
+    def shows(self, translation: str, ref: VerseRef) -> bool:
+        return self._chapter == (translation, ref.book, ref.chapter)
+
+    async def show_chapter(self, translation: str, verses: list[Verse]) -> None:
+        """Replace the text with a chapter (``verses`` in order, all from one chapter)."""
+        await self.remove_children()
+        self._lines = {v.ref.verse: VerseLine(v) for v in verses}
+        self._current = None
+        first = verses[0].ref if verses else None
+        self._chapter = (translation, first.book, first.chapter) if first else None
+        title = f"{first.book_info.name} {first.chapter}" if first else ""
+        await self.mount_all([Static(title, classes="chapter-title"), *self._lines.values()])
+        self.scroll_home(animate=False)
+
+    def highlight(self, verse: int) -> None:
+        line = self._lines.get(verse)
+        if line is self._current:
+            return
+        if self._current is not None:
+            self._current.remove_class("-current")
+        self._current = line
+        if line is not None:
+            line.add_class("-current")
+            self.call_after_refresh(self._keep_in_view, line)
+
+    def _keep_in_view(self, line: VerseLine) -> None:
+        if line is self._current:
+            self.scroll_to_widget(line, animate=False, top=False)

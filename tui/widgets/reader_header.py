@@ -1,0 +1,19 @@
+"""The top line: app name, where you are, the translation, and room for the credits badge."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+
+class ReaderHeader(Horizontal):
+    def compose(self) -> ComposeResult:
+        yield Static("Verselight", id="app-title")
+        yield Static("", id="location")
+        yield Static("", id="translation")
+        yield Static("Free reading", id="credits-badge")
+
+    def show(self, location: str, translation: str) -> None:
+        self.query_one("#location", Static).update(location)
+        self.query_one("#translation", Static).update(translation)

@@ -1,0 +1,38 @@
+"""A one-line strip of the chapter's verse numbers, the current one highlighted.
+
+Long chapters (Psalm 119 has 176 verses) show a window around the current verse with arrows
+saying there is more, so the strip always fits one line at any width.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+class VerseStrip(Widget):
+    count: reactive[int] = reactive(0)
+    current: reactive[int] = reactive(1)
+
+    def set_chapter(self, count: int, current: int) -> None:
+        self.count = count
+        self.current = current
+
+    def render(self) -> Text:
+        width = max(self.size.width, 10)
+        cell = len(str(self.count)) + 1
+        fits = max(1, (width - 4) // cell)
+        start = max(1, min(self.current - fits // 2, self.count - fits + 1))
+        end = min(self.count, start + fits - 1)
+        text = Text("\u2039 " if start > 1 else "  ", style="dim", no_wrap=True)
+        for n in range(start, end + 1):
+            label = str(n).rjust(cell - 1)
+            if n == self.current:
+                text.append(label, style="bold reverse")
+            else:
+                text.append(label, style="dim" if n % 5 else "")
+            text.append(" ")
+        if end < self.count:
+            text.append("\u203a", style="dim")
+        return text
