@@ -1,8 +1,8 @@
 """Moving through the Bible one verse, chapter or book at a time.
 
 Every step crosses boundaries the way a reader expects (Gen 50:26 -> Exod 1:1, Mal 4:6 ->
-Matt 1:1) and answers None at the ends instead of wrapping. Books a translation lacks are
-skipped, so a New Testament-only module still reads straight through.
+Matt 1:1) and answers None at the ends instead of wrapping. Books and chapters a translation
+lacks are skipped, so a New Testament-only or partial module still reads straight through.
 """
 
 from __future__ import annotations
@@ -22,6 +22,15 @@ def _counts(v: Versification, book_number: int) -> tuple[int, ...]:
     return counts
 
 
+def _chapters(v: Versification, book_number: int) -> list[int]:
+    """The chapters of a book that have verses in this translation."""
+    return [i for i, n in enumerate(_counts(v, book_number), start=1) if n]
+
+
+def _book_start(v: Versification, book_number: int) -> VerseRef:
+    return VerseRef(book_number, _chapters(v, book_number)[0], 1)
+
+
 def next_verse(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
     counts = _counts(v, ref.book)
     if ref.verse < counts[ref.chapter - 1]:
@@ -32,45 +41,43 @@ def next_verse(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef 
 def previous_verse(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
     if ref.verse > 1:
         return VerseRef(ref.book, ref.chapter, ref.verse - 1)
-    if ref.chapter > 1:
-        return VerseRef(ref.book, ref.chapter - 1, _counts(v, ref.book)[ref.chapter - 2])
-    books = _present_books(v)
-    i = books.index(ref.book)
-    if i == 0:
+    start = previous_chapter(ref, v)
+    if start is None:
         return None
-    prev = _counts(v, books[i - 1])
-    return VerseRef(books[i - 1], len(prev), prev[-1])
+    return VerseRef(start.book, start.chapter, _counts(v, start.book)[start.chapter - 1])
 
 
 def next_chapter(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
     """Verse 1 of the following chapter, into the next book after the last chapter."""
-    if ref.chapter < len(_counts(v, ref.book)):
-        return VerseRef(ref.book, ref.chapter + 1, 1)
+    later = [c for c in _chapters(v, ref.book) if c > ref.chapter]
+    if later:
+        return VerseRef(ref.book, later[0], 1)
     return next_book(ref, v)
 
 
 def previous_chapter(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
     """Verse 1 of the chapter before, into the previous book's last chapter."""
-    if ref.chapter > 1:
-        return VerseRef(ref.book, ref.chapter - 1, 1)
+    earlier = [c for c in _chapters(v, ref.book) if c < ref.chapter]
+    if earlier:
+        return VerseRef(ref.book, earlier[-1], 1)
     books = _present_books(v)
     i = books.index(ref.book)
     if i == 0:
         return None
-    return VerseRef(books[i - 1], len(_counts(v, books[i - 1])), 1)
+    return VerseRef(books[i - 1], _chapters(v, books[i - 1])[-1], 1)
 
 
 def next_book(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
     books = _present_books(v)
     i = books.index(ref.book)
-    return VerseRef(books[i + 1], 1, 1) if i + 1 < len(books) else None
+    return _book_start(v, books[i + 1]) if i + 1 < len(books) else None
 
 
 def previous_book(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
     """Verse 1 of the previous book."""
     books = _present_books(v)
     i = books.index(ref.book)
-    return VerseRef(books[i - 1], 1, 1) if i > 0 else None
+    return _book_start(v, books[i - 1]) if i > 0 else None
 
 
 def clamp(ref: VerseRef, v: Versification) -> VerseRef:
@@ -80,6 +87,7 @@ def clamp(ref: VerseRef, v: Versification) -> VerseRef:
         books = _present_books(v)
         after = [b for b in books if b > ref.book]
         target = after[0] if after else books[-1]
-        return VerseRef(target, 1, 1)
-    chapter = min(ref.chapter, len(counts))
-    return VerseRef(ref.book, chapter, min(ref.verse, counts[chapter - 1]))
+        return _book_start(v, target)
+    present = _chapters(v, ref.book)
+    chapter = min(present, key=lambda c: (abs(c - ref.chapter), c))
+    return VerseRef(ref.book, chapter, max(1, min(ref.verse, counts[chapter - 1])))

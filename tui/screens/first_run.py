@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Label, ProgressBar
+from textual.worker import Worker, WorkerState
 
 from core.bible.library import Library
 
@@ -23,6 +25,8 @@ class FirstRunScreen(Screen[bool]):
     FirstRunScreen ProgressBar { margin-top: 1; }
     """
 
+    BINDINGS = [Binding("q", "app.quit", "Quit")]
+
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
@@ -36,21 +40,21 @@ class FirstRunScreen(Screen[bool]):
     def on_mount(self) -> None:
         self._import()
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def _import(self) -> None:
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(
                 self.query_one(ProgressBar).update, total=total, progress=done
             )
 
-        try:
-            self.library.import_default(progress)
-        except Exception as exc:  # the import is one transaction: nothing half-built remains
-            self.app.call_from_thread(self._failed, str(exc))
-        else:
-            self.app.call_from_thread(self.dismiss, True)
+        self.library.import_default(progress)
 
-    def _failed(self, reason: str) -> None:
-        self.query_one("#detail", Label).update(
-            f"The King James Version could not be set up: {reason}\nPress q to quit."
-        )
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.SUCCESS:
+            self.dismiss(True)
+        elif event.state == WorkerState.ERROR:
+            # The import is one transaction: nothing half-built remains for the next run.
+            self.query_one("#detail", Label).update(
+                f"The King James Version could not be set up: {event.worker.error}\n"
+                "Press q to quit; the next start tries again."
+            )

@@ -36,7 +36,11 @@ class GotoScreen(ModalScreen[VerseRef | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="goto") as box:
             box.border_title = "Go to"
-            yield Input(placeholder="John 3:16, jn 3 16, Ps 23, 1 Cor 13:4-7, or 16", id="ref")
+            yield Input(
+                placeholder="John 3:16, jn 3 16, Ps 23, 1 Cor 13:4-7, or 16",
+                id="ref",
+                select_on_focus=False,
+            )
             yield Static("", id="preview")
             yield OptionList(id="books")
             yield Label("[b]Enter[/b] go  [b]Tab[/b] complete book  [b]Esc[/b] close", id="keys")
@@ -71,7 +75,10 @@ class GotoScreen(ModalScreen[VerseRef | None]):
         part = _BOOK_PART.match(text)
         matches = match_books(part.group(1)) if part and text.strip() else []
         books.set_options(Option(b.name, id=str(b.number)) for b in matches[:8])
-        books.display = len(matches) > 1 or (len(matches) == 1 and self._passage is None)
+        typed = part.group(1).strip().lower() if part else ""
+        books.display = bool(matches) and not (
+            len(matches) == 1 and typed == matches[0].name.lower()
+        )
 
     def action_suggestions(self) -> None:
         books = self.query_one("#books", OptionList)

@@ -26,7 +26,7 @@ WIDE = 110
 
 class ReaderScreen(Screen[None]):
     CSS_PATH = "reader.tcss"
-    AUTO_FOCUS = None
+    AUTO_FOCUS = ""
 
     BINDINGS = [
         Binding("down,j", "next_verse", "Next verse", show=False, id="next-verse"),

@@ -86,6 +86,9 @@ class Navigator(Tree[Place]):
         book_node.expand()
         for chapter_node in book_node.children:
             if chapter_node.data and chapter_node.data.ref.chapter == ref.chapter:
-                self.move_cursor(chapter_node)
-                self.scroll_to_node(chapter_node, animate=False)
+                # The expanded lines exist only after the next refresh.
+                self.call_after_refresh(self._point_at, chapter_node)
                 break
+
+    def _point_at(self, node: TreeNode[Place]) -> None:
+        self.move_cursor(node, animate=False)

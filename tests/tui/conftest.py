@@ -1,0 +1,84 @@
+"""Fixtures for driving the real app through Pilot: a fresh home per test, KJV already in it.
+
+Importing KJV takes about half a second, so it is done once per session and the library file
+is copied into each test's ``VERSELIGHT_HOME``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from core.bible.library import Library
+from core.config import Config, load_config
+from storage.bible import NewTranslation
+from tui.app import VerselightApp, make_app
+
+
+@pytest.fixture(scope="session")
+def kjv_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("kjv") / "library.sqlite"
+    library = Library.open(path)
+    library.import_default()
+    library.close()
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kjv_master: Path) -> Path:
+    """A VERSELIGHT_HOME whose library already holds KJV."""
+    monkeypatch.setenv("VERSELIGHT_HOME", str(tmp_path))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    (tmp_path / "data").mkdir()
+    shutil.copyfile(kjv_master, tmp_path / "data" / "library.sqlite")
+    return tmp_path
+
+
+@pytest.fixture
+def config(home: Path) -> Config:
+    return load_config()
+
+
+@pytest.fixture
+def app_factory(config: Config) -> Callable[..., VerselightApp]:
+    def make(reference: str | None = None, translation: str | None = None) -> VerselightApp:
+        return make_app(config, reference=reference, translation=translation)
+
+    return make
+
+
+@pytest.fixture
+def with_tiny_translation(config: Config) -> str:
+    """A second translation, New Testament only and numbered its own way (John 3 has 20)."""
+    library = Library.open(config.paths.library_db)
+    rows = [(43, 3, v, f"Tiny John 3:{v}.", f"Tiny John 3:{v}.") for v in range(1, 21)]
+    rows += [(66, 22, v, f"Tiny Rev 22:{v}.", f"Tiny Rev 22:{v}.") for v in range(1, 4)]
+    info = NewTranslation("TINY", "Tiny Test Translation", "en", "tests", "none")
+    library.add(info, iter(rows), len(rows))
+    library.close()
+    return "TINY"
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the app is still: workers done, cursors not blinking, a frame painted."""
+    await pilot.app.workers.wait_for_complete()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until ``condition`` holds (for work that is debounced, like the palette)."""
+    for _ in range(300):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,181 @@
+"""Every reader key, through the real app and Pilot."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bible.references import VerseRef
+from tests.tui.conftest import settle
+from tui.screens.reader import ReaderScreen
+from tui.widgets.chapter_view import ChapterView
+from tui.widgets.verse_line import VerseLine
+from tui.widgets.verse_strip import VerseStrip
+
+
+def reader(app) -> ReaderScreen:
+    screen = app.screen
+    assert isinstance(screen, ReaderScreen), f"expected the reader, got {screen!r}"
+    return screen
+
+
+def current_line(app) -> VerseLine:
+    lines = list(app.screen.query(VerseLine).filter(".-current"))
+    assert len(lines) == 1
+    return lines[0]
+
+
+async def test_opens_at_genesis_the_first_time(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert reader(app).ref == VerseRef(1, 1, 1)
+        assert current_line(app).verse.text.startswith("In the beginning God created")
+
+
+async def test_opens_at_the_reference_given(app_factory):
+    app = app_factory("jn 3 16")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert reader(app).ref == VerseRef(43, 3, 16)
+        assert "God so loved the world" in current_line(app).verse.text
+        strip = app.screen.query_one(VerseStrip)
+        assert (strip.count, strip.current) == (36, 16)
+
+
+@pytest.mark.parametrize(
+    ("start", "keys", "expected"),
+    [
+        ("John 3:16", ["j"], (43, 3, 17)),
+        ("John 3:16", ["down", "down"], (43, 3, 18)),
+        ("John 3:16", ["k"], (43, 3, 15)),
+        ("John 3:16", ["up"], (43, 3, 15)),
+        ("John 3:16", ["l"], (43, 4, 1)),
+        ("John 3:16", ["right"], (43, 4, 1)),
+        ("John 3:16", ["right_square_bracket"], (43, 4, 1)),
+        ("John 3:16", ["h"], (43, 2, 1)),
+        ("John 3:16", ["left"], (43, 2, 1)),
+        ("John 3:16", ["left_square_bracket"], (43, 2, 1)),
+        ("John 3:16", ["right_curly_bracket"], (44, 1, 1)),
+        ("John 3:16", ["shift+right"], (44, 1, 1)),
+        ("John 3:16", ["left_curly_bracket"], (42, 1, 1)),
+        ("John 3:16", ["shift+left"], (42, 1, 1)),
+        ("John 3:16", ["end"], (43, 3, 36)),
+        ("John 3:16", ["home"], (43, 3, 1)),
+        ("Gen 50:26", ["j"], (2, 1, 1)),
+        ("Exod 1:1", ["k"], (1, 50, 26)),
+        ("Mal 4:6", ["j"], (40, 1, 1)),
+        ("Gen 1:1", ["k"], (1, 1, 1)),
+        ("Rev 22:21", ["j"], (66, 22, 21)),
+        ("Gen 1:1", ["h"], (1, 1, 1)),
+        ("Rev 22:1", ["l"], (66, 22, 1)),
+    ],
+)
+async def test_movement_keys(app_factory, start, keys, expected):
+    app = app_factory(start)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+        assert reader(app).ref == VerseRef(*expected)
+        assert current_line(app).verse.ref == VerseRef(*expected)
+        assert app.screen.query_one(VerseStrip).current == expected[2]
+
+
+async def test_current_verse_stays_in_view_through_a_long_chapter(app_factory):
+    app = app_factory("Ps 119:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(60):
+            await pilot.press("j")
+        await settle(pilot)
+        view = app.screen.query_one(ChapterView)
+        line = current_line(app)
+        assert line.verse.ref == VerseRef(19, 119, 61)
+        assert view.scroll_y > 0
+        top, bottom = view.scroll_y, view.scroll_y + view.scrollable_content_region.height
+        assert top <= line.virtual_region.y and line.virtual_region.bottom <= bottom + 1
+
+
+async def test_bad_reference_on_start_says_why_and_opens_anyway(app_factory):
+    app = app_factory("Hezekiah 4:2")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        assert reader(app).ref == VerseRef(1, 1, 1)
+        messages = [n.message for n in app._notifications]
+        assert any('no book called "Hezekiah"' in m for m in messages)
+
+
+async def test_unknown_translation_on_start_says_why(app_factory):
+    app = app_factory("John 1:1", translation="NOPE")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        assert reader(app).translation == "KJV"
+        assert any('"NOPE"' in n.message for n in app._notifications)
+
+
+async def test_quitting_remembers_the_place(app_factory):
+    app = app_factory("Ruth 1:16")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "q")
+    again = app_factory()
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert reader(again).ref == VerseRef(8, 1, 17)
+
+
+async def test_help_opens_and_closes(app_factory):
+    app = app_factory("John 3:16")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        from tui.screens.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert reader(app).ref == VerseRef(43, 3, 16)
+
+
+async def test_navigator_hidden_at_80_shown_at_120_and_toggled_with_n(app_factory):
+    from tui.widgets.navigator import Navigator
+
+    app = app_factory("John 3:16")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        nav = app.screen.query_one(Navigator)
+        assert not nav.display
+        await pilot.press("n")
+        await settle(pilot)
+        assert nav.display and nav.has_focus
+    wide = app_factory("John 3:16")
+    async with wide.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        nav = wide.screen.query_one(Navigator)
+        assert nav.display
+        await pilot.press("n")
+        await settle(pilot)
+        assert not nav.display
+
+
+async def test_navigator_opens_a_chapter_and_a_verse(app_factory):
+    from tui.widgets.navigator import Navigator
+
+    app = app_factory("John 3:16")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        nav = app.screen.query_one(Navigator)
+        nav.focus()
+        # The cursor starts on John 3 (revealed); one down is John 4.
+        assert nav.cursor_node is not None and nav.cursor_node.label.plain == "Chapter 3"
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert reader(app).ref == VerseRef(43, 4, 1)
+        # Chapter 4 is now expanded: its first child is verse 1, the next verse 2.
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert reader(app).ref == VerseRef(43, 4, 2)
+        await pilot.press("escape", "j")
+        await settle(pilot)
+        assert reader(app).ref == VerseRef(43, 4, 3)
