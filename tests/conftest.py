@@ -1,0 +1,102 @@
+"""Shared fixtures: one KJV library built per test session, copied wherever a test may write."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.bible.library import Library
+
+
+def copy_library(src: Path, dest: Path) -> Path:
+    """Copy a closed library file (and any WAL side files) to ``dest``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    for suffix in ("-wal", "-shm"):
+        side = src.with_name(src.name + suffix)
+        if side.exists():
+            shutil.copyfile(side, dest.with_name(dest.name + suffix))
+    return dest
+
+
+def table_counts(path: Path) -> dict[str, int]:
+    """Rows in the library's tables, read with a plain connection (not through Library).
+
+    ``verses_fts_docsize`` has one row per document in the full-text index, so it counts what
+    the index holds rather than what the external content table holds.
+    """
+    conn = sqlite3.connect(path)
+    try:
+        return {
+            name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            for name in ("translations", "verses", "verses_fts_docsize")
+        }
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def count_rows():
+    """``table_counts`` as a fixture, so test modules need not import conftest."""
+    return table_counts
+
+
+@pytest.fixture(scope="session")
+def copy_lib():
+    """``copy_library`` as a fixture, so test modules need not import conftest."""
+    return copy_library
+
+
+@pytest.fixture(scope="session")
+def kjv_library_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pristine library file holding KJV, built once; never open it for writing, copy it."""
+    path = tmp_path_factory.mktemp("kjv-pristine") / "library.sqlite"
+    lib = Library.open(path)
+    lib.import_default()
+    lib.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def kjv_library(
+    kjv_library_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Library]:
+    """An open KJV library shared by read-only tests (its own copy of the pristine file)."""
+    path = copy_library(kjv_library_file, tmp_path_factory.mktemp("kjv-shared") / "library.sqlite")
+    lib = Library.open(path)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def writable_kjv_library(kjv_library_file: Path, tmp_path: Path) -> Iterator[Library]:
+    """A KJV library this test may change (a fresh copy of the pristine file)."""
+    path = copy_library(kjv_library_file, tmp_path / "lib" / "library.sqlite")
+    lib = Library.open(path)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture(scope="session")
+def kjv_rows() -> list[tuple[int, int, int, str, str]]:
+    """Every (book, chapter, verse, text, plain) the KJV importer yields, in order."""
+    from core.bible.importers import kjv
+
+    return list(kjv.verses())
+
+
+@pytest.fixture
+def verselight_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kjv_library_file: Path
+) -> Path:
+    """VERSELIGHT_HOME in tmp_path with the KJV library already in place (no first-run import)."""
+    home = tmp_path / "home"
+    copy_library(kjv_library_file, home / "data" / "library.sqlite")
+    monkeypatch.setenv("VERSELIGHT_HOME", str(home))
+    monkeypatch.delenv("VERSELIGHT_TRANSLATION", raising=False)
+    monkeypatch.delenv("VERSELIGHT_SWORD_PATH", raising=False)
+    return home

@@ -1,0 +1,294 @@
+"""The ``verselight`` command's script-friendly paths: read, search, translations list."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+JOHN_3_16 = (
+    "For God so loved the world, that he gave his only begotten Son, that whosoever believeth "
+    "in him should not perish, but have everlasting life."
+)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _assert_one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("verselight: ")
+    return lines[0]
+
+
+# -- read --------------------------------------------------------------------------------------
+
+
+def test_read_one_verse(verselight_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "read", "John 3:16")
+    assert code == 0
+    assert out == f"John 3:16 (KJV)\n{JOHN_3_16}\n"
+    assert err == ""
+
+
+def test_read_with_reference_in_several_arguments(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = _run(capsys, "read", "jn", "3", "16")
+    assert code == 0
+    assert JOHN_3_16 in out
+
+
+def test_read_a_chapter_prints_its_verses(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "read", "Ps", "23")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Psalms 23 (KJV)"
+    assert len(lines) == 1 + 6
+    assert [line.split()[0] for line in lines[1:]] == ["1", "2", "3", "4", "5", "6"]
+    assert lines[1].endswith("The LORD is my shepherd; I shall not want.")
+    assert "[" not in out
+    assert err == ""
+
+
+def test_read_a_verse_range(verselight_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = _run(capsys, "read", "1 Cor 13:4-7")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "1 Corinthians 13:4-7 (KJV)"
+    assert [line.split()[0] for line in lines[1:]] == ["4", "5", "6", "7"]
+    assert "Charity suffereth long" in lines[1]
+
+
+def test_read_a_range_across_chapters(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = _run(capsys, "read", "John 3:36-4:2")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "John 3:36-4:2 (KJV)"
+    assert [line.split()[0] for line in lines[1:]] == ["3:36", "4:1", "4:2"]
+    assert "(Though Jesus himself baptized not, but his disciples,)" in lines[3]
+
+
+def test_read_translation_option_is_case_insensitive(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = _run(capsys, "read", "--translation", "kjv", "John 3:16")
+    assert code == 0
+    assert JOHN_3_16 in out
+
+
+@pytest.mark.parametrize(
+    ("reference", "needle"),
+    [
+        ("John 99", "chapter"),
+        ("John 3:99", "verses 1 to 36"),
+        ("Hezekiah 1", "Hezekiah"),
+        ("?!", '"?!"'),
+        ("J 3", "could be"),
+    ],
+)
+def test_read_bad_reference_exits_2_with_one_line(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str], reference: str, needle: str
+) -> None:
+    code, out, err = _run(capsys, "read", reference)
+    assert code == 2
+    assert out == ""
+    assert needle in _assert_one_line_error(err)
+
+
+def test_read_unknown_translation_exits_2_naming_installed(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "read", "--translation", "NOPE", "John", "1:1")
+    assert code == 2
+    assert out == ""
+    line = _assert_one_line_error(err)
+    assert "NOPE" in line
+    assert "KJV" in line
+
+
+def test_read_on_first_run_imports_then_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VERSELIGHT_HOME", str(tmp_path / "fresh"))
+    monkeypatch.delenv("VERSELIGHT_TRANSLATION", raising=False)
+    code, out, err = _run(capsys, "read", "John 3:16")
+    assert code == 0
+    assert out == f"John 3:16 (KJV)\n{JOHN_3_16}\n"
+    assert "Traceback" not in err
+    assert (tmp_path / "fresh" / "data" / "library.sqlite").exists()
+    # the second run does not import again
+    code, out, err = _run(capsys, "read", "John 3:16")
+    assert (code, err) == (0, "")
+
+
+def test_read_with_a_damaged_library_tells_the_user_and_works(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = verselight_home / "data" / "library.sqlite"
+    db.write_bytes(b"\x00not a database\xff" * 512)
+    code, out, err = _run(capsys, "read", "John 3:16")
+    assert code == 0
+    assert out == f"John 3:16 (KJV)\n{JOHN_3_16}\n"
+    assert "damaged" in err
+    assert "Traceback" not in err
+    assert any(p.name.startswith("library.sqlite.damaged") for p in db.parent.iterdir())
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+def test_search_with_limit_prints_that_many_lines_and_a_total(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "search", "love", "--limit", "5")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 5
+    assert lines[0].startswith("Genesis 27:4  ")
+    assert all("love" in line.lower() for line in lines)
+    assert "281" in err
+    assert err.count("\n") == 1
+
+
+def test_search_single_hit(verselight_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "search", "faith", "hope", "charity")
+    assert code == 0
+    assert out.startswith("1 Corinthians 13:13  And now abideth faith, hope, charity")
+    assert len(out.splitlines()) == 1
+    assert "1 verse " in err
+
+
+@pytest.mark.parametrize("query", ["?!", "*", '"', "()", "-"])
+def test_search_with_only_punctuation_fails_with_a_message(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str], query: str
+) -> None:
+    code, out, err = _run(capsys, "search", query)
+    assert code != 0
+    assert out == ""
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1
+    assert err.strip()
+
+
+def test_search_with_no_hits_fails_with_a_message(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "search", "xylophone")
+    assert code == 1
+    assert out == ""
+    assert "xylophone" in err
+
+
+def test_search_limit_below_one_is_a_usage_error(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "search", "love", "--limit", "0")
+    assert code == 2
+    assert out == ""
+    assert "--limit" in _assert_one_line_error(err)
+
+
+def test_search_unknown_translation_exits_2(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "search", "-t", "NOPE", "love")
+    assert code == 2
+    assert out == ""
+    assert "KJV" in _assert_one_line_error(err)
+
+
+# -- translations ------------------------------------------------------------------------------
+
+
+def test_translations_list_shows_kjv(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "translations", "list")
+    assert code == 0
+    assert "KJV" in out
+    assert "31102" in out
+    assert "King James Version" in out
+    assert "Traceback" not in err
+
+
+# -- config ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["translation = [\n", "this is not toml", 'translation = "KJV"\ntranslation = "WEB"\n'],
+    ids=["unclosed", "junk", "duplicate-key"],
+)
+def test_malformed_config_exits_1_naming_the_file(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str], body: str
+) -> None:
+    config = verselight_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(body, encoding="utf-8")
+    code, out, err = _run(capsys, "read", "John 3:16")
+    assert code == 1
+    assert out == ""
+    line = _assert_one_line_error(err)
+    assert str(config) in line
+
+
+def test_config_with_wrong_type_exits_1_naming_the_file(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = verselight_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("sword_paths = 3\n", encoding="utf-8")
+    code, _out, err = _run(capsys, "read", "John 3:16")
+    assert code == 1
+    assert str(config) in _assert_one_line_error(err)
+
+
+def test_config_default_translation_unknown_falls_back_to_kjv(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = verselight_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('translation = "WEB"\n', encoding="utf-8")
+    code, out, _err = _run(capsys, "read", "John 3:16")
+    assert code == 0
+    assert out.startswith("John 3:16 (KJV)")
+
+
+# -- the real console script -------------------------------------------------------------------
+
+
+def test_real_command_in_a_subprocess_reads_john_3_16(verselight_home: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VERSELIGHT_TRANSLATION", "VERSELIGHT_SWORD_PATH")
+    }
+    env["VERSELIGHT_HOME"] = str(verselight_home)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "read", "John 3:16"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"John 3:16 (KJV)\n{JOHN_3_16}\n"

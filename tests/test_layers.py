@@ -1,0 +1,133 @@
+"""Imports point one way (tui -> core -> {storage, payments}) and the headless parts never load
+Textual. Each check runs in a fresh interpreter so nothing imported by the test run leaks in."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_IMPORT_ALL = textwrap.dedent(
+    """
+    import importlib, json, pkgutil, sys
+
+    failed, imported = {}, []
+    for top in sys.argv[1:]:
+        package = importlib.import_module(top)
+        imported.append(top)
+        for info in pkgutil.walk_packages(package.__path__, top + "."):
+            try:
+                importlib.import_module(info.name)
+                imported.append(info.name)
+            except Exception as exc:  # report, do not hide, modules that fail to import
+                failed[info.name] = f"{type(exc).__name__}: {exc}"
+    print(json.dumps({
+        "imported": imported,
+        "failed": failed,
+        "modules": sorted(sys.modules),
+    }))
+    """
+)
+
+
+def _import_in_fresh_interpreter(*packages: str) -> dict[str, object]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORT_ALL, *packages],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def _loaded(modules: object, top: str) -> list[str]:
+    assert isinstance(modules, list)
+    return [m for m in modules if m == top or m.startswith(top + ".")]
+
+
+@pytest.fixture(scope="module")
+def headless() -> dict[str, object]:
+    """Every module under core, storage and payments, imported in one fresh interpreter."""
+    return _import_in_fresh_interpreter("core", "storage", "payments")
+
+
+@pytest.fixture(scope="module")
+def lower_layers() -> dict[str, object]:
+    """Every module under storage and payments only."""
+    return _import_in_fresh_interpreter("storage", "payments")
+
+
+def test_every_headless_module_imports(headless: dict[str, object]) -> None:
+    assert headless["failed"] == {}
+    imported = headless["imported"]
+    assert isinstance(imported, list)
+    for name in ("core.bible.references", "core.bible.library", "storage.bible", "payments"):
+        assert name in imported
+
+
+def test_core_storage_and_payments_never_import_textual(headless: dict[str, object]) -> None:
+    assert _loaded(headless["modules"], "textual") == []
+
+
+def test_core_storage_and_payments_never_import_tui(headless: dict[str, object]) -> None:
+    assert _loaded(headless["modules"], "tui") == []
+
+
+def test_storage_and_payments_never_import_core_tui_or_textual(
+    lower_layers: dict[str, object],
+) -> None:
+    assert lower_layers["failed"] == {}
+    for top in ("core", "tui", "textual"):
+        assert _loaded(lower_layers["modules"], top) == [], top
+
+
+_CLI_PATH = textwrap.dedent(
+    """
+    import json, sys
+    import tui.cli
+    after_import = "textual" in sys.modules
+    codes = [
+        tui.cli.main(["read", "John 3:16"]),
+        tui.cli.main(["read", "Ps 23"]),
+        tui.cli.main(["search", "love", "--limit", "3"]),
+        tui.cli.main(["read", "Nowhere 9:9"]),
+    ]
+    textual = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
+    print(json.dumps({"after_import": after_import, "codes": codes, "textual": textual}))
+    """
+)
+
+
+def test_cli_read_and_search_never_import_textual(
+    tmp_path: Path, kjv_library_file: Path, copy_lib
+) -> None:
+    home = tmp_path / "home"
+    copy_lib(kjv_library_file, home / "data" / "library.sqlite")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VERSELIGHT_TRANSLATION", "VERSELIGHT_SWORD_PATH")
+    }
+    env["VERSELIGHT_HOME"] = str(home)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CLI_PATH],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.splitlines()[-1])
+    assert report["after_import"] is False
+    assert report["codes"] == [0, 0, 0, 2]
+    assert report["textual"] == []
