@@ -15,6 +15,7 @@ import html
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -318,6 +319,10 @@ def _folder_modules(root: Path) -> list[SwordModule]:
     return found
 
 
+_ZIP_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error)
+"""What a damaged zip raises while it is read (corrupt deflate data surfaces as zlib.error)."""
+
+
 def _zip_modules(path: Path) -> list[SwordModule]:
     """Every module a zip's mods.d/*.conf describes (read in place, nothing extracted)."""
     try:
@@ -334,13 +339,17 @@ def _zip_modules(path: Path) -> list[SwordModule]:
                 for name, conf in parse_conf(text).items():
                     found.append(_module(name, conf, path, prefix))
             return found
-    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+    except _ZIP_ERRORS as exc:
         raise ImportFailed(f"{path} cannot be read as a zip file ({exc}).") from exc
 
 
 def search_paths(config: Config) -> list[Path]:
     """Where installed modules are looked for; the operator's own folders come first."""
-    return [*config.sword_paths, Path.home() / ".sword", Path("/usr/share/sword")]
+    try:
+        home = [Path.home() / ".sword"]
+    except RuntimeError:  # no home directory (a bare service account)
+        home = []
+    return [*config.sword_paths, *home, Path("/usr/share/sword")]
 
 
 def discover(config: Config) -> list[SwordModule]:
@@ -374,37 +383,51 @@ def _only_bible(modules: list[SwordModule], where: Path) -> SwordModule:
 
 
 def _looks_like_path(source: str) -> bool:
-    return (
-        "/" in source or "\\" in source or source.lower().endswith(".zip") or source in (".", "..")
-    )
+    return "/" in source or "\\" in source or source.lower().endswith(".zip")
 
 
 def locate(source: str, config: Config) -> SwordModule:
-    """The module ``source`` names: a zip, a SWORD folder, or an installed module's name or id."""
+    """The module ``source`` names: a zip, a SWORD folder, or an installed module's name or id.
+
+    A bare name means an installed module even if a file of that name sits in the current
+    folder; the file is used only when no module is called that.
+    """
     path = Path(source).expanduser()
-    if path.is_file():
-        if not zipfile.is_zipfile(path):
-            raise ImportFailed(f"{path} is not a zip file, a SWORD folder or a module name.")
-        return _only_bible(_zip_modules(path), path)
+    if not _looks_like_path(source):
+        modules = discover(config)
+        module = _installed(source, modules)
+        if module is not None:
+            return module
+        if not path.exists():
+            raise _not_installed(source, modules, config)
+    return _from_path(path)
+
+
+def _from_path(path: Path) -> SwordModule:
     if path.is_dir():
         return _only_bible(_folder_modules(path), path)
-    if _looks_like_path(source):
+    if not path.is_file():
         raise ImportFailed(f"There is no file or folder at {path}.")
-    return _installed(source, config)
+    if zipfile.is_zipfile(path):
+        return _only_bible(_zip_modules(path), path)
+    if path.suffix.lower() == ".zip":
+        raise ImportFailed(f"{path} is not a readable zip file; it may be damaged or cut short.")
+    raise ImportFailed(f"{path} is not a zip file, a SWORD folder or a module name.")
 
 
-def _installed(wanted: str, config: Config) -> SwordModule:
-    modules = discover(config)
+def _installed(wanted: str, modules: list[SwordModule]) -> SwordModule | None:
+    """The module with that name, else the one with that translation id (any case)."""
     key = wanted.lower()
-    for hits in (
-        [m for m in modules if m.name.lower() == key],
-        [m for m in modules if m.translation_id.lower() == key],
-    ):
-        if hits:
-            return hits[0]
+    by_name = [m for m in modules if m.name.lower() == key]
+    by_id = [m for m in modules if m.translation_id.lower() == key]
+    hits = by_name or by_id
+    return hits[0] if hits else None
+
+
+def _not_installed(wanted: str, modules: list[SwordModule], config: Config) -> ImportFailed:
     where = ", ".join(str(p) for p in search_paths(config))
     have = ", ".join(m.name for m in modules) or "none"
-    raise ImportFailed(
+    return ImportFailed(
         f'No installed SWORD Bible is called "{wanted}" (looked in {where}; found: {have}).'
     )
 
@@ -461,18 +484,24 @@ def _data_folder(module: SwordModule) -> Iterator[Path]:
                 for member in archive.namelist():
                     if member.startswith(inside) and not member.endswith("/"):
                         archive.extract(member, tmp)
-        except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        except _ZIP_ERRORS as exc:
             raise ImportFailed(f"{module.root} cannot be unpacked ({exc}).") from exc
         yield Path(tmp) / inside
 
 
 def _open_bible(module: SwordModule, folder: Path) -> Any:
     from pysword.bible import SwordBible
+    from pysword.canons import canons
 
     conf = module.conf
     if not folder.is_dir():
         raise ImportFailed(f"{module.name}'s text files are missing (no folder {folder}).")
     versification = conf.get("versification", "KJV").strip().lower() or "kjv"
+    if versification not in canons:
+        raise ImportFailed(
+            f"{module.name} uses the {conf['versification'].strip()} versification, "
+            "which pysword cannot read."
+        )
     try:
         return SwordBible(
             str(folder),
@@ -485,7 +514,7 @@ def _open_bible(module: SwordModule, folder: Path) -> Any:
             conf.get("cipherkey", "").strip() or None,
         )
     except ValueError as exc:
-        raise ImportFailed(f"{module.name} cannot be read: {exc}") from exc
+        raise ImportFailed(f"{module.name} cannot be read ({exc}).") from exc
     except OSError as exc:
         raise ImportFailed(f"{module.name}'s text files cannot be opened ({exc}).") from exc
 
