@@ -49,6 +49,17 @@ class LibraryError(Exception):
     """The library file cannot be used. ``str()`` is a sentence for the user."""
 
 
+class LibraryDamaged(LibraryError):
+    """The file is not a database or is corrupt: safe to set aside and rebuild.
+
+    Kept apart from other failures (permissions, a locked file, a newer schema), where the
+    file is fine and must be left exactly as it is.
+    """
+
+
+_DAMAGED_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
 @dataclass(frozen=True, slots=True)
 class TranslationRow:
     id: str
@@ -83,9 +94,12 @@ class NewTranslation:
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the library at ``path`` with the schema in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        raise LibraryError(f"The Bible library at {path} cannot be opened ({exc}).") from exc
+    try:
         conn.execute("PRAGMA busy_timeout = 5000")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
@@ -96,8 +110,14 @@ def connect(path: Path) -> sqlite3.Connection:
             raise LibraryError(
                 f"The Bible library at {path} was written by a newer Verselight; update this one."
             )
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
+        conn.close()
+        if getattr(exc, "sqlite_errorcode", None) in _DAMAGED_CODES:
+            raise LibraryDamaged(f"The Bible library at {path} is damaged ({exc}).") from exc
         raise LibraryError(f"The Bible library at {path} cannot be opened ({exc}).") from exc
+    except LibraryError:
+        conn.close()
+        raise
     return conn
 
 

@@ -64,6 +64,17 @@ class TranslationVersification:
         return self._counts.get(book_number)
 
 
+def _aside_name(path: Path) -> Path:
+    """A name for a damaged file that no earlier damaged file already has."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    return candidate
+
+
 def _verse(row: db.VerseRow) -> Verse:
     return Verse(VerseRef(row.book, row.chapter, row.verse), row.text)
 
@@ -89,11 +100,8 @@ class Library:
         """Open the library; a damaged file is moved aside (never deleted) and a new one made."""
         try:
             return cls(path, db.connect(path))
-        except db.LibraryError:
-            if not path.exists() or path.stat().st_size == 0:
-                raise
-            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-            aside = path.with_name(f"{path.name}.damaged-{stamp}")
+        except db.LibraryDamaged:
+            aside = _aside_name(path)
             path.rename(aside)
             for suffix in ("-wal", "-shm"):
                 extra = path.with_name(path.name + suffix)

@@ -60,24 +60,22 @@ def previous_chapter(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> Ver
     earlier = [c for c in _chapters(v, ref.book) if c < ref.chapter]
     if earlier:
         return VerseRef(ref.book, earlier[-1], 1)
-    books = _present_books(v)
-    i = books.index(ref.book)
-    if i == 0:
+    earlier_books = [b for b in _present_books(v) if b < ref.book]
+    if not earlier_books:
         return None
-    return VerseRef(books[i - 1], _chapters(v, books[i - 1])[-1], 1)
+    book_number = earlier_books[-1]
+    return VerseRef(book_number, _chapters(v, book_number)[-1], 1)
 
 
 def next_book(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
-    books = _present_books(v)
-    i = books.index(ref.book)
-    return _book_start(v, books[i + 1]) if i + 1 < len(books) else None
+    later = [b for b in _present_books(v) if b > ref.book]
+    return _book_start(v, later[0]) if later else None
 
 
 def previous_book(ref: VerseRef, v: Versification = KJV_VERSIFICATION) -> VerseRef | None:
     """Verse 1 of the previous book."""
-    books = _present_books(v)
-    i = books.index(ref.book)
-    return _book_start(v, books[i - 1]) if i > 0 else None
+    earlier = [b for b in _present_books(v) if b < ref.book]
+    return _book_start(v, earlier[-1]) if earlier else None
 
 
 def clamp(ref: VerseRef, v: Versification) -> VerseRef:
@@ -86,8 +84,11 @@ def clamp(ref: VerseRef, v: Versification) -> VerseRef:
     if not counts:
         books = _present_books(v)
         after = [b for b in books if b > ref.book]
-        target = after[0] if after else books[-1]
-        return _book_start(v, target)
+        if after:
+            return _book_start(v, after[0])
+        last = books[-1]
+        chapter = _chapters(v, last)[-1]
+        return VerseRef(last, chapter, _counts(v, last)[chapter - 1])
     present = _chapters(v, ref.book)
     chapter = min(present, key=lambda c: (abs(c - ref.chapter), c))
     return VerseRef(ref.book, chapter, max(1, min(ref.verse, counts[chapter - 1])))

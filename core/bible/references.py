@@ -151,6 +151,8 @@ def resolve_book(text: str) -> Book:
 
 
 def _shorten(text: str, limit: int = 30) -> str:
+    """The user's text made safe to quote in a one-line message: no control characters."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
