@@ -92,7 +92,7 @@ class Library:
         self.notice = notice
         """Something the user should be told about opening the library, or None."""
         self._rows: dict[str, db.TranslationRow] = {}
-        self.chapter = lru_cache(maxsize=32)(self._chapter)  # type: ignore[method-assign]
+        self.chapter = lru_cache(maxsize=32)(self._chapter)
         self._versifications: dict[str, TranslationVersification] = {}
 
     @classmethod
@@ -198,7 +198,7 @@ class Library:
         removed = db.remove_translation(self._conn, tid)
         self._rows.pop(tid.upper(), None)
         self._versifications.pop(tid.upper(), None)
-        self.chapter.cache_clear()  # type: ignore[attr-defined]
+        self.chapter.cache_clear()
         return removed
 
     def needs_first_run_import(self) -> bool:
