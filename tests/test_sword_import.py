@@ -36,6 +36,16 @@ WEB_DATA = Path("modules/texts/ztext") / WEB
 W = '<w lemma="strong:H0430">'  # the word wrapper WEB puts around most words
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _web_module_installed() -> None:
+    """Fail with the fix, not a puzzle, on a machine without Debian's WEB module."""
+    if not WEB_CONF.exists():
+        pytest.fail(
+            "These tests read Debian's World English Bible SWORD module: "
+            "sudo apt install sword-text-web (.ci/run installs it)."
+        )
+
+
 # ------------------------------------------------------------------------------------------
 # The cleaner
 # ------------------------------------------------------------------------------------------
