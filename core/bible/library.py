@@ -212,3 +212,31 @@ class Library:
         if self.has(kjv.INFO.id):
             return self.translation(kjv.INFO.id)
         return self.add(kjv.INFO, kjv.verses(), TOTAL_VERSES, progress)
+
+    def import_default_in_child(self, progress: Progress | None = None) -> Translation:
+        """``import_default`` run in a child process, for long-lived processes like the reader.
+
+        Memory the KJV package takes is returned to the system when the child exits. The
+        import is still one transaction, so a killed child leaves nothing half-built.
+        """
+        import subprocess
+        import sys
+
+        from core.bible.importers import ImportFailed
+
+        if self.has("KJV"):
+            return self.translation("KJV")
+        cmd = [sys.executable, "-m", "core.bible.importers.kjv", str(self.path)]
+        with subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as child:
+            assert child.stdout is not None and child.stderr is not None
+            for line in child.stdout:
+                done, _, total = line.partition(" ")
+                if progress and done.isdigit() and total.strip().isdigit():
+                    progress(int(done), int(total))
+            errors = child.stderr.read().strip().splitlines()
+        if child.returncode != 0 or not self.has("KJV"):
+            reason = errors[-1] if errors else f"the importer exited with {child.returncode}"
+            raise ImportFailed(f"The King James Version could not be set up: {reason}")
+        return self.translation("KJV")

@@ -168,7 +168,8 @@ async def test_switching_translation_keeps_the_place_or_the_nearest(
         assert isinstance(reader, ReaderScreen)
         assert reader.translation == "TINY"
         assert reader.ref == VerseRef(43, 3, 16)
-        assert reader.query_one(".-current", VerseLine).verse.text == "Tiny John 3:16."
+        (current,) = [line for line in reader.query(VerseLine) if line.current]
+        assert current.verse.text == "Tiny John 3:16."
         await pilot.press("end")
         await settle(pilot)
         assert reader.ref == VerseRef(43, 3, 20)
@@ -266,4 +267,8 @@ async def test_no_color_is_respected(app_factory, monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.no_color
-        assert app.screen.query_one(".-current", VerseLine).styles.text_style.bold
+        (current,) = [line for line in app.screen.query(VerseLine) if line.current]
+        assert current.verse.ref == VerseRef(43, 3, 16)
+        # Without colour the current verse must still stand out: bold and a bar at its left.
+        assert current.styles.text_style.bold
+        assert current.styles.border_left[0] == "outer"

@@ -47,7 +47,7 @@ class FirstRunScreen(Screen[bool]):
                 self.query_one(ProgressBar).update, total=total, progress=done
             )
 
-        self.library.import_default(progress)
+        self.library.import_default_in_child(progress)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.SUCCESS:
@@ -55,6 +55,5 @@ class FirstRunScreen(Screen[bool]):
         elif event.state == WorkerState.ERROR:
             # The import is one transaction: nothing half-built remains for the next run.
             self.query_one("#detail", Label).update(
-                f"The King James Version could not be set up: {event.worker.error}\n"
-                "Press q to quit; the next start tries again."
+                f"{event.worker.error}\nPress q to quit; the next start tries again."
             )

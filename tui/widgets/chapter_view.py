@@ -20,6 +20,8 @@ class ChapterView(VerticalScroll, can_focus=False):
         self._lines: dict[int, VerseLine] = {}
         self._chapter: tuple[str, int, int] | None = None
         self._current: VerseLine | None = None
+        self._laid_out = False
+        """False until a new chapter's verses have been through layout once."""
 
     def shows(self, translation: str, ref: VerseRef) -> bool:
         return self._chapter == (translation, ref.book, ref.chapter)
@@ -29,6 +31,7 @@ class ChapterView(VerticalScroll, can_focus=False):
         await self.remove_children()
         self._lines = {v.ref.verse: VerseLine(v) for v in verses}
         self._current = None
+        self._laid_out = False
         first = verses[0].ref if verses else None
         self._chapter = (translation, first.book, first.chapter) if first else None
         title = f"{first.book_info.name} {first.chapter}" if first else ""
@@ -40,12 +43,19 @@ class ChapterView(VerticalScroll, can_focus=False):
         if line is self._current:
             return
         if self._current is not None:
-            self._current.remove_class("-current")
+            self._current.set_current(False)
         self._current = line
-        if line is not None:
-            line.add_class("-current")
+        if line is None:
+            return
+        line.set_current(True)
+        if self._laid_out:
+            # Highlighting does not change a verse's height, so its place is already known:
+            # scroll in this same frame rather than costing a second one.
+            self.scroll_to_widget(line, animate=False, top=False, immediate=True)
+        else:
             self.call_after_refresh(self._keep_in_view, line)
 
     def _keep_in_view(self, line: VerseLine) -> None:
+        self._laid_out = True
         if line is self._current:
-            self.scroll_to_widget(line, animate=False, top=False)
+            self.scroll_to_widget(line, animate=False, top=False, immediate=True)

@@ -11,5 +11,6 @@ class ImagePane(Static):
     def show_verse(self, ref: VerseRef) -> None:
         self.update(
             f"[b]{ref}[/b]\n\nNo illustration for this verse yet.\n\n"
-            "[dim]Illustrations made for a verse will appear here.[/dim]"
+            "[dim]Illustrations made for a verse will appear here.[/dim]",
+            layout=False,  # the pane's size is set by the screen, not by its text
         )

@@ -15,5 +15,8 @@ class ReaderHeader(Horizontal):
         yield Static("Free reading", id="credits-badge")
 
     def show(self, location: str, translation: str) -> None:
-        self.query_one("#location", Static).update(location)
-        self.query_one("#translation", Static).update(translation)
+        # The location's width is fixed (1fr): only a new translation id can change the layout.
+        self.query_one("#location", Static).update(location, layout=False)
+        shown = self.query_one("#translation", Static)
+        if shown.content != translation:
+            shown.update(translation)
