@@ -637,6 +637,17 @@ def test_cli_add_read_and_list(
     assert main(["translations", "add", "WEB"]) == 2
     assert "already in the library" in capsys.readouterr().err
 
+    # A second copy can sit beside the first under an id of its own, and be removed again.
+    assert main(["translations", "add", "WEB", "--id", "WEB-2"]) == 0
+    assert "Added WEB-2:" in capsys.readouterr().out
+    assert main(["read", "-t", "web-2", "3 John 1:14"]) == 0
+    assert "Peace be to you." in capsys.readouterr().out
+    assert main(["translations", "add", "WEB", "--id", "no spaces"]) == 2
+    assert "cannot be a translation id" in capsys.readouterr().err
+    assert main(["translations", "remove", "WEB-2"]) == 0
+    assert main(["read", "-t", "WEB-2", "John 1:1"]) == 2
+    assert 'no translation "WEB-2"' in capsys.readouterr().err
+
 
 def test_cli_reports_a_bad_source_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -8,7 +8,9 @@ non-zero exit (2 for a bad reference or usage, 1 for anything else); never a tra
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -145,10 +147,17 @@ def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
         print(f"Removed {args.source}.")
         return EXIT_OK
     source = sword.locate(args.source, ctx.config)
-    if ctx.library.has(source.translation_id):
-        raise _Fail(f"{source.translation_id} is already in the library.", EXIT_USAGE)
+    tid = args.id or source.translation_id
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", tid):
+        raise _Fail(f'"{tid}" cannot be a translation id: use letters, digits, "-" or "_".', 2)
+    if ctx.library.has(tid):
+        raise _Fail(
+            f"{tid} is already in the library; give this one another id with --id NAME.",
+            EXIT_USAGE,
+        )
     print(f"Reading {source.description} from {source.location}...", file=sys.stderr)
     info, verses, expected = sword.load(source, ctx.config)
+    info = dataclasses.replace(info, id=tid)
     t = ctx.library.add(info, verses, expected, _progress_printer(f"Importing {info.id}..."))
     print(f"Added {t.id}: {t.name}, {t.verse_count} verses.")
     return EXIT_OK
@@ -172,6 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     tsub.add_parser("list", help="installed translations and SWORD modules found")
     a = tsub.add_parser("add", help="import a SWORD module (zip, folder or installed name)")
     a.add_argument("source")
+    a.add_argument("--id", help="the id to give it (default: the module's abbreviation)")
     rm = tsub.add_parser("remove", help="remove an imported translation")
     rm.add_argument("source", metavar="ID")
     return p
