@@ -1,12 +1,11 @@
 """Fixtures for driving the real app through Pilot: a fresh home per test, KJV already in it.
 
-Importing KJV takes about half a second, so it is done once per session and the library file
-is copied into each test's ``VERSELIGHT_HOME``.
+Importing KJV takes about half a second, so the session's pristine library
+(``kjv_library_file`` in ``tests/conftest.py``) is copied into each test's ``VERSELIGHT_HOME``.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,23 +19,19 @@ from storage.bible import NewTranslation
 from tui.app import VerselightApp, make_app
 
 
-@pytest.fixture(scope="session")
-def kjv_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("kjv") / "library.sqlite"
-    library = Library.open(path)
-    library.import_default()
-    library.close()
-    return path
-
-
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kjv_master: Path) -> Path:
+def home(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kjv_library_file: Path,
+    copy_lib: Callable[[Path, Path], Path],
+) -> Path:
     """A VERSELIGHT_HOME whose library already holds KJV."""
     monkeypatch.setenv("VERSELIGHT_HOME", str(tmp_path))
-    monkeypatch.delenv("NO_COLOR", raising=False)
+    for name in ("NO_COLOR", "VERSELIGHT_TRANSLATION", "VERSELIGHT_SWORD_PATH"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
-    (tmp_path / "data").mkdir()
-    shutil.copyfile(kjv_master, tmp_path / "data" / "library.sqlite")
+    copy_lib(kjv_library_file, tmp_path / "data" / "library.sqlite")
     return tmp_path
 
 

@@ -93,6 +93,24 @@ async def test_goto_picks_a_suggestion_with_the_arrow_keys(app_factory):
         assert app.screen.ref == VerseRef(18, 38, 1)
 
 
+async def test_goto_suggestion_keeps_the_chapter_already_typed(app_factory):
+    app = app_factory("Gen 1:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("g", *"jo 38:4")
+        await settle(pilot)
+        assert "could be Joshua, Job" in str(preview(app).render())
+        books = app.screen.query_one("#books", OptionList)
+        assert books.display
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert app.screen.query_one("#ref", Input).value == "Job 38:4"
+        assert not books.display
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.ref == VerseRef(18, 38, 4)
+
+
 async def test_goto_reads_numbers_relative_to_the_current_chapter(app_factory):
     app = app_factory("John 3:1")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -10,60 +10,33 @@ import pytest
 
 from tests.tui.conftest import settle
 
+SCENES = [
+    # (id, where the reader opens, terminal size, keys pressed before the picture)
+    ("reader-80x24", "John 3:16", (80, 24), []),
+    ("reader-120x40", "John 3:16", (120, 40), []),
+    ("reader-long-chapter-scrolled", "Ps 119:100", (80, 24), ["j"] * 40),
+    ("goto-dialog", "John 3:16", (80, 24), ["g", *"1 cor 13:4"]),
+    ("goto-suggestions-and-error", "John 3:16", (80, 24), ["g", *"jo 99"]),
+    ("search-results", "John 3:16", (100, 30), ["slash", *"faith hope"]),
+    ("help-screen", "John 3:16", (80, 24), ["question_mark"]),
+]
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-def test_reader(snap_compare, app_factory, size):
-    assert snap_compare(app_factory("John 3:16"), terminal_size=size, run_before=settle)
 
-
-def test_reader_long_chapter_scrolled(snap_compare, app_factory):
+@pytest.mark.parametrize(
+    ("start", "size", "keys"), [s[1:] for s in SCENES], ids=[s[0] for s in SCENES]
+)
+def test_scene(snap_compare, app_factory, start, size, keys):
     async def run_before(pilot):
         await settle(pilot)
-        await pilot.press(*["j"] * 40)
+        await pilot.press(*keys)
         await settle(pilot)
 
-    assert snap_compare(app_factory("Ps 119:100"), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app_factory(start), terminal_size=size, run_before=run_before)
 
 
 def test_reader_no_color(snap_compare, app_factory, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     assert snap_compare(app_factory("Ps 23:1"), terminal_size=(80, 24), run_before=settle)
-
-
-def test_goto_dialog(snap_compare, app_factory):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("g", *"1 cor 13:4")
-        await settle(pilot)
-
-    assert snap_compare(app_factory("John 3:16"), terminal_size=(80, 24), run_before=run_before)
-
-
-def test_goto_dialog_suggestions_and_error(snap_compare, app_factory):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("g", *"jo 99")
-        await settle(pilot)
-
-    assert snap_compare(app_factory("John 3:16"), terminal_size=(80, 24), run_before=run_before)
-
-
-def test_search_results(snap_compare, app_factory):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("slash", *"faith hope")
-        await settle(pilot)
-
-    assert snap_compare(app_factory("John 3:16"), terminal_size=(100, 30), run_before=run_before)
-
-
-def test_help_screen(snap_compare, app_factory):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("question_mark")
-        await settle(pilot)
-
-    assert snap_compare(app_factory("John 3:16"), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_translations_dialog(snap_compare, app_factory, with_tiny_translation):

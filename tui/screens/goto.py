@@ -15,7 +15,8 @@ from textual.widgets.option_list import Option
 from core.bible.references import BadReference, Passage, VerseRef, match_books
 from core.context import Context
 
-_BOOK_PART = re.compile(r"^\s*((?:[1-3]\s*)?[^\d]*)$")
+_BOOK_PART = re.compile(r"^\s*((?:[1-3]\s*)?[^\d]*)(.*)$")
+"""The book name typed so far, and whatever follows it (chapter and verse)."""
 
 
 class GotoScreen(ModalScreen[VerseRef | None]):
@@ -73,11 +74,14 @@ class GotoScreen(ModalScreen[VerseRef | None]):
                 preview.update(f"[b]{self._passage}[/b]  {snippet}")
                 preview.set_classes("-ok")
         part = _BOOK_PART.match(text)
-        matches = match_books(part.group(1)) if part and text.strip() else []
+        matches = match_books(part.group(1)) if part and part.group(1).strip() else []
         books.set_options(Option(b.name, id=str(b.number)) for b in matches[:8])
         typed = part.group(1).strip().lower() if part else ""
-        books.display = bool(matches) and not (
-            len(matches) == 1 and typed == matches[0].name.lower()
+        # Suggest books while the reference does not work yet, or while only a book has been
+        # typed and it is not yet written out in full.
+        still_typing_book = part is not None and not part.group(2).strip()
+        books.display = bool(matches) and (
+            self._passage is None or (still_typing_book and typed != matches[0].name.lower())
         )
 
     def action_suggestions(self) -> None:
@@ -100,7 +104,9 @@ class GotoScreen(ModalScreen[VerseRef | None]):
 
     def _use_book(self, name: object) -> None:
         field = self.query_one("#ref", Input)
-        field.value = f"{name} "
+        part = _BOOK_PART.match(field.value)
+        rest = part.group(2).strip() if part else ""
+        field.value = f"{name} {rest}"
         field.cursor_position = len(field.value)
         field.focus()
 
