@@ -11,7 +11,10 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+
+from core.billing.limits import Limits
 
 APP_NAME = "verselight"
 
@@ -42,6 +45,22 @@ class Paths:
     def sword_cache(self) -> Path:
         return self.data_dir / "cache" / "sword"
 
+    @property
+    def ledger_db(self) -> Path:
+        return self.data_dir / "ledger.sqlite"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.data_dir / "session.secret"
+
+    @property
+    def token_file(self) -> Path:
+        return self.state_dir / "session.token"
+
+    @property
+    def onboarded_marker(self) -> Path:
+        return self.state_dir / "onboarded"
+
 
 def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
     env = os.environ if env is None else env
@@ -61,6 +80,19 @@ class Config:
     default_translation: str = "KJV"
     sword_paths: tuple[Path, ...] = field(default_factory=tuple)
     """Folders searched for installed SWORD modules, besides ~/.sword and /usr/share/sword."""
+    session_secret: bytes | None = field(default=None, repr=False)
+    """From VERSELIGHT_SESSION_SECRET; None means the secret file in the data dir is used."""
+    session_ttl: timedelta = timedelta(days=90)
+    """How long an unused session token stays valid; every use renews it."""
+    admin_password: str | None = field(default=None, repr=False)
+    """From VERSELIGHT_ADMIN_PASSWORD."""
+    admin_password_hash: str | None = field(default=None, repr=False)
+    """From the config file's ``admin_password_hash`` (made by ``verselight admin hash``)."""
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def admin_configured(self) -> bool:
+        return bool(self.admin_password or self.admin_password_hash)
 
 
 def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None) -> Config:
@@ -86,4 +118,66 @@ def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None
         paths=paths,
         default_translation=translation.strip(),
         sword_paths=tuple(Path(p).expanduser() for p in [*extra, *sword]),
+        session_secret=_session_secret(env),
+        session_ttl=timedelta(days=_number(data, "session_days", 90, paths.config_file)),
+        admin_password=env.get("VERSELIGHT_ADMIN_PASSWORD") or None,
+        admin_password_hash=_optional_str(data, "admin_password_hash", paths.config_file),
+        limits=_limits(data.get("limits", {}), paths.config_file),
+    )
+
+
+MIN_SECRET_BYTES = 32
+
+
+def _session_secret(env: Mapping[str, str]) -> bytes | None:
+    raw = env.get("VERSELIGHT_SESSION_SECRET")
+    if raw is None:
+        return None
+    secret = raw.encode("utf-8")
+    if len(secret) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"VERSELIGHT_SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes long "
+            f"(it is {len(secret)}); unset it to let Verselight keep its own secret."
+        )
+    return secret
+
+
+def _number(data: Mapping[str, object], key: str, default: int, where: Path) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"'{key}' in {where} must be a whole number of at least 0.")
+    return value
+
+
+def _optional_str(data: Mapping[str, object], key: str, where: Path) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"'{key}' in {where} must be text.")
+    return value or None
+
+
+def _limits(data: object, where: Path) -> Limits:
+    if not isinstance(data, dict):
+        raise ConfigError(f"[limits] in {where} must be a table.")
+    known = {
+        "generations_per_minute",
+        "invoices_per_minute",
+        "daily_credit_cap",
+        "stale_hold_minutes",
+    }
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"Unknown setting [limits] {unknown[0]} in {where}.")
+    d = Limits()
+    return Limits(
+        generations_per_minute=_number(
+            data, "generations_per_minute", d.generations_per_minute, where
+        ),
+        invoices_per_minute=_number(data, "invoices_per_minute", d.invoices_per_minute, where),
+        daily_credit_cap=_number(data, "daily_credit_cap", d.daily_credit_cap, where),
+        stale_hold_age=timedelta(
+            minutes=_number(
+                data, "stale_hold_minutes", int(d.stale_hold_age.total_seconds() // 60), where
+            )
+        ),
     )

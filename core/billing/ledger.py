@@ -1,0 +1,283 @@
+"""Credits: balances, holds, charges, purchases and grants, with the rules of DESIGN.md section 5.
+
+Every method that moves money is one SQLite transaction. Refusals are exceptions whose
+``str()`` is a sentence for the user; the database's own constraints are the last word, so a
+race that slips past a pre-check still cannot make a balance negative or credit twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from core.billing.limits import Limits
+from core.clock import Clock, utc_now
+from storage import ledger as db
+from storage.ledger import LedgerError
+
+__all__ = [
+    "Balance",
+    "BillingError",
+    "DailyCapReached",
+    "Entry",
+    "Hold",
+    "HoldGone",
+    "InsufficientCredits",
+    "Ledger",
+    "LedgerError",
+    "RateLimited",
+    "UnknownInvoice",
+]
+
+
+class BillingError(Exception):
+    """A money operation was refused. ``str()`` is a sentence for the user."""
+
+
+class InsufficientCredits(BillingError):
+    def __init__(self, needed: int, available: int) -> None:
+        self.needed = needed
+        self.available = available
+        self.missing = needed - available
+        super().__init__(
+            f"This needs {needed} credits and {available} are available: "
+            f"{self.missing} more needed."
+        )
+
+
+class RateLimited(BillingError):
+    def __init__(self, what: str, limit: int, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"Too many {what}: at most {limit} a minute. Try again in {max(1, round(retry_after))} s."
+        )
+
+
+class DailyCapReached(BillingError):
+    def __init__(self, cap: int, spent: int, amount: int) -> None:
+        self.cap = cap
+        self.spent = spent
+        super().__init__(
+            f"This would pass today's limit of {cap} credits ({spent} already spent or held). "
+            "The limit resets at midnight UTC."
+        )
+
+
+class HoldGone(BillingError):
+    """The hold was released or charged before this charge: the result must be discarded."""
+
+    def __init__(self, hold_id: int) -> None:
+        self.hold_id = hold_id
+        super().__init__(
+            "The credits set aside for this were released before it finished, so nothing was "
+            "charged and the result was discarded."
+        )
+
+
+class UnknownInvoice(BillingError):
+    def __init__(self, payment_hash: str) -> None:
+        super().__init__(f"No invoice with payment hash {payment_hash[:16]}... is known here.")
+
+
+class UnknownSession(BillingError):
+    def __init__(self, sid: str) -> None:
+        super().__init__(f"No session {sid[:8]}... in the ledger.")
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    balance: int
+    held: int
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    id: int
+    session_id: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    kind: str
+    amount: int
+    at: datetime
+    note: str | None
+    payment_hash: str | None
+    image_id: str | None
+
+
+def _entry(row: db.EntryRow) -> Entry:
+    return Entry(
+        row.id,
+        row.kind,
+        row.amount,
+        datetime.fromisoformat(row.created_at),
+        row.note,
+        row.payment_hash,
+        row.image_id,
+    )
+
+
+def _utc_day_start(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+class Ledger:
+    """One connection to the ledger database. Use one per thread or process."""
+
+    def __init__(self, conn: sqlite3.Connection, limits: Limits, clock: Clock) -> None:
+        self.conn = conn
+        self.limits = limits
+        self.clock = clock
+
+    @classmethod
+    def open(cls, path: Path, limits: Limits | None = None, clock: Clock = utc_now) -> Ledger:
+        return cls(db.connect(path), limits or Limits(), clock)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def data_version(self) -> int:
+        return db.data_version(self.conn)
+
+    # reading -----------------------------------------------------------------------------
+
+    def balance(self, sid: str) -> Balance:
+        row = db.get_session(self.conn, sid)
+        if row is None:
+            raise UnknownSession(sid)
+        return Balance(row.balance, row.held)
+
+    def history(self, sid: str, limit: int = 1000) -> list[Entry]:
+        return [_entry(r) for r in db.entries(self.conn, sid, limit)]
+
+    def open_holds(self, sid: str) -> list[db.HoldRow]:
+        return db.open_holds(self.conn, sid)
+
+    # holds -------------------------------------------------------------------------------
+
+    def place_hold(self, sid: str, amount: int, purpose: str = "generation") -> Hold:
+        """Set ``amount`` credits aside, if available and within the limits."""
+        if amount <= 0:
+            raise ValueError("a hold must be for a positive number of credits")
+        now = self.clock()
+        with db.transaction(self.conn):
+            row = db.get_session(self.conn, sid)
+            if row is None:
+                raise UnknownSession(sid)
+            available = row.balance - row.held
+            if available < amount:
+                raise InsufficientCredits(amount, available)
+            self._admit(sid, purpose, self.limits.generations_per_minute, "generations", now)
+            spent = db.charged_since(self.conn, sid, _utc_day_start(now)) + row.held
+            if spent + amount > self.limits.daily_credit_cap:
+                raise DailyCapReached(self.limits.daily_credit_cap, spent, amount)
+            hold_id = db.insert_hold(self.conn, sid, amount, purpose, now)
+        return Hold(hold_id, sid, amount)
+
+    def _admit(self, sid: str, kind: str, limit: int, what: str, now: datetime) -> None:
+        """Count one ``kind`` event against a per-minute limit, or refuse (inside a transaction)."""
+        window = now - timedelta(minutes=1)
+        recent = db.count_events(self.conn, sid, kind, window)
+        if len(recent) >= limit:
+            oldest = datetime.fromisoformat(recent[0])
+            raise RateLimited(what, limit, (oldest + timedelta(minutes=1) - now).total_seconds())
+        db.add_event(self.conn, sid, kind, now)
+
+    def admit(self, sid: str, kind: str, limit: int, what: str) -> None:
+        """A rate limit on its own transaction (admin generations, invoices)."""
+        with db.transaction(self.conn):
+            self._admit(sid, kind, limit, what, self.clock())
+
+    def charge(self, hold: Hold, save: Callable[[sqlite3.Connection], str]) -> int:
+        """Charge a hold in ONE transaction with ``save``, which stores the result and returns
+        its image id. If the hold is no longer open, nothing is saved or charged and
+        ``HoldGone`` is raised: the caller must discard what it made. Returns the entry id.
+        """
+        now = self.clock()
+        with db.transaction(self.conn):
+            if not db.close_hold(self.conn, hold.id, "charged", now):
+                raise HoldGone(hold.id)
+            image_id = save(self.conn)
+            return db.insert_entry(
+                self.conn, hold.session_id, "charge", -hold.amount, now, hold_id=hold.id,
+                image_id=image_id,
+            )  # fmt: skip
+
+    def release(self, hold: Hold | int) -> bool:
+        """Give the held credits back. Safe to call twice; False if it was no longer open."""
+        hold_id = hold if isinstance(hold, int) else hold.id
+        with db.transaction(self.conn):
+            return db.close_hold(self.conn, hold_id, "released", self.clock())
+
+    def release_stale_holds(self) -> int:
+        """Release holds a crashed process left behind (older than ``stale_hold_age``)."""
+        now = self.clock()
+        with db.transaction(self.conn):
+            released = db.release_holds_before(self.conn, now - self.limits.stale_hold_age, now)
+            db.prune_events(self.conn, now - timedelta(days=1))
+        return released
+
+    # credits in --------------------------------------------------------------------------
+
+    def add_invoice(self, sid: str, payment_hash: str, credits: int) -> None:
+        """Record an invoice we issued (within the invoices-per-minute limit)."""
+        now = self.clock()
+        with db.transaction(self.conn):
+            self._admit(sid, "invoice", self.limits.invoices_per_minute, "invoices", now)
+            db.insert_invoice(self.conn, payment_hash, sid, credits, now)
+
+    def credit_purchase(self, payment_hash: str) -> bool:
+        """Credit a settled invoice. True if credited now, False if it already was.
+
+        The UNIQUE payment hash on entries is what makes this once-only, whatever the number
+        of watchers racing to call it.
+        """
+        now = self.clock()
+        try:
+            with db.transaction(self.conn):
+                invoice = db.get_invoice(self.conn, payment_hash)
+                if invoice is None:
+                    raise UnknownInvoice(payment_hash)
+                db.mark_invoice_settled(self.conn, payment_hash, now)
+                db.insert_entry(
+                    self.conn, invoice.session_id, "purchase", invoice.credits, now,
+                    payment_hash=payment_hash,
+                )  # fmt: skip
+        except sqlite3.IntegrityError as exc:
+            if "entries.payment_hash" in str(exc):
+                return False
+            raise
+        return True
+
+    def grant(self, sid: str, amount: int, note: str) -> int:
+        if amount <= 0:
+            raise ValueError("a grant must be positive")
+        with db.transaction(self.conn):
+            return db.insert_entry(self.conn, sid, "grant", amount, self.clock(), note=note)
+
+    def adjust(self, sid: str, amount: int, note: str) -> int:
+        """An operator's correction; refused if it would take the balance below what is held."""
+        if amount == 0:
+            raise ValueError("an adjustment must change the balance")
+        try:
+            with db.transaction(self.conn):
+                return db.insert_entry(self.conn, sid, "adjust", amount, self.clock(), note=note)
+        except sqlite3.IntegrityError as exc:
+            raise BillingError(
+                "That adjustment would take the balance below zero or below what is held."
+            ) from exc
+
+    # checking ----------------------------------------------------------------------------
+
+    def verify(self) -> list[tuple[str, list[str]]]:
+        return db.verify(self.conn)

@@ -1,0 +1,527 @@
+"""The ledger database: sessions, the append-only credit ledger, holds, invoices, admin state.
+
+The database itself keeps the money rules, so no code path can forget one:
+
+- ``entries`` is append-only (triggers refuse UPDATE and DELETE).
+- Each session's ``balance`` and ``held`` are maintained by triggers in the same transaction
+  as the entry or hold that changes them, and CHECK constraints refuse any transaction that
+  would leave ``balance < 0`` or ``held > balance``.
+- A payment hash can be credited once (UNIQUE), a hold charged once (UNIQUE hold_id).
+
+Every money movement is one ``BEGIN IMMEDIATE`` transaction. ``ledger --verify`` recomputes
+everything from the entries and holds and compares (see ``verify``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+# Each migration is a list of statements, applied in one transaction; the database's
+# ``user_version`` is the number of migrations applied.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE sessions (
+            id            TEXT PRIMARY KEY,
+            created_at    TEXT NOT NULL,
+            last_seen_at  TEXT NOT NULL,
+            is_admin      INTEGER NOT NULL DEFAULT 0 CHECK (is_admin IN (0, 1)),
+            admin_since   TEXT,
+            balance       INTEGER NOT NULL DEFAULT 0,
+            held          INTEGER NOT NULL DEFAULT 0,
+            CHECK (balance >= 0),
+            CHECK (held >= 0 AND held <= balance)
+        )""",
+        """CREATE TABLE invoices (
+            payment_hash  TEXT PRIMARY KEY,
+            session_id    TEXT NOT NULL REFERENCES sessions(id),
+            credits       INTEGER NOT NULL CHECK (credits > 0),
+            state         TEXT NOT NULL DEFAULT 'open'
+                          CHECK (state IN ('open', 'settled', 'expired')),
+            created_at    TEXT NOT NULL,
+            settled_at    TEXT
+        )""",
+        "CREATE INDEX invoices_by_session ON invoices (session_id, created_at)",
+        """CREATE TABLE images (
+            id            TEXT PRIMARY KEY,
+            session_id    TEXT NOT NULL REFERENCES sessions(id),
+            created_at    TEXT NOT NULL
+        )""",
+        """CREATE TABLE holds (
+            id            INTEGER PRIMARY KEY,
+            session_id    TEXT NOT NULL REFERENCES sessions(id),
+            amount        INTEGER NOT NULL CHECK (amount > 0),
+            purpose       TEXT NOT NULL,
+            state         TEXT NOT NULL DEFAULT 'open'
+                          CHECK (state IN ('open', 'charged', 'released')),
+            created_at    TEXT NOT NULL,
+            closed_at     TEXT
+        )""",
+        "CREATE INDEX holds_open ON holds (state, created_at)",
+        "CREATE INDEX holds_by_session ON holds (session_id, created_at)",
+        """CREATE TABLE entries (
+            id            INTEGER PRIMARY KEY,
+            session_id    TEXT NOT NULL REFERENCES sessions(id),
+            kind          TEXT NOT NULL CHECK (kind IN ('purchase', 'charge', 'grant', 'adjust')),
+            amount        INTEGER NOT NULL CHECK (amount != 0),
+            payment_hash  TEXT UNIQUE REFERENCES invoices(payment_hash),
+            hold_id       INTEGER UNIQUE REFERENCES holds(id),
+            image_id      TEXT REFERENCES images(id),
+            note          TEXT,
+            created_at    TEXT NOT NULL,
+            CHECK (kind != 'purchase' OR (amount > 0 AND payment_hash IS NOT NULL)),
+            CHECK (kind != 'charge'
+                   OR (amount < 0 AND hold_id IS NOT NULL AND image_id IS NOT NULL)),
+            CHECK (kind != 'grant' OR amount > 0),
+            CHECK (kind = 'purchase' OR payment_hash IS NULL),
+            CHECK (kind = 'charge' OR (hold_id IS NULL AND image_id IS NULL))
+        )""",
+        "CREATE INDEX entries_by_session ON entries (session_id, id)",
+        "CREATE INDEX charges_by_day ON entries (session_id, kind, created_at)",
+        """CREATE TRIGGER entries_append_only_update BEFORE UPDATE ON entries
+           BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END""",
+        """CREATE TRIGGER entries_append_only_delete BEFORE DELETE ON entries
+           BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END""",
+        """CREATE TRIGGER entries_balance AFTER INSERT ON entries
+           BEGIN UPDATE sessions SET balance = balance + NEW.amount WHERE id = NEW.session_id;
+           END""",
+        """CREATE TRIGGER holds_placed AFTER INSERT ON holds WHEN NEW.state = 'open'
+           BEGIN UPDATE sessions SET held = held + NEW.amount WHERE id = NEW.session_id; END""",
+        """CREATE TRIGGER holds_closed AFTER UPDATE OF state ON holds
+           WHEN OLD.state = 'open' AND NEW.state != 'open'
+           BEGIN UPDATE sessions SET held = held - OLD.amount WHERE id = OLD.session_id; END""",
+        """CREATE TRIGGER holds_final BEFORE UPDATE OF state ON holds
+           WHEN OLD.state != 'open'
+           BEGIN SELECT RAISE(ABORT, 'a closed hold cannot change'); END""",
+        """CREATE TABLE rate_events (
+            session_id    TEXT NOT NULL,
+            kind          TEXT NOT NULL,
+            at            TEXT NOT NULL
+        )""",
+        "CREATE INDEX rate_events_recent ON rate_events (session_id, kind, at)",
+        """CREATE TABLE admin_attempts (
+            id            INTEGER PRIMARY KEY,
+            at            TEXT NOT NULL,
+            session_id    TEXT,
+            ok            INTEGER NOT NULL CHECK (ok IN (0, 1))
+        )""",
+        """CREATE TABLE admin_lockout (
+            id            INTEGER PRIMARY KEY CHECK (id = 1),
+            lockouts      INTEGER NOT NULL DEFAULT 0,
+            locked_until  TEXT,
+            counting_from TEXT
+        )""",
+        "INSERT INTO admin_lockout (id, lockouts) VALUES (1, 0)",
+        """CREATE TABLE audit (
+            id            INTEGER PRIMARY KEY,
+            at            TEXT NOT NULL,
+            session_id    TEXT,
+            event         TEXT NOT NULL,
+            detail        TEXT NOT NULL DEFAULT ''
+        )""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class LedgerError(Exception):
+    """The ledger database cannot be used. ``str()`` is a sentence for the user."""
+
+
+def ts(moment: datetime) -> str:
+    """The one text form of a time in this database: UTC, microseconds, sortable as text."""
+    if moment.tzinfo is None:
+        raise ValueError("ledger times must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def connect(path: Path, *, timeout: float = 10.0) -> sqlite3.Connection:
+    """Open the ledger, creating or migrating it. Refuses files it cannot trust."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        raise LedgerError(f"The credit ledger at {path} cannot be opened ({exc}).") from exc
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        _migrate(conn, path)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise LedgerError(f"The credit ledger at {path} cannot be used ({exc}).") from exc
+    except LedgerError:
+        conn.close()
+        raise
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise LedgerError(
+            f"The credit ledger at {path} was written by a newer Verselight; update this one."
+        )
+    if version == SCHEMA_VERSION:
+        return
+    with transaction(conn):
+        # Another process may have migrated while we waited for the write lock.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# sessions ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    id: str
+    created_at: str
+    last_seen_at: str
+    is_admin: bool
+    admin_since: str | None
+    balance: int
+    held: int
+
+
+_SESSION_COLS = "id, created_at, last_seen_at, is_admin, admin_since, balance, held"
+
+
+def create_session(conn: sqlite3.Connection, sid: str, now: datetime) -> SessionRow:
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO sessions (id, created_at, last_seen_at) VALUES (?, ?, ?)",
+            (sid, ts(now), ts(now)),
+        )
+    row = get_session(conn, sid)
+    assert row is not None
+    return row
+
+
+def get_session(conn: sqlite3.Connection, sid: str) -> SessionRow | None:
+    row = conn.execute(f"SELECT {_SESSION_COLS} FROM sessions WHERE id = ?", (sid,)).fetchone()
+    if row is None:
+        return None
+    return SessionRow(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6])
+
+
+def touch_session(conn: sqlite3.Connection, sid: str, now: datetime) -> None:
+    conn.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", (ts(now), sid))
+
+
+def make_admin(conn: sqlite3.Connection, sid: str, now: datetime) -> None:
+    """Admin is sticky: once set it is never cleared by anything in this module."""
+    conn.execute(
+        "UPDATE sessions SET is_admin = 1, admin_since = coalesce(admin_since, ?) WHERE id = ?",
+        (ts(now), sid),
+    )
+
+
+# holds and entries ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRow:
+    id: int
+    session_id: str
+    amount: int
+    purpose: str
+    state: str
+    created_at: str
+    closed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    id: int
+    session_id: str
+    kind: str
+    amount: int
+    payment_hash: str | None
+    hold_id: int | None
+    image_id: str | None
+    note: str | None
+    created_at: str
+
+
+_HOLD_COLS = "id, session_id, amount, purpose, state, created_at, closed_at"
+_ENTRY_COLS = "id, session_id, kind, amount, payment_hash, hold_id, image_id, note, created_at"
+
+
+def insert_hold(
+    conn: sqlite3.Connection, sid: str, amount: int, purpose: str, now: datetime
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO holds (session_id, amount, purpose, created_at) VALUES (?, ?, ?, ?)",
+        (sid, amount, purpose, ts(now)),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def get_hold(conn: sqlite3.Connection, hold_id: int) -> HoldRow | None:
+    row = conn.execute(f"SELECT {_HOLD_COLS} FROM holds WHERE id = ?", (hold_id,)).fetchone()
+    return HoldRow(*row) if row else None
+
+
+def close_hold(conn: sqlite3.Connection, hold_id: int, state: str, now: datetime) -> bool:
+    """Close an open hold as 'charged' or 'released'; False if it was not open."""
+    cur = conn.execute(
+        "UPDATE holds SET state = ?, closed_at = ? WHERE id = ? AND state = 'open'",
+        (state, ts(now), hold_id),
+    )
+    return cur.rowcount == 1
+
+
+def release_holds_before(conn: sqlite3.Connection, cutoff: datetime, now: datetime) -> int:
+    cur = conn.execute(
+        "UPDATE holds SET state = 'released', closed_at = ? WHERE state = 'open' AND created_at < ?",
+        (ts(now), ts(cutoff)),
+    )
+    return cur.rowcount
+
+
+def insert_entry(
+    conn: sqlite3.Connection,
+    sid: str,
+    kind: str,
+    amount: int,
+    now: datetime,
+    *,
+    payment_hash: str | None = None,
+    hold_id: int | None = None,
+    image_id: str | None = None,
+    note: str | None = None,
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO entries (session_id, kind, amount, payment_hash, hold_id, image_id, note,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (sid, kind, amount, payment_hash, hold_id, image_id, note, ts(now)),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def entries(conn: sqlite3.Connection, sid: str, limit: int = 1000) -> list[EntryRow]:
+    rows = conn.execute(
+        f"SELECT {_ENTRY_COLS} FROM entries WHERE session_id = ? ORDER BY id DESC LIMIT ?",
+        (sid, limit),
+    ).fetchall()
+    return [EntryRow(*r) for r in rows]
+
+
+def open_holds(conn: sqlite3.Connection, sid: str) -> list[HoldRow]:
+    rows = conn.execute(
+        f"SELECT {_HOLD_COLS} FROM holds WHERE session_id = ? AND state = 'open' ORDER BY id",
+        (sid,),
+    ).fetchall()
+    return [HoldRow(*r) for r in rows]
+
+
+def charged_since(conn: sqlite3.Connection, sid: str, since: datetime) -> int:
+    """Credits charged to the session since ``since`` (a positive number)."""
+    total = conn.execute(
+        "SELECT coalesce(-sum(amount), 0) FROM entries"
+        " WHERE session_id = ? AND kind = 'charge' AND created_at >= ?",
+        (sid, ts(since)),
+    ).fetchone()[0]
+    return int(total)
+
+
+# invoices ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    payment_hash: str
+    session_id: str
+    credits: int
+    state: str
+    created_at: str
+    settled_at: str | None
+
+
+def insert_invoice(
+    conn: sqlite3.Connection, payment_hash: str, sid: str, credits: int, now: datetime
+) -> None:
+    conn.execute(
+        "INSERT INTO invoices (payment_hash, session_id, credits, created_at) VALUES (?, ?, ?, ?)",
+        (payment_hash, sid, credits, ts(now)),
+    )
+
+
+def get_invoice(conn: sqlite3.Connection, payment_hash: str) -> InvoiceRow | None:
+    row = conn.execute(
+        "SELECT payment_hash, session_id, credits, state, created_at, settled_at FROM invoices"
+        " WHERE payment_hash = ?",
+        (payment_hash,),
+    ).fetchone()
+    return InvoiceRow(*row) if row else None
+
+
+def mark_invoice_settled(conn: sqlite3.Connection, payment_hash: str, now: datetime) -> None:
+    conn.execute(
+        "UPDATE invoices SET state = 'settled', settled_at = coalesce(settled_at, ?)"
+        " WHERE payment_hash = ?",
+        (ts(now), payment_hash),
+    )
+
+
+# rate limits ---------------------------------------------------------------------------------
+
+
+def count_events(conn: sqlite3.Connection, sid: str, kind: str, since: datetime) -> list[str]:
+    """Times of the session's ``kind`` events since ``since``, oldest first."""
+    rows = conn.execute(
+        "SELECT at FROM rate_events WHERE session_id = ? AND kind = ? AND at >= ? ORDER BY at",
+        (sid, kind, ts(since)),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def add_event(conn: sqlite3.Connection, sid: str, kind: str, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO rate_events (session_id, kind, at) VALUES (?, ?, ?)", (sid, kind, ts(now))
+    )
+
+
+def prune_events(conn: sqlite3.Connection, before: datetime) -> None:
+    conn.execute("DELETE FROM rate_events WHERE at < ?", (ts(before),))
+
+
+# audit ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    id: int
+    at: str
+    session_id: str | None
+    event: str
+    detail: str
+
+
+def audit(
+    conn: sqlite3.Connection, event: str, sid: str | None, detail: str, now: datetime
+) -> None:
+    conn.execute(
+        "INSERT INTO audit (at, session_id, event, detail) VALUES (?, ?, ?, ?)",
+        (ts(now), sid, event, detail),
+    )
+
+
+def audit_rows(conn: sqlite3.Connection, limit: int = 1000) -> list[AuditRow]:
+    rows = conn.execute(
+        "SELECT id, at, session_id, event, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+    ).fetchall()
+    return [AuditRow(*r) for r in rows]
+
+
+# verification --------------------------------------------------------------------------------
+
+
+def _rows(conn: sqlite3.Connection, sql: str, fmt: Callable[..., str]) -> list[str]:
+    return [fmt(*r) for r in conn.execute(sql).fetchall()]
+
+
+VERIFY_CHECKS: list[tuple[str, str, Callable[..., str]]] = [
+    (
+        "balance is the sum of the session's entries",
+        """SELECT s.id, s.balance, coalesce(sum(e.amount), 0) FROM sessions s
+           LEFT JOIN entries e ON e.session_id = s.id GROUP BY s.id
+           HAVING s.balance != coalesce(sum(e.amount), 0)""",
+        lambda sid, stored, real: f"session {sid}: stored balance {stored}, entries sum to {real}",
+    ),
+    (
+        "balance >= 0",
+        "SELECT id, balance FROM sessions WHERE balance < 0",
+        lambda sid, bal: f"session {sid}: balance {bal}",
+    ),
+    (
+        "held is the sum of open holds",
+        """SELECT s.id, s.held, coalesce(sum(h.amount), 0) FROM sessions s
+           LEFT JOIN holds h ON h.session_id = s.id AND h.state = 'open' GROUP BY s.id
+           HAVING s.held != coalesce(sum(h.amount), 0)""",
+        lambda sid, stored, real: f"session {sid}: stored held {stored}, open holds sum to {real}",
+    ),
+    (
+        "available = balance - open holds >= 0",
+        "SELECT id, balance, held FROM sessions WHERE balance - held < 0",
+        lambda sid, bal, held: f"session {sid}: balance {bal} but {held} held",
+    ),
+    (
+        "every purchase references one settled invoice of its session, for its credits",
+        """SELECT e.id, e.payment_hash, coalesce(i.state, 'missing') FROM entries e
+           LEFT JOIN invoices i ON i.payment_hash = e.payment_hash
+           WHERE e.kind = 'purchase' AND (i.payment_hash IS NULL OR i.state != 'settled'
+                 OR i.session_id != e.session_id OR i.credits != e.amount)""",
+        lambda eid, ph, state: f"entry {eid}: purchase of invoice {ph} (invoice {state})",
+    ),
+    (
+        "every settled invoice is credited once",
+        """SELECT i.payment_hash FROM invoices i LEFT JOIN entries e
+           ON e.payment_hash = i.payment_hash AND e.kind = 'purchase'
+           WHERE i.state = 'settled' AND e.id IS NULL""",
+        lambda ph: f"invoice {ph}: settled but never credited",
+    ),
+    (
+        "every charge references one saved image and one charged hold of the same amount",
+        """SELECT e.id, e.image_id, e.hold_id FROM entries e
+           LEFT JOIN images im ON im.id = e.image_id
+           LEFT JOIN holds h ON h.id = e.hold_id
+           WHERE e.kind = 'charge' AND (im.id IS NULL OR h.id IS NULL OR h.state != 'charged'
+                 OR h.amount != -e.amount OR h.session_id != e.session_id)""",
+        lambda eid, img, hold: f"entry {eid}: charge for image {img} / hold {hold} does not match",
+    ),
+    (
+        "every charged hold has its charge entry",
+        """SELECT h.id FROM holds h LEFT JOIN entries e ON e.hold_id = h.id
+           WHERE h.state = 'charged' AND e.id IS NULL""",
+        lambda hid: f"hold {hid}: charged but no charge entry",
+    ),
+    (
+        "images are charged at most once",
+        """SELECT image_id, count(*) FROM entries WHERE kind = 'charge'
+           GROUP BY image_id HAVING count(*) > 1""",
+        lambda img, n: f"image {img}: charged {n} times",
+    ),
+]
+
+
+def verify(conn: sqlite3.Connection) -> list[tuple[str, list[str]]]:
+    """Each invariant with the rows that break it (empty lists when all hold).
+
+    Runs in one read transaction so the checks see a single consistent snapshot.
+    """
+    conn.execute("BEGIN")
+    try:
+        return [(name, _rows(conn, sql, fmt)) for name, sql, fmt in VERIFY_CHECKS]
+    finally:
+        conn.execute("COMMIT")
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """Changes whenever another connection commits: a cheap way to notice outside writes."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
