@@ -119,7 +119,7 @@ def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None
         default_translation=translation.strip(),
         sword_paths=tuple(Path(p).expanduser() for p in [*extra, *sword]),
         session_secret=_session_secret(env),
-        session_ttl=timedelta(days=_number(data, "session_days", 90, paths.config_file)),
+        session_ttl=timedelta(days=_number(data, "session_days", 90, paths.config_file, least=1)),
         admin_password=env.get("VERSELIGHT_ADMIN_PASSWORD") or None,
         admin_password_hash=_optional_str(data, "admin_password_hash", paths.config_file),
         limits=_limits(data.get("limits", {}), paths.config_file),
@@ -142,10 +142,12 @@ def _session_secret(env: Mapping[str, str]) -> bytes | None:
     return secret
 
 
-def _number(data: Mapping[str, object], key: str, default: int, where: Path) -> int:
+def _number(
+    data: Mapping[str, object], key: str, default: int, where: Path, *, least: int = 0
+) -> int:
     value = data.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"'{key}' in {where} must be a whole number of at least 0.")
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise ConfigError(f"'{key}' in {where} must be a whole number of at least {least}.")
     return value
 
 

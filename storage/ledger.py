@@ -227,6 +227,10 @@ def get_session(conn: sqlite3.Connection, sid: str) -> SessionRow | None:
     return SessionRow(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6])
 
 
+def has_sessions(conn: sqlite3.Connection) -> bool:
+    return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM sessions)").fetchone()[0])
+
+
 def touch_session(conn: sqlite3.Connection, sid: str, now: datetime) -> None:
     conn.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", (ts(now), sid))
 

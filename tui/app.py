@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.app import App
 from textual.binding import Binding
 
+from core.account import Account, open_account
+from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, open_context, start_point
 from storage.bible import LibraryError
@@ -19,12 +21,23 @@ class VerselightApp(App[None]):
     COMMANDS = App.COMMANDS | {ReaderCommands}
     BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
 
-    def __init__(self, config: Config, reference: str | None, translation: str | None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        reference: str | None,
+        translation: str | None,
+        *,
+        admin: bool = False,
+        clock: Clock = utc_now,
+    ) -> None:
         super().__init__()
         self.config = config
         self.reference = reference
         self.translation = translation
+        self.admin = admin
+        self.clock = clock
         self.ctx: Context | None = None
+        self.account: Account | None = None
 
     def on_mount(self) -> None:
         try:
@@ -32,30 +45,96 @@ class VerselightApp(App[None]):
         except LibraryError as exc:
             self.exit(return_code=1, message=str(exc))
             return
-        for notice in self.ctx.notices:
+        opened = open_account(self.config, self.clock)
+        self.account = opened.account
+        for notice in [*self.ctx.notices, *opened.notices]:
             self.notify(notice, severity="warning", timeout=10)
         if self.ctx.library.needs_first_run_import():
             self.push_screen(FirstRunScreen(self.ctx.library), self._library_ready)
         else:
-            self._open_reader()
+            self._library_ready(True)
 
     def _library_ready(self, ok: bool | None) -> None:
-        if ok:
+        if not ok:
+            return
+        if self.admin:
+            self._admin_login()
+        else:
             self._open_reader()
+
+    def _admin_login(self) -> None:
+        from core.admin.gate import AdminGate
+        from core.admin.passwords import AdminError, Verifier
+
+        if self.account is None:
+            self.notify(
+                "Admin mode needs the credit ledger, which is unavailable.", severity="error"
+            )
+            self._open_reader()
+            return
+        try:
+            gate = AdminGate(self.account.ledger, Verifier.from_config(self.config))
+        except AdminError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            self._open_reader()
+            return
+        from tui.screens.admin_login import AdminLoginScreen
+
+        self.push_screen(AdminLoginScreen(gate, self.account.session_id), self._admin_done)
+
+    def _admin_done(self, ok: bool | None) -> None:
+        if ok:
+            self.notify("Admin mode: generating needs no credits. Everything is audited.")
+        else:
+            self.notify("Continuing without admin mode.")
+        self._open_reader()
 
     def _open_reader(self) -> None:
         assert self.ctx is not None
         start = start_point(self.ctx, self.reference, self.translation)
         for problem in start.problems:
             self.notify(problem, severity="error", timeout=8)
-        self.push_screen(ReaderScreen(self.ctx, start.translation, start.ref))
+        self.push_screen(ReaderScreen(self.ctx, start.translation, start.ref, self.account))
+        self._onboard_once()
+
+    def _onboard_once(self) -> None:
+        marker = self.config.paths.onboarded_marker
+        if marker.exists():
+            return
+        from tui.screens.onboarding import OnboardingScreen
+
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text("shown\n", encoding="utf-8")
+        except OSError:
+            pass  # shown again next time; nothing worse
+        self.push_screen(OnboardingScreen(), self._onboarded)
+
+    def _onboarded(self, choice: str | None) -> None:
+        if choice == "buy":
+            self.action_buy_credits()
+
+    def action_buy_credits(self) -> None:
+        self.notify(
+            "Buying credits is not available yet: Lightning payments arrive in the next "
+            "version. Reading and viewing stay free.",
+            title="Buy credits",
+            timeout=8,
+        )
 
     def on_unmount(self) -> None:
         if self.ctx is not None:
             self.ctx.close()
+        if self.account is not None:
+            self.account.close()
 
 
 def make_app(
-    config: Config, reference: str | None = None, translation: str | None = None
+    config: Config,
+    reference: str | None = None,
+    translation: str | None = None,
+    *,
+    admin: bool = False,
+    clock: Clock = utc_now,
 ) -> VerselightApp:
-    return VerselightApp(config, reference, translation)
+    return VerselightApp(config, reference, translation, admin=admin, clock=clock)

@@ -22,11 +22,13 @@ from core.bible.library import UnknownTranslation, Verse
 from core.bible.references import BadReference
 from core.config import Config, ConfigError, load_config
 from storage.bible import LibraryError
+from tui import cli_account
 
 if TYPE_CHECKING:
     from core.context import Context
 
-COMMANDS = ("read", "search", "translations")
+BIBLE_COMMANDS = ("read", "search", "translations")
+COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS)
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
@@ -184,6 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--id", help="the id to give it (default: the module's abbreviation)")
     rm = tsub.add_parser("remove", help="remove an imported translation")
     rm.add_argument("source", metavar="ID")
+    cli_account.add_parsers(sub)
     return p
 
 
@@ -195,13 +198,26 @@ def _reader_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("reference", nargs="*", help="where to open, e.g. John 3:16")
     p.add_argument("--translation", "-t", metavar="ID")
+    p.add_argument("--admin", action="store_true", help="log in as admin before reading")
     return p
 
 
 def run_reader(config: Config, args: argparse.Namespace) -> int:
+    if args.admin and not config.admin_configured:
+        raise _Fail(
+            "Admin mode is not configured. Set VERSELIGHT_ADMIN_PASSWORD, or add "
+            f'admin_password_hash = "..." to {config.paths.config_file} '
+            "(make the value with: verselight admin hash).",
+            EXIT_USAGE,
+        )
     from tui.app import make_app
 
-    app = make_app(config, reference=" ".join(args.reference) or None, translation=args.translation)
+    app = make_app(
+        config,
+        reference=" ".join(args.reference) or None,
+        translation=args.translation,
+        admin=args.admin,
+    )
     app.run()
     return app.return_code or 0
 
@@ -210,7 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         config = load_config()
-        if argv and argv[0] in COMMANDS:
+        if argv and argv[0] in cli_account.ACCOUNT_COMMANDS:
+            return cli_account.run(config, _parser().parse_args(argv))
+        if argv and argv[0] in BIBLE_COMMANDS:
             args = _parser().parse_args(argv)
             handler = {"read": cmd_read, "search": cmd_search, "translations": cmd_translations}
             ctx = _context(config)
@@ -230,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnknownTranslation as exc:
         print(f"verselight: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except _Fail as exc:
+    except (_Fail, cli_account.AccountFail) as exc:
         print(f"verselight: {exc}", file=sys.stderr)
         return exc.code
     except (ConfigError, LibraryError, ImportFailed) as exc:

@@ -30,6 +30,7 @@ __all__ = [
     "LedgerError",
     "RateLimited",
     "UnknownInvoice",
+    "UnknownSession",
 ]
 
 

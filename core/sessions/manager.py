@@ -162,8 +162,7 @@ def _save(path: Path, token: str) -> str | None:
 
 def _has_sessions(ledger: Ledger) -> bool:
     """Whether this installation ever had a session: tells a first run from a lost token."""
-    row = ledger.conn.execute("SELECT EXISTS (SELECT 1 FROM sessions)").fetchone()
-    return bool(row[0])
+    return db.has_sessions(ledger.conn)
 
 
 def _unknown() -> TokenProblem:

@@ -7,6 +7,7 @@ Importing KJV takes about half a second, so the session's pristine library
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from core.bible.library import Library
+from core.billing.ledger import Ledger
 from core.config import Config, load_config
+from core.sessions import tokens
+from core.sessions.files import write_private
+from core.sessions.secret import load_secret
+from storage import ledger as db
 from storage.bible import NewTranslation
 from tui.app import VerselightApp, make_app
 
@@ -32,6 +38,9 @@ def home(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     copy_lib(kjv_library_file, tmp_path / "data" / "library.sqlite")
+    # Onboarding has its own tests; elsewhere the reader should be what opens.
+    (tmp_path / "state").mkdir(exist_ok=True)
+    (tmp_path / "state" / "onboarded").write_text("shown\n")
     return tmp_path
 
 
@@ -77,3 +86,37 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str)
             return
         await pilot.pause(0.01)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class FixedClock:
+    """A clock that stands still until a test moves it (for stable times on screen)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+SNAPSHOT_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+KNOWN_SID = "5e55" + "0" * 28
+
+
+@pytest.fixture
+def known_session(config: Config) -> Callable[..., Ledger]:
+    """Make this home's token point at a fixed session (stable ids in snapshots).
+
+    Returns a function giving a Ledger on the home's database with the same fixed clock, for
+    the test to grant, hold or charge with.
+    """
+    clock = FixedClock(SNAPSHOT_TIME)
+    ledger = Ledger.open(config.paths.ledger_db, clock=clock)
+    db.create_session(ledger.conn, KNOWN_SID, clock())
+    token = tokens.issue(KNOWN_SID, load_secret(config), clock(), config.session_ttl)
+    write_private(config.paths.token_file, token.encode())
+    ledger.close()
+
+    def open_ledger() -> Ledger:
+        return Ledger.open(config.paths.ledger_db, clock=clock)
+
+    return open_ledger

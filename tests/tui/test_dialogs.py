@@ -12,6 +12,7 @@ from core.bible.references import VerseRef
 from tests.tui.conftest import settle, wait_for
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.goto import GotoScreen
+from tui.screens.onboarding import OnboardingScreen
 from tui.screens.reader import ReaderScreen
 from tui.screens.search import SearchScreen
 from tui.screens.translations import TranslationsScreen
@@ -253,6 +254,10 @@ async def test_first_run_imports_kjv_with_progress_then_opens_the_reader(
             seen_first_run = True
         await app.workers.wait_for_complete()
         await settle(pilot)
+        # A first run ends with the welcome on top of the reader.
+        assert isinstance(app.screen, OnboardingScreen)
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, ReaderScreen)
         assert app.screen.ref == VerseRef(1, 1, 1)
     assert seen_first_run
@@ -272,6 +277,8 @@ async def test_damaged_library_is_set_aside_and_the_reader_still_opens(tmp_path:
     app = make_app(load_config())
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await app.workers.wait_for_complete()
+        await settle(pilot)
+        await pilot.press("escape")  # the first-run welcome
         await settle(pilot)
         assert isinstance(app.screen, ReaderScreen)
         assert any("damaged" in n.message for n in app._notifications)

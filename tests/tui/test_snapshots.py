@@ -6,9 +6,15 @@ Update after an intended change with ``uv run pytest tests/tui/test_snapshots.py
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from tests.tui.conftest import settle
+from core.admin.gate import AdminGate
+from core.admin.passwords import Verifier
+from core.config import load_config
+from tests.tui.conftest import KNOWN_SID, SNAPSHOT_TIME, FixedClock, settle
+from tui.app import make_app
 
 SCENES = [
     # (id, where the reader opens, terminal size, keys pressed before the picture)
@@ -46,3 +52,57 @@ def test_translations_dialog(snap_compare, app_factory, with_tiny_translation):
         await settle(pilot)
 
     assert snap_compare(app_factory("John 3:16"), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_badge_paid(snap_compare, config, known_session):
+    ledger = known_session()
+    ledger.grant(KNOWN_SID, 300, "test grant")
+    ledger.close()
+    app = make_app(config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
+def test_history_screen(snap_compare, config, known_session):
+    ledger = known_session()
+    ledger.grant(KNOWN_SID, 300, "test grant")
+    ledger.adjust(KNOWN_SID, -20, "correction")
+    ledger.place_hold(KNOWN_SID, 7)
+    ledger.close()
+    app = make_app(config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_onboarding(snap_compare, config, known_session, home):
+    (home / "state" / "onboarded").unlink()
+    app = make_app(config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
+
+
+@pytest.mark.parametrize("scene", ["asking", "wrong", "locked", "admitted"])
+def test_admin_login(snap_compare, home, known_session, monkeypatch, scene):
+    monkeypatch.setenv("VERSELIGHT_ADMIN_PASSWORD", "correct horse battery staple")
+    config = load_config()
+    clock = FixedClock(SNAPSHOT_TIME)
+    if scene == "locked":
+        ledger = known_session()
+        gate = AdminGate(ledger, Verifier.from_config(config))
+        for _ in range(5):
+            gate.login(KNOWN_SID, "wrong")
+        ledger.close()
+        clock.now += timedelta(minutes=12)
+    typed = {"wrong": "guess", "admitted": "correct horse battery staple"}.get(scene)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        if typed:
+            await pilot.press(*typed, "enter")
+            await settle(pilot)
+
+    app = make_app(config, "John 3:16", admin=True, clock=clock)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -11,10 +11,12 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from core import reader_state
+from core.account import Account
 from core.bible import navigation
 from core.bible.references import VerseRef
 from core.context import Context
 from tui.widgets.chapter_view import ChapterView
+from tui.widgets.credits_badge import CreditsBadge
 from tui.widgets.image_pane import ImagePane
 from tui.widgets.navigator import Navigator
 from tui.widgets.reader_header import ReaderHeader
@@ -41,13 +43,18 @@ class ReaderScreen(Screen[None]):
         Binding("slash", "search", "Search", id="search", tooltip="Search the whole Bible"),
         Binding("t", "translations", "Translation", id="translations"),
         Binding("n", "toggle_navigator", "Books", id="navigator"),
+        Binding("c", "credits", "Credits", id="credits", tooltip="Your credits and history"),
+        Binding("b", "app.buy_credits", "Buy", show=False, id="buy"),
         Binding("escape", "focus_text", "Back to text", show=False),
         Binding("question_mark", "help", "Help", id="help"),
     ]
 
-    def __init__(self, ctx: Context, translation: str, start: VerseRef) -> None:
+    def __init__(
+        self, ctx: Context, translation: str, start: VerseRef, account: Account | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
+        self.account = account
         self.translation = translation
         self.ref = start
         self._navigator_choice: bool | None = None
@@ -67,6 +74,23 @@ class ReaderScreen(Screen[None]):
         self.query_one(Navigator).load(self.ctx.library.versification(self.translation))
         await self.go_to(self.ref)
         self.set_interval(2.0, self.save_position)
+        self.refresh_credits()
+        if self.account is not None:
+            self.set_interval(1.0, self._watch_ledger)
+
+    def refresh_credits(self) -> None:
+        state = self.account.state() if self.account is not None else None
+        self.query_one(CreditsBadge).show(state)
+
+    def on_screen_resume(self) -> None:
+        # Back from a dialog (history, buying, generating): show the credits as they are now.
+        if self.is_mounted and self.query(CreditsBadge):
+            self.refresh_credits()
+
+    def _watch_ledger(self) -> None:
+        """Credits bought or spent in another terminal show up here within a second."""
+        if self.account is not None and self.account.changed_elsewhere():
+            self.refresh_credits()
 
     def on_unmount(self) -> None:
         self.save_position()
@@ -154,6 +178,15 @@ class ReaderScreen(Screen[None]):
         self.app.push_screen(
             TranslationsScreen(self.ctx, self.translation), self.switch_translation
         )
+
+    def action_credits(self) -> None:
+        from tui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(self.account))
+
+    @on(CreditsBadge.Pressed)
+    def _badge_pressed(self) -> None:
+        self.action_credits()
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

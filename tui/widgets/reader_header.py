@@ -6,13 +6,15 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from tui.widgets.credits_badge import CreditsBadge
+
 
 class ReaderHeader(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("Verselight", id="app-title")
         yield Static("", id="location")
         yield Static("", id="translation")
-        yield Static("Free reading", id="credits-badge")
+        yield CreditsBadge("", id="credits-badge")
 
     def show(self, location: str, translation: str) -> None:
         # The location's width is fixed (1fr): only a new translation id can change the layout.
