@@ -18,6 +18,7 @@ import traceback
 
 import bench_import
 import bench_keypress
+import bench_ledger
 import bench_memory
 import bench_read_cli
 import bench_reader_start
@@ -31,6 +32,7 @@ BENCHMARKS = [
     ("4. next-verse key press", bench_keypress),
     ("5. whole-Bible search", bench_search),
     ("6. reader peak memory", bench_memory),
+    ("7. credit ledger hold+charge", bench_ledger),
 ]
 
 
