@@ -131,9 +131,15 @@ def kjv_template() -> Path:
 
 @contextmanager
 def temp_home(with_kjv: bool = True) -> Iterator[Path]:
-    """A temporary VERSELIGHT_HOME, with the KJV library already in place unless told not to."""
+    """A temporary VERSELIGHT_HOME, with the KJV library already in place unless told not to.
+
+    The first-run welcome is marked as seen, as for a returning reader: the reader's own
+    start and keys are what is measured, not a modal on top of it.
+    """
     with tempfile.TemporaryDirectory(prefix="verselight-bench-home-") as tmp:
         home = Path(tmp)
+        (home / "state").mkdir()
+        (home / "state" / "onboarded").write_text("shown\n")
         if with_kjv:
             src = kjv_template()
             dest = home / "data" / "library.sqlite"

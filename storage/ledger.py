@@ -14,7 +14,9 @@ everything from the entries and holds and compares (see ``verify``).
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,7 +83,20 @@ MIGRATIONS: list[list[str]] = [
             CHECK (kind = 'charge' OR (hold_id IS NULL AND image_id IS NULL))
         )""",
         "CREATE INDEX entries_by_session ON entries (session_id, id)",
-        "CREATE INDEX charges_by_day ON entries (session_id, kind, created_at)",
+        "CREATE UNIQUE INDEX charges_once_per_image ON entries (image_id)"
+        " WHERE image_id IS NOT NULL",
+        """CREATE TABLE daily_spend (
+            session_id    TEXT NOT NULL,
+            day           TEXT NOT NULL,
+            credits       INTEGER NOT NULL,
+            PRIMARY KEY (session_id, day)
+        ) WITHOUT ROWID""",
+        """CREATE TRIGGER entries_daily_spend AFTER INSERT ON entries WHEN NEW.kind = 'charge'
+           BEGIN
+             INSERT INTO daily_spend (session_id, day, credits)
+             VALUES (NEW.session_id, substr(NEW.created_at, 1, 10), -NEW.amount)
+             ON CONFLICT (session_id, day) DO UPDATE SET credits = credits - NEW.amount;
+           END""",
         """CREATE TRIGGER entries_append_only_update BEFORE UPDATE ON entries
            BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END""",
         """CREATE TRIGGER entries_append_only_delete BEFORE DELETE ON entries
@@ -133,6 +148,12 @@ class LedgerError(Exception):
     """The ledger database cannot be used. ``str()`` is a sentence for the user."""
 
 
+class LedgerConnection(sqlite3.Connection):
+    """A connection that knows how long its writers may wait for the lock."""
+
+    busy_wait: float = 10.0
+
+
 def ts(moment: datetime) -> str:
     """The one text form of a time in this database: UTC, microseconds, sortable as text."""
     if moment.tzinfo is None:
@@ -144,15 +165,28 @@ def connect(path: Path, *, timeout: float = 10.0) -> sqlite3.Connection:
     """Open the ledger, creating or migrating it. Refuses files it cannot trust."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            path,
+            timeout=timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            factory=LedgerConnection,
+        )
+        conn.busy_wait = timeout
     except (OSError, sqlite3.Error) as exc:
         raise LedgerError(f"The credit ledger at {path} cannot be opened ({exc}).") from exc
     try:
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_SLICE_MS}")
+        if conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION:
+            raise LedgerError(
+                f"The credit ledger at {path} was written by a newer Verselight; update this one."
+            )
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
+        # WAL + NORMAL: every commit survives an app crash and the database is always
+        # consistent; a power cut may lose the last commits whole (never half of one).
+        conn.execute("PRAGMA synchronous = NORMAL")
         _migrate(conn, path)
     except sqlite3.Error as exc:
         conn.close()
@@ -165,10 +199,6 @@ def connect(path: Path, *, timeout: float = 10.0) -> sqlite3.Connection:
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise LedgerError(
-            f"The credit ledger at {path} was written by a newer Verselight; update this one."
-        )
     if version == SCHEMA_VERSION:
         return
     with transaction(conn):
@@ -180,10 +210,40 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute(f"PRAGMA user_version = {number}")
 
 
+class LedgerBusy(LedgerError):
+    """Another process held the ledger's write lock for the whole wait."""
+
+
+_BUSY_SLICE_MS = 2
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``, retried with short random pauses until the connection's timeout.
+
+    SQLite's own busy handler backs off to 100 ms naps, so under contention one process can
+    starve for seconds while others take the lock again and again. Short jittered retries
+    keep the waiting fair.
+    """
+    deadline = time.monotonic() + getattr(conn, "busy_wait", 10.0)
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise LedgerBusy(
+                    "The credit ledger is busy (another Verselight is writing to it); "
+                    "nothing was changed. Try again in a moment."
+                ) from exc
+            time.sleep(random.uniform(0.0002, 0.002))
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
+    _begin(conn)
     try:
         yield conn
     except BaseException:
@@ -344,14 +404,13 @@ def open_holds(conn: sqlite3.Connection, sid: str) -> list[HoldRow]:
     return [HoldRow(*r) for r in rows]
 
 
-def charged_since(conn: sqlite3.Connection, sid: str, since: datetime) -> int:
-    """Credits charged to the session since ``since`` (a positive number)."""
-    total = conn.execute(
-        "SELECT coalesce(-sum(amount), 0) FROM entries"
-        " WHERE session_id = ? AND kind = 'charge' AND created_at >= ?",
-        (sid, ts(since)),
-    ).fetchone()[0]
-    return int(total)
+def charged_on(conn: sqlite3.Connection, sid: str, moment: datetime) -> int:
+    """Credits charged to the session on ``moment``'s UTC day (kept by a trigger)."""
+    row = conn.execute(
+        "SELECT credits FROM daily_spend WHERE session_id = ? AND day = ?",
+        (sid, ts(moment)[:10]),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 # invoices ------------------------------------------------------------------------------------
@@ -396,13 +455,17 @@ def mark_invoice_settled(conn: sqlite3.Connection, payment_hash: str, now: datet
 # rate limits ---------------------------------------------------------------------------------
 
 
-def count_events(conn: sqlite3.Connection, sid: str, kind: str, since: datetime) -> list[str]:
-    """Times of the session's ``kind`` events since ``since``, oldest first."""
-    rows = conn.execute(
-        "SELECT at FROM rate_events WHERE session_id = ? AND kind = ? AND at >= ? ORDER BY at",
-        (sid, kind, ts(since)),
-    ).fetchall()
-    return [r[0] for r in rows]
+def nth_newest_event(
+    conn: sqlite3.Connection, sid: str, kind: str, after: datetime, n: int
+) -> str | None:
+    """The time of the session's ``n``-th newest ``kind`` event after ``after``, or None when
+    there are fewer than ``n``: one index seek, however busy the minute was."""
+    row = conn.execute(
+        "SELECT at FROM rate_events WHERE session_id = ? AND kind = ? AND at > ?"
+        " ORDER BY at DESC LIMIT 1 OFFSET ?",
+        (sid, kind, ts(after), n - 1),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def add_event(conn: sqlite3.Connection, sid: str, kind: str, now: datetime) -> None:
@@ -504,6 +567,21 @@ VERIFY_CHECKS: list[tuple[str, str, Callable[..., str]]] = [
         """SELECT h.id FROM holds h LEFT JOIN entries e ON e.hold_id = h.id
            WHERE h.state = 'charged' AND e.id IS NULL""",
         lambda hid: f"hold {hid}: charged but no charge entry",
+    ),
+    (
+        "a charged image belongs to the session charged for it",
+        """SELECT e.id, e.image_id FROM entries e JOIN images im ON im.id = e.image_id
+           WHERE e.kind = 'charge' AND im.session_id != e.session_id""",
+        lambda eid, img: f"entry {eid}: image {img} belongs to another session",
+    ),
+    (
+        "daily spending totals match the charges",
+        """SELECT d.session_id, d.day, d.credits, coalesce(c.total, 0) FROM daily_spend d
+           LEFT JOIN (SELECT session_id, substr(created_at, 1, 10) AS day, -sum(amount) AS total
+                      FROM entries WHERE kind = 'charge' GROUP BY 1, 2) c
+           ON c.session_id = d.session_id AND c.day = d.day
+           WHERE d.credits != coalesce(c.total, 0)""",
+        lambda sid, day, stored, real: f"session {sid} on {day}: {stored} recorded, {real} charged",
     ),
     (
         "images are charged at most once",

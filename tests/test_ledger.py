@@ -25,6 +25,7 @@ from core.billing.ledger import (
     HoldGone,
     InsufficientCredits,
     Ledger,
+    LedgerBusy,
     LedgerError,
     RateLimited,
     UnknownInvoice,
@@ -339,13 +340,8 @@ def test_a_hold_is_charged_once(ledger: Ledger, sid: str, clock: Clock) -> None:
 
 
 def test_an_image_cannot_be_charged_twice(ledger: Ledger, sid: str, clock: Clock) -> None:
-    """BUG (gap): nothing in the schema stops a second charge naming an image already charged.
-
-    ``verify`` counts "images are charged at most once" as an invariant, and the module says the
-    database keeps the money rules "so no code path can forget one", but ``entries.image_id`` is
-    not UNIQUE: a ``save`` that returns an existing image id gets a second charge through, and
-    the ledger then fails its own verify.
-    """
+    """A ``save`` that names an image already charged is refused by the schema (a UNIQUE
+    index on the charge's image), so the second hold stays open and nothing is charged."""
     ledger.grant(sid, 100, "start")
     save = Saver(sid, clock)
     ledger.charge(ledger.place_hold(sid, 10), save)
@@ -353,6 +349,7 @@ def test_an_image_cannot_be_charged_twice(ledger: Ledger, sid: str, clock: Clock
     with pytest.raises((sqlite3.IntegrityError, BillingError)):
         ledger.charge(second, lambda conn: save.ids[0])
     assert ledger.balance(sid).balance == 90
+    assert [h.id for h in ledger.open_holds(sid)] == [second.id]
     assert problems(ledger) == {}
 
 
@@ -412,13 +409,8 @@ def test_five_generations_a_minute(ledger: Ledger, sid: str, clock: Clock) -> No
 
 
 def test_waiting_retry_after_is_enough(ledger: Ledger, sid: str, clock: Clock) -> None:
-    """BUG: waiting exactly ``retry_after`` seconds is refused again, with ``retry_after == 0``.
-
-    ``Ledger._admit`` computes ``retry_after = oldest + 1 min - now`` but counts events with
-    ``at >= now - 1 min`` (``storage.ledger.count_events``), so at ``now = oldest + 1 min`` the
-    oldest event is still in the window: the user is told "try again in 60 s", waits 60 s, and
-    is refused with "Try again in 1 s" (retry_after 0.0).
-    """
+    """Waiting exactly ``retry_after`` seconds is enough: the window is the minute before now,
+    not including its first instant."""
     ledger.grant(sid, 400, "start")
     for _ in range(5):
         ledger.place_hold(sid, 1)
@@ -490,13 +482,7 @@ def test_the_daily_cap_resets_at_utc_midnight(ledger: Ledger, sid: str, clock: C
 def test_the_daily_cap_is_per_utc_day_whatever_the_clock_zone(
     ledger: Ledger, sid: str, clock: Clock
 ) -> None:
-    """BUG: the daily cap's day starts at the clock's local midnight, not at UTC midnight.
-
-    ``core/billing/ledger.py`` ``_utc_day_start`` does ``moment.replace(hour=0, ...)`` without
-    converting to UTC first, so a clock giving aware times in another zone (which ``ts`` accepts
-    and stores as UTC) moves the day boundary: here 500 credits charged at 10:00 UTC are not
-    counted at 23:30 UTC the same UTC day, because 23:30 UTC is 09:30 the next day in UTC+10.
-    """
+    """The daily cap's day is the UTC day, whatever the clock's time zone."""
     plus10 = timezone(timedelta(hours=10))
     ledger.grant(sid, 2000, "start")
     clock.now = datetime(2024, 3, 10, 10, 0, tzinfo=UTC).astimezone(plus10)
@@ -741,8 +727,19 @@ CORRUPTIONS: dict[str, tuple[Callable[[Good], list[str]], str, Callable[[Good], 
         "every charged hold has its charge entry",
         lambda g: f"hold {g.open_hold}: charged but no charge entry",
     ),
+    "charged image moved to another session": (
+        lambda g: [f"UPDATE images SET session_id = '{g.b}' WHERE id = '{g.image}'"],
+        "a charged image belongs to the session charged for it",
+        lambda g: f"entry {g.charge_entry}: image {g.image} belongs to another session",
+    ),
+    "daily spending total edited": (
+        lambda g: [f"UPDATE daily_spend SET credits = credits + 1 WHERE session_id = '{g.b}'"],
+        "daily spending totals match the charges",
+        lambda g: f"session {g.b} on ",
+    ),
     "image charged twice": (
         lambda g: [
+            "DROP INDEX charges_once_per_image",
             "INSERT INTO holds (id, session_id, amount, purpose, state, created_at)"
             f" VALUES (800, '{g.a}', 3, 'raw', 'charged', '2024-03-10T12:00:00.000000+00:00')",
             "INSERT INTO entries (session_id, kind, amount, hold_id, image_id, created_at)"
@@ -761,7 +758,7 @@ def test_verify_is_clean_on_a_good_ledger(good: Good) -> None:
         checks = led.verify()
     finally:
         led.close()
-    assert len(checks) == len(db.VERIFY_CHECKS) == 9
+    assert len(checks) == len(db.VERIFY_CHECKS) == 11
     assert all(rows == [] for _, rows in checks), checks
 
 
@@ -820,13 +817,7 @@ def test_a_ledger_from_a_newer_version_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_refused_newer_ledger_is_left_untouched(tmp_path: Path) -> None:
-    """BUG (minor): a ledger refused as newer is still modified: switched to WAL mode.
-
-    ``storage/ledger.py`` ``connect`` runs ``PRAGMA journal_mode = WAL`` (line 153-154) before
-    ``_migrate`` checks ``user_version`` (line 167-171), so a newer file in rollback-journal
-    mode has its header rewritten (bytes 18-19 become 2, 2) although the user is told it
-    cannot be used; "refuses files it cannot trust" should mean it does not write to them.
-    """
+    """A ledger refused as newer is left byte for byte as it was (not even switched to WAL)."""
     path = tmp_path / "ledger.sqlite"
     conn = raw(path)
     conn.execute("CREATE TABLE from_the_future (x)")
@@ -862,11 +853,10 @@ def test_a_text_file_is_refused_and_left_byte_identical(tmp_path: Path) -> None:
 def test_a_locked_database_refuses_without_losing_anything(
     ledger: Ledger, ledger_path: Path, sid: str, clock: Clock
 ) -> None:
-    """Observed: opening works (WAL readers are not blocked by a writer), reads work, and every
-    money call waits ``timeout`` for the write lock and then raises the raw
-    ``sqlite3.OperationalError('database is locked')`` from ``BEGIN IMMEDIATE``: not a
-    ``LedgerError`` or ``BillingError`` with a sentence for the user. Nothing is written and
-    nothing is lost; once the lock goes, the same calls succeed."""
+    """Opening works (WAL readers are not blocked by a writer), reads work, and every money
+    call waits ``timeout`` for the write lock and then refuses with ``LedgerBusy``, a sentence
+    for the user. Nothing is written and nothing is lost; once the lock goes, the same calls
+    succeed."""
     ledger.grant(sid, 100, "start")
     payment_hash = "ee" * 32
     ledger.add_invoice(sid, payment_hash, 300)
@@ -891,10 +881,9 @@ def test_a_locked_database_refuses_without_losing_anything(
         ]
         for call in calls:
             start = time.perf_counter()
-            with pytest.raises((sqlite3.OperationalError, LedgerError)) as refused:
+            with pytest.raises(LedgerBusy) as refused:
                 call()
-            assert isinstance(refused.value, sqlite3.OperationalError)
-            assert "locked" in str(refused.value)
+            assert "busy" in str(refused.value) and "nothing was changed" in str(refused.value)
             assert time.perf_counter() - start >= 0.15  # it waited for the lock
             assert not busy.conn.in_transaction
         assert save.calls == 0

@@ -23,22 +23,11 @@ from hypothesis import strategies as st
 
 from core.billing.ledger import Ledger
 from core.config import Config, ConfigError, Paths, load_config
-from core.sessions import (
-    SecretError,
-    SessionError,
-    Tier,
-    TokenProblem,
-    can_generate,
-    describe,
-    export_session,
-    import_session,
-    issue,
-    load_secret,
-    read,
-    resume,
-    tier_of,
-)
 from core.sessions.files import publish_private
+from core.sessions.manager import describe, export_session, import_session, resume
+from core.sessions.secret import SecretError, load_secret
+from core.sessions.tiers import Tier, can_generate, tier_of
+from core.sessions.tokens import SessionError, TokenProblem, issue, read
 from storage import ledger as db
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -10,9 +10,11 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core.account import Account, open_account
-from core.config import Config
+if TYPE_CHECKING:  # the account side loads only when one of its commands runs
+    from core.account import Account
+    from core.config import Config
 
 ACCOUNT_COMMANDS = ("session", "ledger", "admin")
 
@@ -59,6 +61,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 
 def _account(config: Config) -> Account:
+    from core.account import open_account
+
     opened = open_account(config)
     for notice in opened.notices:
         print(notice, file=sys.stderr)

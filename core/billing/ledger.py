@@ -16,7 +16,7 @@ from pathlib import Path
 from core.billing.limits import Limits
 from core.clock import Clock, utc_now
 from storage import ledger as db
-from storage.ledger import LedgerError
+from storage.ledger import LedgerBusy, LedgerError
 
 __all__ = [
     "Balance",
@@ -27,6 +27,7 @@ __all__ = [
     "HoldGone",
     "InsufficientCredits",
     "Ledger",
+    "LedgerBusy",
     "LedgerError",
     "RateLimited",
     "UnknownInvoice",
@@ -128,10 +129,6 @@ def _entry(row: db.EntryRow) -> Entry:
     )
 
 
-def _utc_day_start(moment: datetime) -> datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 class Ledger:
     """One connection to the ledger database. Use one per thread or process."""
 
@@ -172,14 +169,12 @@ class Ledger:
             raise ValueError("a hold must be for a positive number of credits")
         now = self.clock()
         with db.transaction(self.conn):
-            row = db.get_session(self.conn, sid)
-            if row is None:
-                raise UnknownSession(sid)
+            row = self._session(sid)
             available = row.balance - row.held
             if available < amount:
                 raise InsufficientCredits(amount, available)
             self._admit(sid, purpose, self.limits.generations_per_minute, "generations", now)
-            spent = db.charged_since(self.conn, sid, _utc_day_start(now)) + row.held
+            spent = db.charged_on(self.conn, sid, now) + row.held
             if spent + amount > self.limits.daily_credit_cap:
                 raise DailyCapReached(self.limits.daily_credit_cap, spent, amount)
             hold_id = db.insert_hold(self.conn, sid, amount, purpose, now)
@@ -188,10 +183,10 @@ class Ledger:
     def _admit(self, sid: str, kind: str, limit: int, what: str, now: datetime) -> None:
         """Count one ``kind`` event against a per-minute limit, or refuse (inside a transaction)."""
         window = now - timedelta(minutes=1)
-        recent = db.count_events(self.conn, sid, kind, window)
-        if len(recent) >= limit:
-            oldest = datetime.fromisoformat(recent[0])
-            raise RateLimited(what, limit, (oldest + timedelta(minutes=1) - now).total_seconds())
+        limiting = db.nth_newest_event(self.conn, sid, kind, window, limit)
+        if limiting is not None:
+            frees_at = datetime.fromisoformat(limiting) + timedelta(minutes=1)
+            raise RateLimited(what, limit, (frees_at - now).total_seconds())
         db.add_event(self.conn, sid, kind, now)
 
     def admit(self, sid: str, kind: str, limit: int, what: str) -> None:
@@ -264,7 +259,14 @@ class Ledger:
         if amount <= 0:
             raise ValueError("a grant must be positive")
         with db.transaction(self.conn):
+            self._session(sid)
             return db.insert_entry(self.conn, sid, "grant", amount, self.clock(), note=note)
+
+    def _session(self, sid: str) -> db.SessionRow:
+        row = db.get_session(self.conn, sid)
+        if row is None:
+            raise UnknownSession(sid)
+        return row
 
     def adjust(self, sid: str, amount: int, note: str) -> int:
         """An operator's correction; refused if it would take the balance below what is held."""
@@ -272,6 +274,7 @@ class Ledger:
             raise ValueError("an adjustment must change the balance")
         try:
             with db.transaction(self.conn):
+                self._session(sid)
                 return db.insert_entry(self.conn, sid, "adjust", amount, self.clock(), note=note)
         except sqlite3.IntegrityError as exc:
             raise BillingError(
