@@ -139,6 +139,21 @@ MIGRATIONS: list[list[str]] = [
             detail        TEXT NOT NULL DEFAULT ''
         )""",
     ],
+    # 2: Lightning invoices carry their frozen quote, our preimage, and LND's request; the
+    # settle index of the last LND settlement processed lets a restart resume from it.
+    [
+        "ALTER TABLE invoices ADD COLUMN preimage_hex TEXT",
+        "ALTER TABLE invoices ADD COLUMN payment_request TEXT",
+        "ALTER TABLE invoices ADD COLUMN amount_sats INTEGER",
+        "ALTER TABLE invoices ADD COLUMN usd TEXT",
+        "ALTER TABLE invoices ADD COLUMN btc_usd TEXT",
+        "ALTER TABLE invoices ADD COLUMN expires_at TEXT",
+        """CREATE TABLE lnd_cursor (
+            id            INTEGER PRIMARY KEY CHECK (id = 1),
+            settle_index  INTEGER NOT NULL DEFAULT 0
+        )""",
+        "INSERT INTO lnd_cursor (id, settle_index) VALUES (1, 0)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

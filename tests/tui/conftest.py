@@ -81,7 +81,7 @@ async def settle(pilot: Pilot[None]) -> None:
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
     """Let the app run until ``condition`` holds (for work that is debounced, like the palette)."""
-    for _ in range(300):
+    for _ in range(1000):
         if condition():
             return
         await pilot.pause(0.01)
