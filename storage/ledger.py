@@ -83,20 +83,7 @@ MIGRATIONS: list[list[str]] = [
             CHECK (kind = 'charge' OR (hold_id IS NULL AND image_id IS NULL))
         )""",
         "CREATE INDEX entries_by_session ON entries (session_id, id)",
-        "CREATE UNIQUE INDEX charges_once_per_image ON entries (image_id)"
-        " WHERE image_id IS NOT NULL",
-        """CREATE TABLE daily_spend (
-            session_id    TEXT NOT NULL,
-            day           TEXT NOT NULL,
-            credits       INTEGER NOT NULL,
-            PRIMARY KEY (session_id, day)
-        ) WITHOUT ROWID""",
-        """CREATE TRIGGER entries_daily_spend AFTER INSERT ON entries WHEN NEW.kind = 'charge'
-           BEGIN
-             INSERT INTO daily_spend (session_id, day, credits)
-             VALUES (NEW.session_id, substr(NEW.created_at, 1, 10), -NEW.amount)
-             ON CONFLICT (session_id, day) DO UPDATE SET credits = credits - NEW.amount;
-           END""",
+        "CREATE INDEX charges_by_day ON entries (session_id, kind, created_at)",
         """CREATE TRIGGER entries_append_only_update BEFORE UPDATE ON entries
            BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END""",
         """CREATE TRIGGER entries_append_only_delete BEFORE DELETE ON entries
@@ -139,9 +126,29 @@ MIGRATIONS: list[list[str]] = [
             detail        TEXT NOT NULL DEFAULT ''
         )""",
     ],
-    # 2: Lightning invoices carry their frozen quote, our preimage, and LND's request; the
-    # settle index of the last LND settlement processed lets a restart resume from it.
+    # 2: one charge per image; each session's spending per UTC day kept by a trigger (the
+    # daily cap reads one row); Lightning invoices carry their frozen quote, our preimage and
+    # LND's request; the settle index of the last LND settlement processed lets a restart
+    # resume LND's invoice stream from it.
     [
+        "CREATE UNIQUE INDEX charges_once_per_image ON entries (image_id)"
+        " WHERE image_id IS NOT NULL",
+        "DROP INDEX charges_by_day",
+        """CREATE TABLE daily_spend (
+            session_id    TEXT NOT NULL,
+            day           TEXT NOT NULL,
+            credits       INTEGER NOT NULL,
+            PRIMARY KEY (session_id, day)
+        ) WITHOUT ROWID""",
+        """INSERT INTO daily_spend (session_id, day, credits)
+           SELECT session_id, substr(created_at, 1, 10), -sum(amount) FROM entries
+           WHERE kind = 'charge' GROUP BY 1, 2""",
+        """CREATE TRIGGER entries_daily_spend AFTER INSERT ON entries WHEN NEW.kind = 'charge'
+           BEGIN
+             INSERT INTO daily_spend (session_id, day, credits)
+             VALUES (NEW.session_id, substr(NEW.created_at, 1, 10), -NEW.amount)
+             ON CONFLICT (session_id, day) DO UPDATE SET credits = credits - NEW.amount;
+           END""",
         "ALTER TABLE invoices ADD COLUMN preimage_hex TEXT",
         "ALTER TABLE invoices ADD COLUMN payment_request TEXT",
         "ALTER TABLE invoices ADD COLUMN amount_sats INTEGER",

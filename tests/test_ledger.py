@@ -915,3 +915,48 @@ def test_a_ledger_opened_by_two_connections_sees_each_others_writes(
         assert ledger.balance(sid).balance == 12
     finally:
         other.close()
+
+
+# -- migrations ------------------------------------------------------------------------------
+
+
+def test_a_version_1_ledger_is_migrated_with_its_history(tmp_path: Path) -> None:
+    """A ledger written before migration 2 keeps every entry, gains the daily totals of the
+    charges it already had, and passes verify."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in db.MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    sid = "ab" * 16
+    when = "2026-11-24T10:00:00.000000+00:00"
+    conn.execute(
+        "INSERT INTO sessions (id, created_at, last_seen_at) VALUES (?, ?, ?)", (sid, when, when)
+    )
+    conn.execute(
+        "INSERT INTO entries (session_id, kind, amount, note, created_at) VALUES (?, 'grant', 50, 'x', ?)",
+        (sid, when),
+    )
+    conn.execute(
+        "INSERT INTO holds (session_id, amount, purpose, created_at) VALUES (?, 7, 'generation', ?)",
+        (sid, when),
+    )
+    conn.execute("UPDATE holds SET state = 'charged', closed_at = ? WHERE id = 1", (when,))
+    conn.execute(
+        "INSERT INTO images (id, session_id, created_at) VALUES ('img', ?, ?)", (sid, when)
+    )
+    conn.execute(
+        "INSERT INTO entries (session_id, kind, amount, hold_id, image_id, created_at)"
+        " VALUES (?, 'charge', -7, 1, 'img', ?)",
+        (sid, when),
+    )
+    conn.close()
+
+    led = Ledger.open(path)
+    try:
+        assert led.conn.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION
+        assert led.balance(sid).balance == 43
+        assert db.charged_on(led.conn, sid, datetime(2026, 11, 24, 23, tzinfo=UTC)) == 7
+        assert problems(led) == {}
+    finally:
+        led.close()
