@@ -1,0 +1,508 @@
+"""A small client for LND's gRPC API: the few invoice calls Verselight needs, nothing more.
+
+Like LNbits' ``lndgrpc`` wallet it is one class with a handful of methods; deciding what a payment
+means (credits, holds, the ledger) happens in ``core``. The client talks to a real LND with the
+hand-written proto subset in ``payments.lnrpc`` and follows LND's rules:
+
+- TLS with the node's own self-signed ``tls.cert`` as the trust root (the host must match a SAN);
+- the macaroon as hex in the ``macaroon`` metadata, exactly one value;
+- keepalive pings no closer than 30 s (LND answers faster pings with GOAWAY) and only while a call
+  is open (LND refuses pings without a stream by default);
+- a deadline on every call, so a node that hangs never hangs the reader.
+
+Every ``grpc.RpcError`` becomes an ``LndError`` whose ``user_message`` is a plain sentence with no
+node details; the raw code and text go to the ``verselight.lnd`` logger, never the macaroon.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import string
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import grpc
+
+from payments.lnrpc import invoices_pb2, lightning_pb2
+
+log = logging.getLogger("verselight.lnd")
+
+ENV_HOST = "VERSELIGHT_LND_HOST"
+ENV_TLS_CERT = "VERSELIGHT_LND_TLS_CERT"
+ENV_MACAROON = "VERSELIGHT_LND_MACAROON"
+
+DEFAULT_TIMEOUT_S = 10.0
+# The global stream ends (retryably) after this long; the caller resubscribes from its last
+# settle_index. A finite deadline keeps "a deadline on every call" true even for the long stream.
+DEFAULT_STREAM_DEADLINE_S = 3600.0
+
+# LND's defaults: client pings must be >= 5 s apart (we keep >= 30 s, as LND's docs advise) and
+# pings without an open stream are refused. max_pings_without_data=0 lets pings continue on an idle
+# SubscribeInvoices stream, so a silently dead connection is noticed. A short reconnect backoff
+# means a node that comes back is usable within seconds instead of gRPC's default two minutes.
+_CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.keepalive_permit_without_calls", 0),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.initial_reconnect_backoff_ms", 1_000),
+    ("grpc.max_reconnect_backoff_ms", 10_000),
+    ("grpc.max_receive_message_length", 50 * 1024 * 1024),
+)
+
+# Method paths are LND's: package.Service/Method. They are the wire contract, so they are spelled
+# out here instead of going through the generated (untyped) stub classes.
+_ADD_INVOICE = "/lnrpc.Lightning/AddInvoice"
+_LOOKUP_INVOICE = "/lnrpc.Lightning/LookupInvoice"
+_LIST_INVOICES = "/lnrpc.Lightning/ListInvoices"
+_SUBSCRIBE_INVOICES = "/lnrpc.Lightning/SubscribeInvoices"
+_SUBSCRIBE_SINGLE = "/invoicesrpc.Invoices/SubscribeSingleInvoice"
+
+
+class LndConfigError(Exception):
+    """The LND settings are incomplete or point at files that cannot be read (a sentence)."""
+
+
+@dataclass(frozen=True)
+class LndConfig:
+    """Where the node is and how to prove who we are. The macaroon is kept out of ``repr``."""
+
+    host: str
+    tls_cert: bytes = field(repr=False)
+    macaroon_hex: str = field(repr=False)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LndConfig | None:
+        """Read ``VERSELIGHT_LND_HOST``, ``..._TLS_CERT`` (path) and ``..._MACAROON`` (path or hex).
+
+        None when none of them is set (buying is then unavailable); ``LndConfigError`` when only
+        some are set or a file cannot be read, so a typo is reported instead of silently turning
+        payments off.
+        """
+        values = {
+            name: env.get(name, "").strip() for name in (ENV_HOST, ENV_TLS_CERT, ENV_MACAROON)
+        }
+        if not any(values.values()):
+            return None
+        missing = [name for name, value in values.items() if not value]
+        if missing:
+            raise LndConfigError(
+                f"Lightning is only partly configured: set {' and '.join(missing)} as well "
+                "(or none of the VERSELIGHT_LND_ settings)."
+            )
+        host = values[ENV_HOST]
+        _, colon, port = host.rpartition(":")
+        if not colon or not port.isdigit():
+            raise LndConfigError(f"{ENV_HOST} must be host:port, for example localhost:10009.")
+        return cls(
+            host=host,
+            tls_cert=load_tls_cert(values[ENV_TLS_CERT]),
+            macaroon_hex=load_macaroon(values[ENV_MACAROON]),
+        )
+
+
+def load_tls_cert(path: str) -> bytes:
+    """The node's ``tls.cert`` (PEM) as bytes, for use as the TLS trust root."""
+    cert_path = Path(path).expanduser()
+    try:
+        data = cert_path.read_bytes()
+    except OSError as exc:
+        raise LndConfigError(
+            f"Cannot read the LND TLS certificate {cert_path}: {exc.strerror or exc}."
+        ) from None
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise LndConfigError(f"The LND TLS certificate {cert_path} is not a PEM certificate.")
+    return data
+
+
+def load_macaroon(value: str) -> str:
+    """A macaroon as lower-case hex, from hex text or from the path of a macaroon file.
+
+    Text made only of hex digits is taken as the macaroon itself; anything else is a path whose
+    bytes are hex-encoded, as LND expects in the ``macaroon`` metadata.
+    """
+    value = value.strip()
+    if value and len(value) % 2 == 0 and all(c in string.hexdigits for c in value):
+        return value.lower()
+    mac_path = Path(value).expanduser()
+    try:
+        data = mac_path.read_bytes()
+    except OSError as exc:
+        raise LndConfigError(
+            f"Cannot read the LND macaroon file {mac_path}: {exc.strerror or exc}."
+        ) from None
+    if not data:
+        raise LndConfigError(f"The LND macaroon file {mac_path} is empty.")
+    return data.hex()
+
+
+class LndErrorKind(enum.StrEnum):
+    """What went wrong, in terms a caller can act on."""
+
+    UNAVAILABLE = "unavailable"  # node down, starting, TLS mismatch, connection dropped
+    DEADLINE = "deadline"  # no answer before the call's deadline
+    AUTH = "auth"  # macaroon missing or not accepted
+    PERMISSION = "permission"  # macaroon valid but lacks invoice permissions
+    LOCKED = "locked"  # wallet locked
+    NOT_FOUND = "not_found"  # unknown payment hash
+    EXISTS = "exists"  # AddInvoice with a preimage already used: look the invoice up instead
+    CANCELLED = "cancelled"  # the call was cancelled
+    OTHER = "other"
+
+
+_USER_MESSAGES: dict[LndErrorKind, str] = {
+    LndErrorKind.UNAVAILABLE: "The Lightning node cannot be reached right now.",
+    LndErrorKind.DEADLINE: "The Lightning node did not answer in time.",
+    LndErrorKind.AUTH: "The Lightning node did not accept Verselight's macaroon.",
+    LndErrorKind.PERMISSION: "The macaroon Verselight uses is not allowed to handle invoices.",
+    LndErrorKind.LOCKED: "The Lightning node's wallet is locked.",
+    LndErrorKind.NOT_FOUND: "The Lightning node does not know this invoice.",
+    LndErrorKind.EXISTS: "The Lightning node already has this invoice.",
+    LndErrorKind.CANCELLED: "The request to the Lightning node was cancelled.",
+    LndErrorKind.OTHER: "The Lightning node refused the request.",
+}
+
+
+class LndError(Exception):
+    """A failed LND call: ``kind`` for code, ``user_message`` (no node details) for people."""
+
+    def __init__(self, kind: LndErrorKind, user_message: str | None = None) -> None:
+        self.kind = kind
+        self.user_message = user_message or _USER_MESSAGES[kind]
+        super().__init__(self.user_message)
+
+    @property
+    def retryable(self) -> bool:
+        """True only when trying again later may help: the node was unreachable or slow."""
+        return self.kind in (LndErrorKind.UNAVAILABLE, LndErrorKind.DEADLINE)
+
+
+# LND reports most failures as gRPC UNKNOWN and tells them apart only by text (see NOTES.md).
+_TEXT_KINDS: tuple[tuple[str, LndErrorKind], ...] = (
+    ("permission denied", LndErrorKind.PERMISSION),
+    ("expected 1 macaroon", LndErrorKind.AUTH),
+    ("verification failed", LndErrorKind.AUTH),
+    ("macaroon", LndErrorKind.AUTH),  # e.g. "unknown macaroon version"
+    ("encoding/hex", LndErrorKind.AUTH),  # the macaroon value was not hex
+    ("unable to get metadata", LndErrorKind.AUTH),
+    ("wallet locked", LndErrorKind.LOCKED),
+    ("invoice with payment hash already exists", LndErrorKind.EXISTS),
+    ("unable to locate invoice", LndErrorKind.NOT_FOUND),
+    # Starting up is a passing state, like a node that is down for a moment.
+    ("waiting to start", LndErrorKind.UNAVAILABLE),
+    ("in the process of starting up", LndErrorKind.UNAVAILABLE),
+)
+
+_CODE_KINDS: dict[Any, LndErrorKind] = {
+    grpc.StatusCode.UNAVAILABLE: LndErrorKind.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED: LndErrorKind.DEADLINE,
+    grpc.StatusCode.NOT_FOUND: LndErrorKind.NOT_FOUND,
+    grpc.StatusCode.CANCELLED: LndErrorKind.CANCELLED,
+    grpc.StatusCode.UNAUTHENTICATED: LndErrorKind.AUTH,
+    grpc.StatusCode.PERMISSION_DENIED: LndErrorKind.PERMISSION,
+}
+
+
+def classify(code: Any, details: str) -> LndErrorKind:
+    """The kind of an LND failure from its gRPC status code and text."""
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return _CODE_KINDS[code]
+    text = details.lower()
+    for needle, kind in _TEXT_KINDS:
+        if needle in text:
+            return kind
+    return _CODE_KINDS.get(code, LndErrorKind.OTHER)
+
+
+class InvoiceState(enum.Enum):
+    """LND's ``Invoice.InvoiceState``; an expired invoice is CANCELED (there is no EXPIRED)."""
+
+    OPEN = 0
+    SETTLED = 1
+    CANCELED = 2
+    ACCEPTED = 3
+    UNKNOWN = -1  # a state newer than our proto: never treated as paid
+
+
+@dataclass(frozen=True)
+class AddedInvoice:
+    """What AddInvoice returns: enough to show the QR and to watch for payment."""
+
+    payment_hash: bytes
+    payment_request: str
+    add_index: int
+
+
+@dataclass(frozen=True)
+class InvoiceStatus:
+    """One invoice as LND reports it (LookupInvoice, or one message of a subscription)."""
+
+    payment_hash: bytes
+    state: InvoiceState
+    value_msat: int
+    amt_paid_msat: int
+    add_index: int
+    settle_index: int
+    payment_request: str
+    memo: str
+    creation_date: int
+    settle_date: int
+    expiry_s: int
+
+    @property
+    def paid(self) -> bool:
+        """SETTLED with at least the asked amount: the only thing that counts as paid.
+
+        ``settled`` is deprecated in LND and the local clock never decides, so only ``state`` and
+        ``amt_paid_msat`` are looked at.
+        """
+        return self.state is InvoiceState.SETTLED and self.amt_paid_msat >= self.value_msat
+
+    @classmethod
+    def from_proto(cls, invoice: lightning_pb2.Invoice) -> InvoiceStatus:
+        """Copy the fields we use out of LND's message."""
+        try:
+            state = InvoiceState(int(invoice.state))
+        except ValueError:
+            state = InvoiceState.UNKNOWN
+        return cls(
+            payment_hash=bytes(invoice.r_hash),
+            state=state,
+            value_msat=invoice.value_msat,
+            amt_paid_msat=invoice.amt_paid_msat,
+            add_index=invoice.add_index,
+            settle_index=invoice.settle_index,
+            payment_request=invoice.payment_request,
+            memo=invoice.memo,
+            creation_date=invoice.creation_date,
+            settle_date=invoice.settle_date,
+            expiry_s=invoice.expiry,
+        )
+
+
+@dataclass(frozen=True)
+class InvoiceList:
+    """A page of ListInvoices, oldest first, with the add indexes that bound it."""
+
+    invoices: list[InvoiceStatus]
+    first_index_offset: int
+    last_index_offset: int
+
+
+class InvoiceStream:
+    """Invoice updates from one server stream; ``cancel()`` (from any thread) ends it quietly.
+
+    Iterating raises ``LndError`` when the stream fails (node gone, deadline reached, ...), and
+    simply stops when LND ends it (SubscribeSingleInvoice after SETTLED or CANCELED) or when it
+    was cancelled. Use it as a context manager so an abandoned stream is always cancelled.
+    """
+
+    def __init__(self, call: Any, operation: str, client: LndClient) -> None:
+        self._call = call
+        self._operation = operation
+        self._client = client
+        self._cancelled = threading.Event()
+
+    def __iter__(self) -> InvoiceStream:
+        return self
+
+    def __next__(self) -> InvoiceStatus:
+        try:
+            message = next(self._call)
+        except grpc.RpcError as exc:
+            if self._cancelled.is_set():
+                raise StopIteration from None
+            # A watcher's stream reaching its own deadline is routine: log it quietly.
+            raise self._client._translate(exc, self._operation, quiet_deadline=True) from None
+        return InvoiceStatus.from_proto(message)
+
+    def cancel(self) -> None:
+        """End the stream; a thread blocked in ``next()`` then sees the iteration stop."""
+        self._cancelled.set()
+        self._call.cancel()
+
+    def __enter__(self) -> InvoiceStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+
+class LndClient:
+    """The invoice calls Verselight makes to LND, each with a deadline and plain-worded errors.
+
+    Thread-safe: one client (one gRPC channel) can serve the UI, the per-invoice watchers and the
+    global settlement stream at once.
+    """
+
+    def __init__(self, config: LndConfig) -> None:
+        self._config = config
+        credentials = grpc.ssl_channel_credentials(root_certificates=config.tls_cert)
+        self._channel = grpc.secure_channel(config.host, credentials, options=_CHANNEL_OPTIONS)
+        # Exactly one macaroon value, as LND requires; none at all only for a node run with
+        # --no-macaroons (an empty setting), which LND then reports as "expected 1 macaroon, got 0".
+        self._metadata: tuple[tuple[str, str], ...] = (
+            (("macaroon", config.macaroon_hex),) if config.macaroon_hex else ()
+        )
+        channel = self._channel
+        self._add_invoice = channel.unary_unary(
+            _ADD_INVOICE,
+            request_serializer=lightning_pb2.Invoice.SerializeToString,
+            response_deserializer=lightning_pb2.AddInvoiceResponse.FromString,
+        )
+        self._lookup_invoice = channel.unary_unary(
+            _LOOKUP_INVOICE,
+            request_serializer=lightning_pb2.PaymentHash.SerializeToString,
+            response_deserializer=lightning_pb2.Invoice.FromString,
+        )
+        self._list_invoices = channel.unary_unary(
+            _LIST_INVOICES,
+            request_serializer=lightning_pb2.ListInvoiceRequest.SerializeToString,
+            response_deserializer=lightning_pb2.ListInvoiceResponse.FromString,
+        )
+        self._subscribe_invoices = channel.unary_stream(
+            _SUBSCRIBE_INVOICES,
+            request_serializer=lightning_pb2.InvoiceSubscription.SerializeToString,
+            response_deserializer=lightning_pb2.Invoice.FromString,
+        )
+        self._subscribe_single = channel.unary_stream(
+            _SUBSCRIBE_SINGLE,
+            request_serializer=invoices_pb2.SubscribeSingleInvoiceRequest.SerializeToString,
+            response_deserializer=lightning_pb2.Invoice.FromString,
+        )
+
+    def close(self) -> None:
+        """Close the channel; open streams end."""
+        self._channel.close()
+
+    def __enter__(self) -> LndClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def add_invoice(
+        self, value_sat: int, memo: str, expiry_s: int, r_preimage: bytes
+    ) -> AddedInvoice:
+        """Create an invoice for ``value_sat`` with our own 32-byte preimage.
+
+        The amount is always set (Cash App offers its dollar balance only then). Because the
+        preimage is ours, a retry after a crash cannot create a second invoice: LND answers
+        ``LndErrorKind.EXISTS`` and the caller looks up sha256(preimage) instead.
+        """
+        if value_sat <= 0:
+            raise ValueError("an invoice needs a positive amount")
+        if len(r_preimage) != 32:
+            raise ValueError("a preimage is exactly 32 bytes")
+        request = lightning_pb2.Invoice(
+            memo=memo, value=value_sat, expiry=expiry_s, r_preimage=r_preimage
+        )
+        response = self._unary(self._add_invoice, request, "AddInvoice")
+        return AddedInvoice(
+            payment_hash=bytes(response.r_hash),
+            payment_request=response.payment_request,
+            add_index=response.add_index,
+        )
+
+    def lookup_invoice(self, payment_hash: bytes) -> InvoiceStatus:
+        """The invoice's current state; ``LndErrorKind.NOT_FOUND`` for an unknown hash."""
+        request = lightning_pb2.PaymentHash(r_hash=payment_hash)
+        return InvoiceStatus.from_proto(self._unary(self._lookup_invoice, request, "LookupInvoice"))
+
+    def list_invoices(
+        self,
+        num_max_invoices: int = 1,
+        *,
+        index_offset: int = 0,
+        reversed: bool = True,
+        pending_only: bool = False,
+    ) -> InvoiceList:
+        """A page of invoices; by default only the newest one.
+
+        With the defaults this is the health check: ``invoice.macaroon`` may not call GetInfo,
+        but it may list invoices, and one invoice is cheap.
+        """
+        request = lightning_pb2.ListInvoiceRequest(
+            num_max_invoices=num_max_invoices,
+            index_offset=index_offset,
+            reversed=reversed,
+            pending_only=pending_only,
+        )
+        response = self._unary(self._list_invoices, request, "ListInvoices")
+        return InvoiceList(
+            invoices=[InvoiceStatus.from_proto(i) for i in response.invoices],
+            first_index_offset=response.first_index_offset,
+            last_index_offset=response.last_index_offset,
+        )
+
+    def check(self) -> None:
+        """Raise ``LndError`` unless the node answers and accepts our macaroon."""
+        self.list_invoices(1)
+
+    def subscribe_single(self, payment_hash: bytes, deadline_s: float) -> InvoiceStream:
+        """Updates of one invoice: its current state first, then each change.
+
+        LND ends the stream after SETTLED or CANCELED but waits forever on an unknown hash, so the
+        deadline is required: reaching it raises a retryable ``LndErrorKind.DEADLINE``.
+        """
+        request = invoices_pb2.SubscribeSingleInvoiceRequest(r_hash=payment_hash)
+        call = self._subscribe_single(request, timeout=deadline_s, metadata=self._metadata)
+        return InvoiceStream(call, "SubscribeSingleInvoice", self)
+
+    def subscribe_invoices(
+        self,
+        settle_index: int,
+        add_index: int = 0,
+        deadline_s: float = DEFAULT_STREAM_DEADLINE_S,
+    ) -> InvoiceStream:
+        """Every invoice added after ``add_index`` and settled after ``settle_index``, then new ones.
+
+        Pass the last settle_index already processed to receive, after a restart, the payments
+        made while the app was closed; 0 and 0 give only new events. Only OPEN (added) and
+        SETTLED invoices are sent. The stream ends with a retryable ``LndError`` on a dropped
+        connection or at ``deadline_s``: resubscribe from the last settle_index seen.
+        """
+        request = lightning_pb2.InvoiceSubscription(add_index=add_index, settle_index=settle_index)
+        call = self._subscribe_invoices(request, timeout=deadline_s, metadata=self._metadata)
+        return InvoiceStream(call, "SubscribeInvoices", self)
+
+    def _unary(self, method: Any, request: Any, operation: str) -> Any:
+        try:
+            return method(request, timeout=self._config.timeout_s, metadata=self._metadata)
+        except grpc.RpcError as exc:
+            raise self._translate(exc, operation) from None
+
+    def _translate(
+        self, exc: grpc.RpcError, operation: str, *, quiet_deadline: bool = False
+    ) -> LndError:
+        """Log the raw failure (for the operator) and return the plain-worded error (for users)."""
+        code = exc.code() if isinstance(exc, grpc.Call) else None
+        details = (exc.details() if isinstance(exc, grpc.Call) else None) or ""
+        # LND never echoes the macaroon, but make sure no log line can ever carry it.
+        details = details.replace(self._config.macaroon_hex, "<macaroon>")
+        kind = classify(code, details)
+        quiet = quiet_deadline and kind is LndErrorKind.DEADLINE
+        log.log(
+            logging.INFO if quiet else logging.WARNING,
+            "LND %s failed (%s): %s",
+            operation,
+            getattr(code, "name", "no status"),
+            details or "no details",
+        )
+        return LndError(kind)
