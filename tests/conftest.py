@@ -11,6 +11,8 @@ import pytest
 
 from core.bible.library import Library
 
+pytest_plugins = ["tests.fake_lnd.fixtures"]
+
 
 def copy_library(src: Path, dest: Path) -> Path:
     """Copy a closed library file (and any WAL side files) to ``dest``."""

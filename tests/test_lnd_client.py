@@ -34,8 +34,6 @@ from payments.lnd import (
 from tests.fake_lnd import FakeLnd
 from tests.fake_lnd.certs import self_signed_cert
 
-pytest_plugins = ["tests.fake_lnd.fixtures"]
-
 MEMO = "Verselight: 300 credits"
 UNREACHABLE = "The Lightning node cannot be reached right now."
 

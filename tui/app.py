@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
 from core.account import Account, open_account
+from core.billing.invoices import Outcome
+from core.billing.shop import Shop, open_shop
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, open_context, start_point
@@ -38,6 +41,8 @@ class VerselightApp(App[None]):
         self.clock = clock
         self.ctx: Context | None = None
         self.account: Account | None = None
+        self.shop: Shop | None = None
+        self._payments_watcher: object | None = None
 
     def on_mount(self) -> None:
         try:
@@ -49,6 +54,9 @@ class VerselightApp(App[None]):
         self.account = opened.account
         for notice in [*self.ctx.notices, *opened.notices]:
             self.notify(notice, severity="warning", timeout=10)
+        self.shop = open_shop(self.config, clock=self.clock)
+        if self.shop.available and self.account is not None:
+            self._start_payments()
         if self.ctx.library.needs_first_run_import():
             self.push_screen(FirstRunScreen(self.ctx.library), self._library_ready)
         else:
@@ -115,18 +123,52 @@ class VerselightApp(App[None]):
             self.action_buy_credits()
 
     def action_buy_credits(self) -> None:
-        self.notify(
-            "Buying credits is not available yet: Lightning payments arrive in the next "
-            "version. Reading and viewing stay free.",
-            title="Buy credits",
-            timeout=8,
-        )
+        if self.account is None or self.shop is None:
+            self.notify(
+                "Credits are unavailable in this run, so nothing can be bought.", severity="error"
+            )
+            return
+        from tui.screens.buy_credits import BuyCreditsScreen
+
+        self.push_screen(BuyCreditsScreen(self.shop, self.account.session_id))
+
+    @work(thread=True, exit_on_error=False, group="payments")
+    def _start_payments(self) -> None:
+        """Credit what was paid while the app was closed, then follow LND's invoice stream."""
+        assert self.shop is not None
+        try:
+            credited = self.shop.recover()
+        except Exception as exc:  # the node may be down: the stream below keeps trying
+            self.call_from_thread(
+                self.notify,
+                f"Checking earlier invoices failed: {_sentence(exc)}",
+                severity="warning",
+            )
+            credited = 0
+        if credited:
+            self.call_from_thread(
+                self.notify, f"A payment made earlier was credited ({credited} invoice(s))."
+            )
+        self._payments_watcher = self.shop.watch_all(self._credited_from_thread)
+
+    def _credited_from_thread(self, payment_hash: str, outcome: Outcome) -> None:
+        if outcome is Outcome.CREDITED:
+            self.call_from_thread(self.notify, "Payment received: 300 credits were added.")
 
     def on_unmount(self) -> None:
+        stop = getattr(self._payments_watcher, "stop", None)
+        if stop is not None:
+            stop()
+        if self.shop is not None:
+            self.shop.close()
         if self.ctx is not None:
             self.ctx.close()
         if self.account is not None:
             self.account.close()
+
+
+def _sentence(exc: Exception) -> str:
+    return getattr(exc, "user_message", None) or str(exc)
 
 
 def make_app(

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # the account side loads only when one of its commands runs
     from core.account import Account
     from core.config import Config
 
-ACCOUNT_COMMANDS = ("session", "ledger", "admin")
+ACCOUNT_COMMANDS = ("session", "ledger", "admin", "doctor")
 
 
 class AccountFail(Exception):
@@ -39,6 +39,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     led.add_argument("--audit", action="store_true", help="print the admin audit log")
     led.add_argument("--limit", type=int, default=100, metavar="N")
 
+    sub.add_parser("doctor", help="check the library, the ledger, Lightning and the prices")
+
     a = sub.add_parser("admin", help="admin mode set-up")
     asub = a.add_subparsers(dest="action", metavar="ACTION", required=True)
     asub.add_parser("hash", help="make an admin_password_hash for the config file")
@@ -47,6 +49,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def run(config: Config, args: argparse.Namespace) -> int:
     if args.command == "admin":
         return _admin_hash()
+    if args.command == "doctor":
+        return _doctor(config)
     if args.command == "ledger" and args.verify:
         return _verify(config)
     account = _account(config)
@@ -147,6 +151,22 @@ def _verify(config: Config) -> int:
         print(f"{broken} problem(s) found.", file=sys.stderr)
         return 1
     print("All ledger invariants hold.")
+    return 0
+
+
+def _doctor(config: Config) -> int:
+    """One line a check; exit 1 when buying cannot work (reading may still be fine)."""
+    from core.doctor import examine
+
+    blocking = 0
+    for finding in examine(config):
+        mark = "ok  " if finding.ok else "FAIL"
+        print(f"{mark} {finding.area:<16} {finding.text}")
+        blocking += not finding.ok and finding.needed_for_buying
+    if blocking:
+        print("Buying credits cannot work until the FAIL lines above are fixed.", file=sys.stderr)
+        return 1
+    print("Everything needed to read and to sell credits works.")
     return 0
 
 

@@ -18,6 +18,7 @@ from storage import ledger as db
 from tests.tui.conftest import settle, wait_for
 from tui.app import make_app
 from tui.screens.admin_login import AdminLoginScreen
+from tui.screens.buy_credits import BuyCreditsScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.onboarding import OnboardingScreen
 from tui.screens.reader import ReaderScreen
@@ -116,15 +117,24 @@ async def test_onboarding_shows_once_and_browse_free_closes_it(app_factory, home
         assert isinstance(again.screen, ReaderScreen)
 
 
-async def test_onboarding_buy_credits_says_buying_is_not_available_yet(app_factory, home):
+async def test_onboarding_buy_credits_opens_the_shop_which_explains_it_is_unavailable(
+    app_factory, home, monkeypatch
+):
+    for name in ("VERSELIGHT_LND_HOST", "VERSELIGHT_LND_TLS_CERT", "VERSELIGHT_LND_MACAROON"):
+        monkeypatch.delenv(name, raising=False)
     (home / "state" / "onboarded").unlink()
     app = app_factory("John 3:16")
-    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         app.screen.query_one("#buy", Button).press()
         await settle(pilot)
+        assert isinstance(app.screen, BuyCreditsScreen)
+        assert app.screen.state == "unavailable"
+        text = str(app.screen.query_one("#unavailable-text", Static).render())
+        assert "VERSELIGHT_LND_HOST" in text and "Reading and viewing work as usual" in text
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, ReaderScreen)
-        assert any("not available yet" in n.message for n in app._notifications)
 
 
 @pytest.fixture

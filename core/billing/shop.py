@@ -1,0 +1,160 @@
+"""Everything buying needs, put together once from the configuration: the LND client, the price
+cache and the ledger path. When Lightning is not configured (or configured wrongly) the shop
+exists but says why buying is unavailable, and everything else keeps working.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.billing.invoices import InvoiceDesk, Outcome, PendingInvoice, Poller, Watcher
+from core.billing.ledger import Ledger
+from core.clock import Clock, utc_now
+from core.config import Config, ConfigError
+from payments.lnd import LndClient, LndConfig, LndConfigError, LndError
+from payments.price import DEFAULT_BASE_URLS, PriceCache, default_sources, fetch_quote_sync
+
+ENV_PRICE_URLS = "VERSELIGHT_PRICE_URLS"
+"""Price source base URLs, e.g. ``coinbase=http://127.0.0.1:8001,kraken=...`` (tests use it)."""
+
+NOT_CONFIGURED = (
+    "Buying credits needs a Lightning node, and none is configured here. Set "
+    "VERSELIGHT_LND_HOST, VERSELIGHT_LND_TLS_CERT and VERSELIGHT_LND_MACAROON "
+    "(see the README). Reading and viewing work as usual."
+)
+
+OutcomeHandler = Callable[[str, Outcome], None]
+ProblemHandler = Callable[[LndError | None], None]
+
+
+def price_urls(env: Mapping[str, str]) -> dict[str, str] | None:
+    """Base URLs from ``VERSELIGHT_PRICE_URLS``; None (all four defaults) when it is unset."""
+    raw = env.get(ENV_PRICE_URLS, "")
+    pairs = [item.partition("=") for item in raw.split(",") if item.strip()]
+    urls = {name.strip().lower(): url.strip() for name, _, url in pairs}
+    if not urls:
+        return None
+    unknown = sorted(set(urls) - set(DEFAULT_BASE_URLS)) + [n for n, u in urls.items() if not u]
+    if unknown:
+        raise ConfigError(
+            f"{ENV_PRICE_URLS} must be name=url pairs with names from "
+            f"{', '.join(DEFAULT_BASE_URLS)}; {unknown[0]!r} is not one."
+        )
+    return urls
+
+
+@dataclass
+class Watching:
+    """The watchers on one invoice while its QR is on screen; ``stop()`` when it closes."""
+
+    threads: list[Watcher | Poller] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for thread in self.threads:
+            thread.stop()
+
+
+class Shop:
+    def __init__(
+        self,
+        config: Config,
+        lnd: LndClient | None,
+        prices: PriceCache | None,
+        unavailable: str | None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.config = config
+        self.lnd = lnd
+        self.prices = prices
+        self.unavailable = unavailable
+        """Why buying cannot work here (a sentence), or None when it can."""
+        self.clock = clock
+
+    @property
+    def available(self) -> bool:
+        return self.unavailable is None
+
+    def desk(self) -> InvoiceDesk:
+        """A desk with its own ledger connection, for the calling thread."""
+        if self.lnd is None or self.prices is None:
+            raise RuntimeError(self.unavailable or NOT_CONFIGURED)
+        prices = self.prices
+        ledger = Ledger.open(self.config.paths.ledger_db, self.config.limits, self.clock)
+        return InvoiceDesk(ledger, self.lnd, lambda: prices.get().price)
+
+    def open_invoice(self, sid: str) -> PendingInvoice:
+        desk = self.desk()
+        try:
+            return desk.open_invoice(sid)
+        finally:
+            desk.ledger.close()
+
+    def watch(
+        self,
+        invoice: PendingInvoice,
+        on_outcome: OutcomeHandler,
+        on_problem: ProblemHandler | None = None,
+        poll_every_s: float = 3.0,
+    ) -> Watching:
+        """Watch one invoice two ways at once: LND's single-invoice stream (instant) and a
+        lookup every few seconds (in case the stream is down). Either may credit; the ledger
+        credits once."""
+        watching = Watching(
+            [
+                Watcher(
+                    self.desk,
+                    on_outcome,
+                    on_problem,
+                    payment_hash=invoice.payment_hash,
+                    until=invoice.expires_at,
+                ),
+                Poller(self.desk, invoice.payment_hash, on_outcome, on_problem, poll_every_s),
+            ]
+        )
+        for thread in watching.threads:
+            thread.start()
+        return watching
+
+    def watch_all(
+        self, on_outcome: OutcomeHandler, on_problem: ProblemHandler | None = None
+    ) -> Watcher:
+        """The global stream from the last processed settle index, for the app's lifetime."""
+        watcher = Watcher(self.desk, on_outcome, on_problem)
+        watcher.start()
+        return watcher
+
+    def recover(self) -> int:
+        """Look up invoices left open by an earlier run; returns how many were credited now."""
+        desk = self.desk()
+        try:
+            return desk.recover()
+        finally:
+            desk.ledger.close()
+
+    def close(self) -> None:
+        if self.lnd is not None:
+            self.lnd.close()
+
+
+def open_shop(config: Config, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> Shop:
+    env = os.environ if env is None else env
+    try:
+        lnd_config = LndConfig.from_env(env)
+    except LndConfigError as exc:
+        return Shop(config, None, None, f"{exc} Buying is unavailable until that is fixed.", clock)
+    if lnd_config is None:
+        return Shop(config, None, None, NOT_CONFIGURED, clock)
+    try:
+        sources = default_sources(price_urls(env))
+    except ConfigError as exc:
+        return Shop(config, None, None, f"{exc} Buying is unavailable until that is fixed.", clock)
+    prices = PriceCache(lambda: fetch_quote_sync(sources, clock=clock), clock=clock)
+    return Shop(config, LndClient(lnd_config), prices, None, clock)
+
+
+def expires_in(invoice: PendingInvoice, now: datetime) -> int:
+    """Whole seconds left to pay (never negative): for the countdown."""
+    return max(0, int((invoice.expires_at - now).total_seconds()))

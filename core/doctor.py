@@ -1,0 +1,136 @@
+"""``verselight doctor``: is this installation able to read, keep credits and sell them?
+
+Each check gives one line, ok or a problem a person can act on. Buying is the part most
+likely to be misconfigured, so the node is reached with the same invoice macaroon buying
+uses (with a call that macaroon may make), and every price source is asked on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from core.config import Config
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    area: str
+    ok: bool
+    text: str
+    needed_for_buying: bool = False
+
+
+def examine(config: Config, env: Mapping[str, str] | None = None) -> Iterator[Finding]:
+    env = os.environ if env is None else env
+    yield from _library(config)
+    yield from _ledger(config)
+    yield from _lightning(env)
+    yield from _prices(env)
+
+
+def _library(config: Config) -> Iterator[Finding]:
+    from core.bible.library import Library
+    from storage.bible import LibraryError
+
+    try:
+        library = Library.open(config.paths.library_db)
+    except LibraryError as exc:
+        yield Finding("library", False, str(exc))
+        return
+    try:
+        ids = [t.id for t in library.translations()]
+    finally:
+        library.close()
+    if ids:
+        yield Finding("library", True, f"translations: {', '.join(ids)}")
+    else:
+        yield Finding("library", False, "no translation yet: run verselight once to set up KJV")
+
+
+def _ledger(config: Config) -> Iterator[Finding]:
+    from core.billing.ledger import Ledger, LedgerError
+    from core.sessions.secret import SecretError, load_secret
+
+    try:
+        ledger = Ledger.open(config.paths.ledger_db, config.limits)
+    except LedgerError as exc:
+        yield Finding("ledger", False, str(exc), needed_for_buying=True)
+        return
+    try:
+        broken = sum(len(rows) for _, rows in ledger.verify())
+    finally:
+        ledger.close()
+    if broken:
+        yield Finding(
+            "ledger", False, f"{broken} broken row(s): run verselight ledger --verify", True
+        )
+    else:
+        yield Finding("ledger", True, "opens, and every invariant holds")
+    try:
+        load_secret(config)
+    except SecretError as exc:
+        yield Finding("sessions", False, str(exc), needed_for_buying=True)
+    else:
+        yield Finding("sessions", True, "signing secret present (not shown)")
+
+
+def _lightning(env: Mapping[str, str]) -> Iterator[Finding]:
+    from payments.lnd import LndClient, LndConfig, LndConfigError, LndError
+
+    try:
+        lnd = LndConfig.from_env(env)
+    except LndConfigError as exc:
+        yield Finding("lightning", False, str(exc), needed_for_buying=True)
+        return
+    if lnd is None:
+        yield Finding(
+            "lightning",
+            False,
+            "not configured: set VERSELIGHT_LND_HOST, VERSELIGHT_LND_TLS_CERT and "
+            "VERSELIGHT_LND_MACAROON to sell credits",
+            needed_for_buying=True,
+        )
+        return
+    client = LndClient(lnd)
+    try:
+        client.check()
+    except LndError as exc:
+        yield Finding("lightning", False, exc.user_message, needed_for_buying=True)
+    else:
+        yield Finding("lightning", True, f"node at {lnd.host} answers and accepts the macaroon")
+    finally:
+        client.close()
+
+
+def _prices(env: Mapping[str, str]) -> Iterator[Finding]:
+    from core.billing.shop import price_urls
+    from core.config import ConfigError
+    from payments.price import PriceSettings, check, default_sources
+
+    settings = PriceSettings()
+    try:
+        sources = default_sources(price_urls(env))
+    except ConfigError as exc:
+        yield Finding("prices", False, str(exc), needed_for_buying=True)
+        return
+    results = check(sources, settings)
+    good = 0
+    for result in results:
+        if result.ok:
+            good += 1
+            yield Finding(
+                f"price {result.name}", True, f"${result.price:,} ({result.elapsed_ms} ms)"
+            )
+        else:
+            yield Finding(f"price {result.name}", False, result.reason or "no answer")
+    if good < settings.min_sources:
+        yield Finding(
+            "prices",
+            False,
+            f"only {good} source(s) answered; {settings.min_sources} are needed to quote",
+            needed_for_buying=True,
+        )
+    else:
+        yield Finding("prices", True, f"{good} sources agree enough to quote")

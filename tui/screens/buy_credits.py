@@ -1,0 +1,219 @@
+"""Buy 300 credits for $3: a Lightning invoice as a QR code that settles by itself.
+
+States: selection, loading, invoice (QR, text, sats and USD, countdown, waiting), success,
+expired (offer a new invoice), error and unavailable. The invoice is made in a worker thread;
+LND's stream and a 3-second poll watch it, and whichever sees the payment first credits it
+(the ledger credits once).
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, ContentSwitcher, Label, LoadingIndicator, Static
+
+from core.billing.invoices import BUNDLE_CREDITS, BUNDLE_USD, Outcome, PendingInvoice
+from core.billing.shop import Shop, Watching, expires_in
+from payments.lnd import LndError
+from tui.widgets.qr_code import QrCode
+
+SELECTION = f"""\
+[b]{BUNDLE_CREDITS} credits for ${BUNDLE_USD}[/b]
+
+Pay with any Lightning wallet, or with Cash App: scan the code with the phone's camera.
+Credits arrive here by themselves a few seconds after you pay.
+
+[dim]Alpha: Lightning is the only way to pay. No refunds. No accounts: the credits belong
+to this terminal's session (move it with verselight session export).[/dim]"""
+
+
+def _clock_text(seconds: int) -> str:
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+class BuyCreditsScreen(ModalScreen[bool]):
+    """Dismisses with True when credits were bought."""
+
+    CSS_PATH = "buy_credits.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("y", "copy_invoice", "Copy invoice", show=False),
+    ]
+
+    def __init__(self, shop: Shop, session_id: str) -> None:
+        super().__init__()
+        self.shop = shop
+        self.session_id = session_id
+        self.invoice: PendingInvoice | None = None
+        self._watching: Watching | None = None
+        self._bought = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="buy") as box:
+            box.border_title = "Buy credits"
+            with ContentSwitcher(initial="selection", id="states"):
+                with Vertical(id="selection"):
+                    yield Static(SELECTION, id="offer")
+                    with Horizontal(classes="choices"):
+                        yield Button(
+                            f"Get a ${BUNDLE_USD} invoice", id="get-invoice", variant="primary"
+                        )
+                with Vertical(id="loading"):
+                    yield LoadingIndicator()
+                    yield Label("Getting the bitcoin price and making your invoice...")
+                with Horizontal(id="invoice"):
+                    yield QrCode("lnbc1", id="qr")
+                    with Vertical(id="invoice-side"):
+                        yield Static("", id="amount")
+                        yield Static("", id="countdown")
+                        yield Static("Waiting for payment...", id="waiting")
+                        yield Static("", id="too-small")
+                        yield Static("", id="invoice-text")
+                        yield Label("[b]y[/b] copy invoice  [b]Esc[/b] close", id="invoice-keys")
+                with Vertical(id="success"):
+                    yield Static("", id="success-text")
+                    with Horizontal(classes="choices"):
+                        yield Button("Done", id="done", variant="success")
+                with Vertical(id="expired"):
+                    yield Static(
+                        "This invoice expired before it was paid. Nothing was charged.",
+                        id="expired-text",
+                    )
+                    with Horizontal(classes="choices"):
+                        yield Button("New invoice", id="new-invoice", variant="primary")
+                with Vertical(id="error"):
+                    yield Static("", id="error-text")
+                    with Horizontal(classes="choices"):
+                        yield Button("Try again", id="retry", variant="primary")
+                with Vertical(id="unavailable"):
+                    yield Static("", id="unavailable-text")
+
+    def on_mount(self) -> None:
+        if not self.shop.available:
+            self.query_one("#unavailable-text", Static).update(self.shop.unavailable or "")
+            self._show("unavailable")
+        self.set_interval(1.0, self._tick)
+
+    def _show(self, state: str) -> None:
+        self.query_one("#states", ContentSwitcher).current = state
+        self.set_class(state == "invoice", "-invoice")
+
+    @property
+    def state(self) -> str:
+        return self.query_one("#states", ContentSwitcher).current or ""
+
+    # making the invoice ------------------------------------------------------------------
+
+    @on(Button.Pressed, "#get-invoice, #new-invoice, #retry")
+    def _get_invoice(self) -> None:
+        self._show("loading")
+        self._make_invoice()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _make_invoice(self) -> None:
+        try:
+            invoice = self.shop.open_invoice(self.session_id)
+        except Exception as exc:  # every refusal below is a sentence for the user
+            self.app.call_from_thread(self._failed, _sentence(exc))
+            return
+        self.app.call_from_thread(self._show_invoice, invoice)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#error-text", Static).update(message)
+        self._show("error")
+
+    def _show_invoice(self, invoice: PendingInvoice) -> None:
+        self.invoice = invoice
+        self.query_one(QrCode).invoice = invoice.payment_request
+        self.query_one("#amount", Static).update(
+            f"[b]{invoice.sats:,} sats[/b]\n= ${invoice.usd} at ${invoice.btc_usd:,.2f}/BTC\n"
+            f"for {invoice.credits} credits"
+        )
+        self.query_one("#invoice-text", Static).update(invoice.payment_request)
+        self.query_one("#waiting", Static).update("Waiting for payment...")
+        self._tick()
+        self._show("invoice")
+        self._stop_watching()
+        self._watching = self.shop.watch(
+            invoice, self._outcome_from_thread, self._problem_from_thread
+        )
+
+    # watching ----------------------------------------------------------------------------
+
+    def _outcome_from_thread(self, payment_hash: str, outcome: Outcome) -> None:
+        self.app.call_from_thread(self._outcome, payment_hash, outcome)
+
+    def _problem_from_thread(self, problem: LndError | None) -> None:
+        self.app.call_from_thread(self._problem, problem)
+
+    def _outcome(self, payment_hash: str, outcome: Outcome) -> None:
+        if self.invoice is None or payment_hash != self.invoice.payment_hash:
+            return
+        if outcome in (Outcome.CREDITED, Outcome.ALREADY_CREDITED):
+            self._stop_watching()
+            self._bought = True
+            self.query_one("#success-text", Static).update(
+                f"[b]Paid. {self.invoice.credits} credits were added.[/b]\n\nThank you."
+            )
+            self._show("success")
+        elif outcome is Outcome.EXPIRED and self.state == "invoice":
+            self._stop_watching()
+            self._show("expired")
+
+    def _problem(self, problem: LndError | None) -> None:
+        if self.state != "invoice":
+            return
+        text = (
+            "Waiting for payment..."
+            if problem is None
+            else f"{problem.user_message} Still watching; a payment will not be lost."
+        )
+        self.query_one("#waiting", Static).update(text)
+
+    def _tick(self) -> None:
+        if self.invoice is None or self.state != "invoice":
+            return
+        left = expires_in(self.invoice, self.shop.clock())
+        self.query_one("#countdown", Static).update(f"Expires in {_clock_text(left)}")
+
+    def _stop_watching(self) -> None:
+        if self._watching is not None:
+            self._watching.stop()
+            self._watching = None
+
+    # the rest ----------------------------------------------------------------------------
+
+    @on(QrCode.Hidden)
+    def _qr_hidden(self, event: QrCode.Hidden) -> None:
+        self.query_one("#too-small", Static).update(
+            f"Make the terminal at least {event.terminal.width}x{event.terminal.height} to "
+            "show the QR code. Meanwhile, copy the invoice below into your wallet."
+        )
+        self.set_class(True, "-too-small")
+
+    @on(QrCode.Shown)
+    def _qr_shown(self) -> None:
+        self.query_one("#too-small", Static).update("")
+        self.set_class(False, "-too-small")
+
+    def action_copy_invoice(self) -> None:
+        if self.invoice is None:
+            return
+        self.app.copy_to_clipboard(self.invoice.payment_request)
+        self.notify("Invoice copied. Paste it into your Lightning wallet.")
+
+    @on(Button.Pressed, "#done")
+    def action_close(self) -> None:
+        self._stop_watching()
+        self.dismiss(self._bought)
+
+    def on_unmount(self) -> None:
+        self._stop_watching()
+
+
+def _sentence(exc: Exception) -> str:
+    message = getattr(exc, "user_message", None) or str(exc)
+    return message or "The invoice could not be made. Try again in a minute."
