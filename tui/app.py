@@ -153,7 +153,16 @@ class VerselightApp(App[None]):
 
     def _credited_from_thread(self, payment_hash: str, outcome: Outcome) -> None:
         if outcome is Outcome.CREDITED:
-            self.call_from_thread(self.notify, "Payment received: 300 credits were added.")
+            self.call_from_thread(self._payment_received, payment_hash)
+
+    def _payment_received(self, payment_hash: str) -> None:
+        from tui.screens.buy_credits import BuyCreditsScreen
+
+        screen = self.screen
+        showing = isinstance(screen, BuyCreditsScreen) and screen.invoice is not None
+        if showing and screen.invoice.payment_hash == payment_hash:  # type: ignore[union-attr]
+            return  # the open buy screen shows this payment itself
+        self.notify("Payment received: 300 credits were added.")
 
     def on_unmount(self) -> None:
         stop = getattr(self._payments_watcher, "stop", None)

@@ -75,10 +75,17 @@ def _pending(row: inv.LightningInvoice) -> PendingInvoice:
 class InvoiceDesk:
     """Makes invoices and applies what LND says about them. One per thread (own connection)."""
 
-    def __init__(self, ledger: Ledger, lnd: LndClient, price: Callable[[], Decimal]) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        lnd: LndClient,
+        price: Callable[[], Decimal],
+        new_preimage: Callable[[], bytes] = lambda: secrets.token_bytes(32),
+    ) -> None:
         self.ledger = ledger
         self.lnd = lnd
         self.price = price
+        self.new_preimage = new_preimage
 
     # making ------------------------------------------------------------------------------
 
@@ -93,7 +100,7 @@ class InvoiceDesk:
             return self._register(existing)
         btc_usd = self.price()
         sats = sats_for_usd(BUNDLE_USD, btc_usd)
-        preimage = secrets.token_bytes(32)
+        preimage = self.new_preimage()
         payment_hash = hashlib.sha256(preimage).hexdigest()
         self.ledger.admit(sid, "invoice", self.ledger.limits.invoices_per_minute, "invoices")
         with db.transaction(self.ledger.conn):

@@ -6,6 +6,7 @@ exists but says why buying is unavailable, and everything else keeps working.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -72,6 +73,8 @@ class Shop:
         self.unavailable = unavailable
         """Why buying cannot work here (a sentence), or None when it can."""
         self.clock = clock
+        self.new_preimage: Callable[[], bytes] = lambda: secrets.token_bytes(32)
+        """Where invoice preimages come from (tests fix it for stable pictures)."""
 
     @property
     def available(self) -> bool:
@@ -83,7 +86,7 @@ class Shop:
             raise RuntimeError(self.unavailable or NOT_CONFIGURED)
         prices = self.prices
         ledger = Ledger.open(self.config.paths.ledger_db, self.config.limits, self.clock)
-        return InvoiceDesk(ledger, self.lnd, lambda: prices.get().price)
+        return InvoiceDesk(ledger, self.lnd, lambda: prices.get().price, self.new_preimage)
 
     def open_invoice(self, sid: str) -> PendingInvoice:
         desk = self.desk()

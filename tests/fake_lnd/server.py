@@ -131,6 +131,8 @@ class FakeLnd:
         self._locked = False
         self._server: Any = None
         self.port = 0
+        self.now: Callable[[], int] = lambda: int(time.time())
+        """The node's clock (unix seconds) for invoice dates; tests may fix it."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -266,8 +268,10 @@ class FakeLnd:
         value_msat = request.value_msat or request.value * 1000
         expiry = request.expiry or DEFAULT_EXPIRY_S
         r_hash = hashlib.sha256(preimage).digest()
-        payment_addr = os.urandom(32)
-        now = int(time.time())
+        # Derived, not random, so the same preimage at the same clock gives the same invoice
+        # (stable snapshots); nothing here protects real money.
+        payment_addr = hashlib.sha256(b"payment addr" + r_hash).digest()
+        now = self.now()
         with self._cond:
             if r_hash in self._invoices:
                 duplicate = True

@@ -71,6 +71,9 @@ def with_tiny_translation(config: Config) -> str:
 
 async def settle(pilot: Pilot[None]) -> None:
     """Wait until the app is still: workers done, cursors not blinking, a frame painted."""
+    # Textual reads TEXTUAL_ANIMATIONS when it is imported, before any fixture runs: set the
+    # level on the app itself so spinners and fades draw their still form.
+    pilot.app.animation_level = "none"
     await pilot.app.workers.wait_for_complete()
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False

@@ -134,8 +134,8 @@ class BuyCreditsScreen(ModalScreen[bool]):
         )
         self.query_one("#invoice-text", Static).update(invoice.payment_request)
         self.query_one("#waiting", Static).update("Waiting for payment...")
-        self._tick()
         self._show("invoice")
+        self._tick()
         self._stop_watching()
         self._watching = self.shop.watch(
             invoice, self._outcome_from_thread, self._problem_from_thread
@@ -159,9 +159,18 @@ class BuyCreditsScreen(ModalScreen[bool]):
                 f"[b]Paid. {self.invoice.credits} credits were added.[/b]\n\nThank you."
             )
             self._show("success")
+            self._refresh_badges()
         elif outcome is Outcome.EXPIRED and self.state == "invoice":
             self._stop_watching()
             self._show("expired")
+
+    def _refresh_badges(self) -> None:
+        """Show the new balance behind this dialog now, not at the next ledger poll."""
+        from tui.screens.reader import ReaderScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, ReaderScreen):
+                screen.refresh_credits()
 
     def _problem(self, problem: LndError | None) -> None:
         if self.state != "invoice":
@@ -188,9 +197,9 @@ class BuyCreditsScreen(ModalScreen[bool]):
 
     @on(QrCode.Hidden)
     def _qr_hidden(self, event: QrCode.Hidden) -> None:
+        # The code itself says how big the terminal must be; this says what to do meanwhile.
         self.query_one("#too-small", Static).update(
-            f"Make the terminal at least {event.terminal.width}x{event.terminal.height} to "
-            "show the QR code. Meanwhile, copy the invoice below into your wallet."
+            "Meanwhile, paste the invoice below into your wallet ([b]y[/b] copies it)."
         )
         self.set_class(True, "-too-small")
 

@@ -1,0 +1,216 @@
+"""Buying credits through the real app: fake LND over TLS, stand-in price servers, the QR code
+rasterised from the screenshot and decoded as a phone would."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import bolt11
+import pytest
+from textual.widgets import Static
+
+from core.billing.ledger import Ledger
+from core.config import load_config
+from tests.price_servers import PriceServers, price_servers  # noqa: F401  (fixture)
+from tests.qr_raster import decode_screen
+from tests.tui.conftest import FixedClock, settle, wait_for
+from tui.app import make_app
+from tui.screens.buy_credits import BuyCreditsScreen
+from tui.screens.reader import ReaderScreen
+from tui.widgets.credits_badge import CreditsBadge
+from tui.widgets.qr_code import QrCode
+
+INVOICE_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def lightning(home: Path, fake_lnd, price_servers: PriceServers, monkeypatch) -> Path:  # noqa: F811
+    """Point the app at the fake node and the stand-in price servers."""
+    cert = home / "tls.cert"
+    cert.write_bytes(fake_lnd.tls_cert)
+    monkeypatch.setenv("VERSELIGHT_LND_HOST", fake_lnd.host)
+    monkeypatch.setenv("VERSELIGHT_LND_TLS_CERT", str(cert))
+    monkeypatch.setenv("VERSELIGHT_LND_MACAROON", fake_lnd.macaroon_hex)
+    urls = price_servers.urls()
+    monkeypatch.setenv("VERSELIGHT_PRICE_URLS", ",".join(f"{k}={v}" for k, v in urls.items()))
+    return home
+
+
+def buy_screen(app) -> BuyCreditsScreen:
+    assert isinstance(app.screen, BuyCreditsScreen)
+    return app.screen
+
+
+async def open_invoice(pilot) -> BuyCreditsScreen:
+    await pilot.press("b")
+    await settle(pilot)
+    screen = buy_screen(pilot.app)
+    assert screen.state == "selection"
+    await pilot.click("#get-invoice")
+    await wait_for(pilot, lambda: screen.state in ("invoice", "error"), "the invoice")
+    await settle(pilot)
+    assert screen.state == "invoice", str(screen.query_one("#error-text", Static).render())
+    return screen
+
+
+async def test_scan_the_qr_pay_and_see_300_credits(lightning, fake_lnd):
+    app = make_app(load_config(), "John 3:16")
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        await settle(pilot)
+        screen = await open_invoice(pilot)
+        invoice = screen.invoice
+        assert invoice is not None and screen.query_one(QrCode).shows_code
+
+        # What a phone sees: the screenshot rasterised and decoded.
+        assert decode_screen(app) == ["lightning:" + invoice.payment_request.upper()]
+        decoded = bolt11.decode(invoice.payment_request)
+        assert decoded.amount_msat == invoice.sats * 1000
+        assert decoded.expiry == 900
+        assert decoded.description == "Verselight: 300 credits"
+        amount = str(screen.query_one("#amount", Static).render())
+        assert f"{invoice.sats:,} sats" in amount and "$3" in amount
+        assert str(screen.query_one("#countdown", Static).render()).startswith("Expires in 1")
+
+        fake_lnd.settle(bytes.fromhex(invoice.payment_hash))
+        await wait_for(pilot, lambda: screen.state == "success", "the payment to be seen")
+        assert "300 credits were added" in str(screen.query_one("#success-text").render())
+        await pilot.click("#done")
+        await settle(pilot)
+        assert isinstance(app.screen, ReaderScreen)
+        badge = app.screen.query_one(CreditsBadge)
+        await wait_for(pilot, lambda: "300 credits" in str(badge.render()), "the badge")
+        sid = app.account.session_id
+    ledger = Ledger.open(load_config().paths.ledger_db)
+    try:
+        assert ledger.balance(sid).balance == 300
+        assert [n for n, rows in ledger.verify() if rows] == []
+    finally:
+        ledger.close()
+
+
+async def test_copy_key_puts_the_invoice_on_the_clipboard(lightning):
+    app = make_app(load_config(), "John 3:16")
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        await settle(pilot)
+        screen = await open_invoice(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.clipboard == screen.invoice.payment_request
+        assert any("Invoice copied" in n.message for n in app._notifications)
+
+
+async def test_expired_invoice_offers_a_new_one(lightning, fake_lnd):
+    app = make_app(load_config(), "John 3:16")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_invoice(pilot)
+        first = screen.invoice
+        fake_lnd.expire(bytes.fromhex(first.payment_hash))
+        await wait_for(pilot, lambda: screen.state == "expired", "the expiry")
+        await pilot.click("#new-invoice")
+        await wait_for(pilot, lambda: screen.state == "invoice", "a new invoice")
+        assert screen.invoice.payment_hash != first.payment_hash
+
+
+async def test_node_down_shows_an_error_and_try_again_works(lightning, fake_lnd):
+    app = make_app(load_config(), "John 3:16")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        fake_lnd.stop()
+        await pilot.press("b")
+        await settle(pilot)
+        screen = buy_screen(app)
+        await pilot.click("#get-invoice")
+        await wait_for(pilot, lambda: screen.state == "error", "the error")
+        text = str(screen.query_one("#error-text", Static).render())
+        assert text == "The Lightning node cannot be reached right now."
+        fake_lnd.start()
+
+        async def retry() -> bool:
+            await pilot.click("#retry")
+            await wait_for(pilot, lambda: screen.state in ("invoice", "error"), "an answer")
+            return screen.state == "invoice"
+
+        for _ in range(50):  # the client reconnects within about a second
+            if await retry():
+                break
+        assert screen.state == "invoice"
+
+
+async def test_too_small_terminal_says_how_big_and_still_shows_the_invoice(lightning):
+    app = make_app(load_config(), "John 3:16")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await open_invoice(pilot)
+        assert not screen.query_one(QrCode).shows_code
+        assert "Make the terminal at least" in str(screen.query_one(QrCode).render())
+        assert "paste the invoice below" in str(screen.query_one("#too-small").render())
+        assert screen.invoice.payment_request in str(screen.query_one("#invoice-text").render())
+        assert decode_screen(app) == []
+
+
+def fixed_preimage() -> bytes:
+    return hashlib.sha256(b"snapshot preimage").digest()
+
+
+@pytest.mark.parametrize(
+    "state", ["selection", "loading", "invoice", "success", "expired", "error"]
+)
+def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state):
+    fake_lnd.now = lambda: int(INVOICE_TIME.timestamp())
+    clock = FixedClock(INVOICE_TIME)
+    app = make_app(load_config(), "John 3:16", clock=clock)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        app.shop.new_preimage = fixed_preimage
+        await pilot.press("b")
+        await settle(pilot)
+        screen = buy_screen(app)
+        if state == "selection":
+            return
+        if state == "loading":
+            screen._show("loading")
+            await settle(pilot)
+            return
+        if state == "error":
+            fake_lnd.stop()
+        await pilot.click("#get-invoice")
+        await wait_for(pilot, lambda: screen.state in ("invoice", "error"), "an answer")
+        if state == "success":
+            fake_lnd.settle(bytes.fromhex(screen.invoice.payment_hash))
+            await wait_for(pilot, lambda: screen.state == "success", "success")
+        if state == "expired":
+            fake_lnd.expire(bytes.fromhex(screen.invoice.payment_hash))
+            await wait_for(pilot, lambda: screen.state == "expired", "expiry")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+
+
+def test_buy_modal_unavailable_snapshot(snap_compare, home, monkeypatch):
+    for name in ("VERSELIGHT_LND_HOST", "VERSELIGHT_LND_TLS_CERT", "VERSELIGHT_LND_MACAROON"):
+        monkeypatch.delenv(name, raising=False)
+    app = make_app(load_config(), "John 3:16", clock=FixedClock(INVOICE_TIME))
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+
+
+def test_buy_modal_too_small_snapshot(snap_compare, lightning, fake_lnd):
+    fake_lnd.now = lambda: int(INVOICE_TIME.timestamp())
+    app = make_app(load_config(), "John 3:16", clock=FixedClock(INVOICE_TIME))
+
+    async def run_before(pilot):
+        await settle(pilot)
+        app.shop.new_preimage = fixed_preimage
+        await open_invoice(pilot)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
