@@ -214,3 +214,20 @@ def test_buy_modal_too_small_snapshot(snap_compare, lightning, fake_lnd):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_paid_while_the_app_was_closed_is_credited_at_the_next_start(lightning, fake_lnd):
+    app = make_app(load_config(), "John 3:16")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        invoice = (await open_invoice(pilot)).invoice
+        sid = app.account.session_id
+    fake_lnd.settle(bytes.fromhex(invoice.payment_hash))  # paid from the phone, app closed
+
+    again = make_app(load_config(), "John 3:16")
+    async with again.run_test(size=(100, 40), notifications=True) as pilot:
+        await settle(pilot)
+        badge = again.screen.query_one(CreditsBadge)
+        await wait_for(pilot, lambda: "300 credits" in str(badge.render()), "the late credit")
+        assert again.account.session_id == sid
+        assert any("made earlier was credited" in n.message for n in again._notifications)

@@ -89,14 +89,26 @@ async def test_history_lists_entries_and_holds(app_factory, home):
         assert badge(app) == "Paid \u00b7 43 credits (7 held)"
 
 
-async def test_history_of_a_new_session_says_nothing_moved(app_factory):
+async def test_history_of_a_new_session_says_nothing_moved_and_offers_to_buy(app_factory):
+    app = app_factory("John 3:16")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        assert "No credits have moved" in str(app.screen.query_one("#summary", Static).render())
+        await pilot.click("#buy-credits")
+        await settle(pilot)
+        assert isinstance(app.screen, BuyCreditsScreen)
+
+
+async def test_clicking_the_badge_opens_buying(app_factory):
     app = app_factory("John 3:16")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.click(CreditsBadge)
         await settle(pilot)
-        assert isinstance(app.screen, HistoryScreen)
-        assert "No credits have moved" in str(app.screen.query_one("#summary", Static).render())
+        assert isinstance(app.screen, BuyCreditsScreen)
 
 
 async def test_onboarding_shows_once_and_browse_free_closes_it(app_factory, home):

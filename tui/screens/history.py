@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Button, DataTable, Label, Static
 
 from core.account import Account
 from tui.widgets.credits_badge import badge_text
@@ -39,7 +40,14 @@ class HistoryScreen(ModalScreen[None]):
                 yield Static("", id="summary")
                 yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
                 yield Label("", id="holds")
+                with Horizontal(classes="choices"):
+                    yield Button("Buy credits", id="buy-credits", variant="primary")
             yield Label("[b]Esc[/b] close", id="keys")
+
+    @on(Button.Pressed, "#buy-credits")
+    def _buy(self) -> None:
+        self.dismiss(None)
+        self.app.call_later(self.app.run_action, "buy_credits")
 
     def on_mount(self) -> None:
         if self.account is None:

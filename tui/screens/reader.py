@@ -185,8 +185,8 @@ class ReaderScreen(Screen[None]):
         self.app.push_screen(HistoryScreen(self.account))
 
     @on(CreditsBadge.Pressed)
-    def _badge_pressed(self) -> None:
-        self.action_credits()
+    async def _badge_pressed(self) -> None:
+        await self.app.run_action("buy_credits")
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

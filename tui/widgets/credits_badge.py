@@ -24,7 +24,7 @@ def badge_text(state: AccountState | None) -> str:
 
 class CreditsBadge(Static):
     class Pressed(Message):
-        """The reader clicked the badge: show their credits and history."""
+        """The reader clicked the badge: offer to buy credits."""
 
     def show(self, state: AccountState | None) -> None:
         self.update(badge_text(state))
