@@ -28,7 +28,7 @@ from typing import Any
 
 import grpc
 
-from payments.lnrpc import invoices_pb2, lightning_pb2
+from payments.lnrpc import invoices_pb2, invoices_pb2_grpc, lightning_pb2, lightning_pb2_grpc
 
 log = logging.getLogger("verselight.lnd")
 
@@ -54,14 +54,6 @@ _CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.max_reconnect_backoff_ms", 10_000),
     ("grpc.max_receive_message_length", 50 * 1024 * 1024),
 )
-
-# Method paths are LND's: package.Service/Method. They are the wire contract, so they are spelled
-# out here instead of going through the generated (untyped) stub classes.
-_ADD_INVOICE = "/lnrpc.Lightning/AddInvoice"
-_LOOKUP_INVOICE = "/lnrpc.Lightning/LookupInvoice"
-_LIST_INVOICES = "/lnrpc.Lightning/ListInvoices"
-_SUBSCRIBE_INVOICES = "/lnrpc.Lightning/SubscribeInvoices"
-_SUBSCRIBE_SINGLE = "/invoicesrpc.Invoices/SubscribeSingleInvoice"
 
 
 class LndConfigError(Exception):
@@ -355,32 +347,15 @@ class LndClient:
         self._metadata: tuple[tuple[str, str], ...] = (
             (("macaroon", config.macaroon_hex),) if config.macaroon_hex else ()
         )
-        channel = self._channel
-        self._add_invoice = channel.unary_unary(
-            _ADD_INVOICE,
-            request_serializer=lightning_pb2.Invoice.SerializeToString,
-            response_deserializer=lightning_pb2.AddInvoiceResponse.FromString,
-        )
-        self._lookup_invoice = channel.unary_unary(
-            _LOOKUP_INVOICE,
-            request_serializer=lightning_pb2.PaymentHash.SerializeToString,
-            response_deserializer=lightning_pb2.Invoice.FromString,
-        )
-        self._list_invoices = channel.unary_unary(
-            _LIST_INVOICES,
-            request_serializer=lightning_pb2.ListInvoiceRequest.SerializeToString,
-            response_deserializer=lightning_pb2.ListInvoiceResponse.FromString,
-        )
-        self._subscribe_invoices = channel.unary_stream(
-            _SUBSCRIBE_INVOICES,
-            request_serializer=lightning_pb2.InvoiceSubscription.SerializeToString,
-            response_deserializer=lightning_pb2.Invoice.FromString,
-        )
-        self._subscribe_single = channel.unary_stream(
-            _SUBSCRIBE_SINGLE,
-            request_serializer=invoices_pb2.SubscribeSingleInvoiceRequest.SerializeToString,
-            response_deserializer=lightning_pb2.Invoice.FromString,
-        )
+        # The generated stubs carry LND's method paths and message types (they have no type
+        # hints, hence the ignores).
+        lightning = lightning_pb2_grpc.LightningStub(self._channel)  # type: ignore[no-untyped-call]
+        invoices = invoices_pb2_grpc.InvoicesStub(self._channel)  # type: ignore[no-untyped-call]
+        self._add_invoice = lightning.AddInvoice
+        self._lookup_invoice = lightning.LookupInvoice
+        self._list_invoices = lightning.ListInvoices
+        self._subscribe_invoices = lightning.SubscribeInvoices
+        self._subscribe_single = invoices.SubscribeSingleInvoice
 
     def close(self) -> None:
         """Close the channel; open streams end."""
