@@ -20,6 +20,7 @@ import bench_import
 import bench_keypress
 import bench_ledger
 import bench_memory
+import bench_payments
 import bench_read_cli
 import bench_reader_start
 import bench_search
@@ -33,6 +34,7 @@ BENCHMARKS = [
     ("5. whole-Bible search", bench_search),
     ("6. reader peak memory", bench_memory),
     ("7. credit ledger hold+charge", bench_ledger),
+    ("8. buying credits over Lightning", bench_payments),
 ]
 
 
