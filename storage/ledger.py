@@ -199,7 +199,7 @@ def connect(path: Path, *, timeout: float = 10.0) -> sqlite3.Connection:
         raise LedgerError(f"The credit ledger at {path} cannot be opened ({exc}).") from exc
     try:
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute(f"PRAGMA busy_timeout = {_BUSY_SLICE_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         if conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION:
             raise LedgerError(
                 f"The credit ledger at {path} was written by a newer Verselight; update this one."
@@ -246,7 +246,17 @@ def _begin(conn: sqlite3.Connection) -> None:
     starve for seconds while others take the lock again and again. Short jittered retries
     keep the waiting fair.
     """
-    deadline = time.monotonic() + getattr(conn, "busy_wait", 10.0)
+    wait = getattr(conn, "busy_wait", 10.0)
+    deadline = time.monotonic() + wait
+    conn.execute(f"PRAGMA busy_timeout = {_BUSY_SLICE_MS}")
+    try:
+        _begin_with_retries(conn, deadline)
+    finally:
+        # Other statements (reads while another connection closes) wait SQLite's way.
+        conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+
+
+def _begin_with_retries(conn: sqlite3.Connection, deadline: float) -> None:
     while True:
         try:
             conn.execute("BEGIN IMMEDIATE")

@@ -960,3 +960,30 @@ def test_a_version_1_ledger_is_migrated_with_its_history(tmp_path: Path) -> None
         assert problems(led) == {}
     finally:
         led.close()
+
+
+def test_opening_while_others_close_waits_instead_of_failing(tmp_path: Path) -> None:
+    """A connection that closes after writing locks the file for a moment while it tidies the
+    WAL; a ledger opened just then must wait for it, not report the ledger unusable."""
+    import threading
+
+    path = tmp_path / "ledger.sqlite"
+    Ledger.open(path).close()
+    failures: list[Exception] = []
+
+    def churn(worker: int) -> None:
+        for i in range(120):
+            try:
+                led = Ledger.open(path)
+                if i % 2:
+                    db.create_session(led.conn, f"{worker:02d}{i:030d}", led.clock())
+                led.close()
+            except Exception as exc:  # any failure is the bug
+                failures.append(exc)
+
+    threads = [threading.Thread(target=churn, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []

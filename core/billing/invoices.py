@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from core.billing.ledger import Ledger
+from core.billing.ledger import Ledger, LedgerError
 from payments.lnd import InvoiceState, InvoiceStatus, LndClient, LndError, LndErrorKind
 from payments.price import sats_for_usd
 from storage import invoices as inv
@@ -185,6 +185,20 @@ class InvoiceDesk:
         return inv.settle_index(self.ledger.conn)
 
 
+def _open_desk(factory: Callable[[], InvoiceDesk], halt: threading.Event) -> InvoiceDesk | None:
+    """A desk for a watcher thread; a ledger that is busy for a moment is tried again, so a
+    watcher never dies of it. None when told to stop first."""
+    backoff = 0.1
+    while not halt.is_set():
+        try:
+            return factory()
+        except LedgerError as exc:
+            log.warning("watcher could not open the ledger (%s); trying again", exc)
+            halt.wait(backoff)
+            backoff = min(backoff * 2, 5.0)
+    return None
+
+
 class Watcher(threading.Thread):
     """A background thread feeding one LND stream to ``InvoiceDesk.apply``, reconnecting with
     backoff. ``stop()`` ends it promptly from any thread."""
@@ -223,7 +237,9 @@ class Watcher(threading.Thread):
         return self._halt.is_set()
 
     def run(self) -> None:
-        desk = self._desk_factory()
+        desk = _open_desk(self._desk_factory, self._halt)
+        if desk is None:
+            return
         backoff = 1.0
         try:
             while not self._halt.is_set():
@@ -288,7 +304,9 @@ class Poller(threading.Thread):
         self._halt.set()
 
     def run(self) -> None:
-        desk = self._desk_factory()
+        desk = _open_desk(self._desk_factory, self._halt)
+        if desk is None:
+            return
         try:
             while not self._halt.wait(self.every_s):
                 try:
