@@ -177,3 +177,14 @@ def test_commands_run_as_a_real_process(home):
     )
     assert done.returncode == 0, done.stderr
     assert "All ledger invariants hold." in done.stdout
+
+
+def test_doctor_logs_to_a_private_file(home, capsys, monkeypatch):
+    for name in ("VERSELIGHT_LND_HOST", "VERSELIGHT_LND_TLS_CERT", "VERSELIGHT_LND_MACAROON"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VERSELIGHT_PRICE_URLS", "coinbase=http://127.0.0.1:9")  # refused
+    main(["doctor"])
+    log = home / "state" / "verselight.log"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert "price source coinbase failed" in log.read_text()
+    assert "price source" not in capsys.readouterr().err  # the log, not the terminal

@@ -226,6 +226,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         config = load_config()
+        if not (argv and argv[0] in BIBLE_COMMANDS):
+            from core.logs import setup_logging
+
+            setup_logging(config.paths)
         if argv and argv[0] in cli_account.ACCOUNT_COMMANDS:
             return cli_account.run(config, _parser().parse_args(argv))
         if argv and argv[0] in BIBLE_COMMANDS:

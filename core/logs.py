@@ -1,0 +1,37 @@
+"""Where Verselight's own log goes: one small rotating file in the state dir, mode 0600.
+
+The log is for operators chasing a problem (a node that refuses, a price source that fails);
+user-facing messages are separate sentences. Nothing secret is logged: the LND client redacts
+its macaroon and tokens are never passed to a logger.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from logging.handlers import RotatingFileHandler
+
+from core.config import Paths
+
+LOG_NAME = "verselight.log"
+
+
+def setup_logging(paths: Paths, level: int = logging.INFO) -> None:
+    """Send the ``verselight`` loggers to the log file; quietly skip if it cannot be written."""
+    logger = logging.getLogger("verselight")
+    path = paths.state_dir / LOG_NAME
+    for old in [h for h in logger.handlers if isinstance(h, RotatingFileHandler)]:
+        if old.baseFilename == str(path.absolute()):
+            return
+        logger.removeHandler(old)  # another home in the same process (tests)
+        old.close()
+    try:
+        paths.state_dir.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.chmod(path, 0o600)
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
