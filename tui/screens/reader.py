@@ -41,7 +41,7 @@ class ReaderScreen(Screen[None]):
         Binding("end", "last_verse", "Last verse", show=False),
         Binding("g", "goto", "Go to", id="goto", tooltip="Go to a reference such as John 3:16"),
         Binding("slash", "search", "Search", id="search", tooltip="Search the whole Bible"),
-        Binding("t", "translations", "Translation", id="translations"),
+        Binding("t", "translations", "Version", id="translations", tooltip="Switch translation"),
         Binding("n", "toggle_navigator", "Books", id="navigator"),
         Binding("c", "credits", "Credits", id="credits", tooltip="Your credits and history"),
         Binding("b", "app.buy_credits", "Buy", show=False, id="buy"),
