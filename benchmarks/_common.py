@@ -26,7 +26,7 @@ import shutil
 import statistics
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,19 @@ _template: Path | None = None
 _scratch: dict[str, Path] = {}
 
 MODES = {"pyc cached": True, "pyc as installed": False}
+
+
+def runs_per_mode(
+    one_run: Callable[[bool], dict[str, float]], count: int
+) -> Iterator[tuple[str, list[dict[str, float]]]]:
+    """``count`` timed runs in each bytecode mode; with cached bytecode, one untimed run first
+    fills the cache."""
+    for mode, pyc in MODES.items():
+        if pyc:
+            one_run(pyc)
+        yield mode, [one_run(pyc) for _ in range(count)]
+
+
 """Bytecode modes for subprocesses: label -> whether compiled bytecode is cached."""
 
 

@@ -24,7 +24,7 @@ import json
 import subprocess
 import time
 
-from _common import MODES, PYTHON, ROOT, Row, child_env, median, ms, report, temp_home
+from _common import PYTHON, ROOT, Row, child_env, median, ms, report, runs_per_mode, temp_home
 
 RUNS = 5
 
@@ -74,10 +74,7 @@ def one_run(pyc: bool) -> dict[str, float]:
 
 def run() -> list[Row]:
     rows = []
-    for mode, pyc in MODES.items():
-        if pyc:
-            one_run(pyc)  # untimed: fills the bytecode cache
-        runs = [one_run(pyc) for _ in range(RUNS)]
+    for mode, runs in runs_per_mode(one_run, RUNS):
 
         def med(key: str, runs: list[dict[str, float]] = runs) -> float:
             return ms(median([r[key] for r in runs]))
