@@ -161,6 +161,57 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "INSERT INTO lnd_cursor (id, settle_index) VALUES (1, 0)",
     ],
+    # 3: illustrations. Each image row carries the whole transparency record of DESIGN.md
+    # section 7 (rows from before this migration have none and are not shown); holds name the
+    # process that placed them, so a crash's holds are released at the next start without
+    # waiting for them to grow stale; per-model duration stats for the ETA; a day-long cache
+    # of provider model lists.
+    [
+        *(
+            f"ALTER TABLE images ADD COLUMN {column}"
+            for column in (
+                "book INTEGER",
+                "chapter INTEGER",
+                "verse INTEGER",
+                "reference TEXT",
+                "translation TEXT",
+                "verse_text TEXT",
+                "theme TEXT",
+                "aspect_ratio TEXT",
+                "prompt TEXT",
+                "prompt_version INTEGER",
+                "prompt_inputs TEXT",
+                "provider TEXT",
+                "model TEXT",
+                "credits INTEGER CHECK (credits IS NULL OR credits >= 0)",
+                "provider_cost TEXT",
+                "duration_ms INTEGER",
+                "width INTEGER",
+                "height INTEGER",
+                "mime TEXT",
+                "size INTEGER",
+                "sha256 TEXT",
+                "file TEXT",
+                "admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1))",
+            )
+        ),
+        "CREATE INDEX images_by_verse ON images (book, chapter, verse, created_at)",
+        "ALTER TABLE holds ADD COLUMN owner TEXT",
+        """CREATE TABLE model_stats (
+            provider      TEXT NOT NULL,
+            model         TEXT NOT NULL,
+            resolution    TEXT NOT NULL,
+            count         INTEGER NOT NULL CHECK (count > 0),
+            avg_seconds   REAL NOT NULL CHECK (avg_seconds >= 0),
+            updated_at    TEXT NOT NULL,
+            PRIMARY KEY (provider, model, resolution)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE model_lists (
+            provider      TEXT PRIMARY KEY,
+            fetched_at    TEXT NOT NULL,
+            body          TEXT NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -367,11 +418,16 @@ _ENTRY_COLS = "id, session_id, kind, amount, payment_hash, hold_id, image_id, no
 
 
 def insert_hold(
-    conn: sqlite3.Connection, sid: str, amount: int, purpose: str, now: datetime
+    conn: sqlite3.Connection,
+    sid: str,
+    amount: int,
+    purpose: str,
+    now: datetime,
+    owner: str | None = None,
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO holds (session_id, amount, purpose, created_at) VALUES (?, ?, ?, ?)",
-        (sid, amount, purpose, ts(now)),
+        "INSERT INTO holds (session_id, amount, purpose, created_at, owner) VALUES (?, ?, ?, ?, ?)",
+        (sid, amount, purpose, ts(now), owner),
     )
     assert cur.lastrowid is not None
     return cur.lastrowid
@@ -397,6 +453,16 @@ def release_holds_before(conn: sqlite3.Connection, cutoff: datetime, now: dateti
         (ts(now), ts(cutoff)),
     )
     return cur.rowcount
+
+
+def open_hold_owners(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(hold id, owner) of every open hold whose placing process is named."""
+    return [
+        (r[0], r[1])
+        for r in conn.execute(
+            "SELECT id, owner FROM holds WHERE state = 'open' AND owner IS NOT NULL"
+        ).fetchall()
+    ]
 
 
 def insert_entry(

@@ -344,19 +344,13 @@ def test_a_killed_process_leaves_a_hold_the_next_start_releases(
 
     assert run_crashing(target, str(path), sid, 40) == -signal.SIGKILL
 
-    def later() -> datetime:
-        return datetime.now(UTC) + LIMITS.stale_hold_age + timedelta(seconds=1)
-
-    # Before the sweep: the hold survived the crash; nothing was charged or saved.
-    now = Ledger.open(path, LIMITS)
-    try:
-        bal = now.balance(sid)
-        assert (bal.balance, bal.held) == (100, 40)
-        assert now.release_stale_holds() == 0  # not stale yet at the real time
-    finally:
-        now.close()
-    # The next start, past the stale age.
-    nxt = Ledger.open(path, LIMITS, later)
+    # The crash left the hold open; nothing was charged or saved.
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT balance, held FROM sessions").fetchone() == (100, 40)
+    conn.close()
+    # The next start, at once: the hold's process is gone, so it is released without
+    # waiting for the stale age.
+    nxt = Ledger.open(path, LIMITS)
     try:
         assert nxt.release_stale_holds() == 1
         bal = nxt.balance(sid)
@@ -367,3 +361,65 @@ def test_a_killed_process_leaves_a_hold_the_next_start_releases(
         assert nxt.release_stale_holds() == 0
     finally:
         nxt.close()
+
+
+def test_holds_of_a_live_process_or_unknown_owner_wait_for_the_stale_age(tmp_path: Path) -> None:
+    """Only a hold whose process is surely gone is released early; a live process's hold and
+    one placed on another host (or by older code, with no owner) wait for the stale age."""
+    path, led = new_ledger(tmp_path)
+    sid = uuid4().hex
+    db.create_session(led.conn, sid, datetime.now(UTC))
+    led.grant(sid, 100, "start")
+    mine = led.place_hold(sid, 10)  # this process: alive
+    with db.transaction(led.conn):
+        now = datetime.now(UTC)
+        db.insert_hold(led.conn, sid, 20, "generation", now, "elsewhere:1:99")
+        db.insert_hold(led.conn, sid, 30, "generation", now, None)
+    led.close()
+
+    start = Ledger.open(path, LIMITS)
+    try:
+        assert start.release_stale_holds() == 0
+        assert start.balance(sid).held == 60
+    finally:
+        start.close()
+
+    def later() -> datetime:
+        return datetime.now(UTC) + LIMITS.stale_hold_age + timedelta(seconds=1)
+
+    sweep = Ledger.open(path, LIMITS, later)
+    try:
+        assert sweep.release_stale_holds() == 3
+        assert sweep.balance(sid).held == 0
+        assert sweep.release(mine) is False
+        assert problems(sweep) == {}
+    finally:
+        sweep.close()
+
+
+def test_an_owner_is_dead_only_when_its_process_is_gone_or_replaced() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from core.billing.owners import current_owner, is_dead
+
+    assert not is_dead(current_owner())
+    host = socket.gethostname()
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    try:
+        stat = Path(f"/proc/{child.pid}/stat").read_text()
+        start = stat.rsplit(")", 1)[-1].split()[19]
+        assert not is_dead(f"{host}:{child.pid}:{start}")
+        assert is_dead(f"{host}:{child.pid}:{int(start) + 1}")  # the pid was reused
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait()
+    assert is_dead(f"{host}:{child.pid}:{start}")
+    assert not is_dead(f"another-host:{child.pid}:{start}")
+    assert is_dead(f"{host}:{os.getpid()}:0")  # this pid, but not this process
+    assert not is_dead("garbage")

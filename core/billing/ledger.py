@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.billing.limits import Limits
+from core.billing.owners import current_owner, is_dead
 from core.clock import Clock, utc_now
 from storage import ledger as db
 from storage.ledger import LedgerBusy, LedgerError
@@ -177,7 +178,7 @@ class Ledger:
             spent = db.charged_on(self.conn, sid, now) + row.held
             if spent + amount > self.limits.daily_credit_cap:
                 raise DailyCapReached(self.limits.daily_credit_cap, spent, amount)
-            hold_id = db.insert_hold(self.conn, sid, amount, purpose, now)
+            hold_id = db.insert_hold(self.conn, sid, amount, purpose, now, current_owner())
         return Hold(hold_id, sid, amount)
 
     def _admit(self, sid: str, kind: str, limit: int, what: str, now: datetime) -> None:
@@ -216,10 +217,14 @@ class Ledger:
             return db.close_hold(self.conn, hold_id, "released", self.clock())
 
     def release_stale_holds(self) -> int:
-        """Release holds a crashed process left behind (older than ``stale_hold_age``)."""
+        """Release holds a crashed process left behind: those whose process is gone, and any
+        older than ``stale_hold_age`` (a hold from another host, or one we cannot judge)."""
         now = self.clock()
         with db.transaction(self.conn):
             released = db.release_holds_before(self.conn, now - self.limits.stale_hold_age, now)
+            for hold_id, owner in db.open_hold_owners(self.conn):
+                if is_dead(owner):
+                    released += db.close_hold(self.conn, hold_id, "released", now)
             db.prune_events(self.conn, now - timedelta(days=1))
         return released
 
