@@ -24,6 +24,7 @@ import bench_payments
 import bench_read_cli
 import bench_reader_start
 import bench_search
+import bench_sketch
 from _common import Row, bytecode_note, report, table
 
 BENCHMARKS = [
@@ -35,6 +36,7 @@ BENCHMARKS = [
     ("6. reader peak memory", bench_memory),
     ("7. credit ledger hold+charge", bench_ledger),
     ("8. buying credits over Lightning", bench_payments),
+    ("9. offline sketch", bench_sketch),
 ]
 
 
