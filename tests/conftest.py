@@ -11,7 +11,7 @@ import pytest
 
 from core.bible.library import Library
 
-pytest_plugins = ["tests.fake_lnd.fixtures"]
+pytest_plugins = ["tests.fake_lnd.fixtures", "tests.image_servers"]
 
 
 def copy_library(src: Path, dest: Path) -> Path:
