@@ -22,12 +22,12 @@ from core.bible.library import UnknownTranslation, Verse
 from core.bible.references import BadReference
 from core.config import Config, ConfigError, load_config
 from storage.bible import LibraryError
-from tui import cli_account
+from tui import cli_account, cli_images
 
 if TYPE_CHECKING:
     from core.context import Context
 
-BIBLE_COMMANDS = ("read", "search", "translations")
+BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
 COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS)
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -186,6 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--id", help="the id to give it (default: the module's abbreviation)")
     rm = tsub.add_parser("remove", help="remove an imported translation")
     rm.add_argument("source", metavar="ID")
+    cli_images.add_parser(sub)
     cli_account.add_parsers(sub)
     return p
 
@@ -234,7 +235,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_account.run(config, _parser().parse_args(argv))
         if argv and argv[0] in BIBLE_COMMANDS:
             args = _parser().parse_args(argv)
-            handler = {"read": cmd_read, "search": cmd_search, "translations": cmd_translations}
+            handler = {
+                "read": cmd_read,
+                "search": cmd_search,
+                "translations": cmd_translations,
+                cli_images.IMAGES_COMMAND: cli_images.run,
+            }
             ctx = _context(config)
             try:
                 return handler[args.command](ctx, args)
@@ -252,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnknownTranslation as exc:
         print(f"verselight: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (_Fail, cli_account.AccountFail) as exc:
+    except (_Fail, cli_account.AccountFail, cli_images.ImagesFail) as exc:
         print(f"verselight: {exc}", file=sys.stderr)
         return exc.code
     except (ConfigError, LibraryError, ImportFailed) as exc:

@@ -1,0 +1,153 @@
+"""Image files on disk, written so that a row never points at a missing or partial file.
+
+A file is written to a temporary name beside its final one, flushed and fsynced, then renamed
+over (atomic on POSIX), and the folder is fsynced; only then is the database row that points
+at it committed. A crash in between leaves a file without a row, never a row without a file;
+``check`` finds both kinds so the start-up notice can say so.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+TEMP_PREFIX = ".tmp-"
+
+
+class ExportError(Exception):
+    """An export could not be written. ``str()`` is a sentence for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCheck:
+    files_without_rows: list[Path]
+    rows_without_files: list[str]
+    """Image ids whose file is missing."""
+    temp_files: list[Path]
+
+    @property
+    def clean(self) -> bool:
+        return not (self.files_without_rows or self.rows_without_files or self.temp_files)
+
+    def sentences(self) -> list[str]:
+        """What the user is told at start, one sentence per problem."""
+        out = []
+        loose = len(self.files_without_rows) + len(self.temp_files)
+        if loose:
+            out.append(
+                f"Found {loose} image file(s) with no record, left by an interrupted "
+                "generation (nothing was charged for them)."
+            )
+        if self.rows_without_files:
+            ids = ", ".join(i[:8] for i in self.rows_without_files[:3])
+            out.append(
+                f"{len(self.rows_without_files)} illustration(s) on record lost their file "
+                f"({ids}); they show as missing."
+            )
+        return out
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+class ImageStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @staticmethod
+    def relative_path(image_id: str, extension: str) -> str:
+        """Two-level fan-out keeps folders small however many images there are."""
+        return f"{image_id[:2]}/{image_id}.{extension}"
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+    def write(self, relative: str, data: bytes) -> Path:
+        path = self.path(relative)
+        write_atomic(path, data)
+        return path
+
+    def discard(self, relative: str) -> None:
+        self.path(relative).unlink(missing_ok=True)
+
+    def check(self, rows: list[tuple[str, str]]) -> StoreCheck:
+        """Compare the files on disk with the rows (``(id, relative file)``)."""
+        on_disk: set[Path] = set()
+        temps: list[Path] = []
+        if self.root.is_dir():
+            for sub in self.root.iterdir():
+                if not sub.is_dir():
+                    continue
+                for file in sub.iterdir():
+                    if file.name.startswith(TEMP_PREFIX):
+                        temps.append(file)
+                    else:
+                        on_disk.add(file)
+        known = {self.path(rel): image_id for image_id, rel in rows}
+        return StoreCheck(
+            files_without_rows=sorted(on_disk - set(known)),
+            rows_without_files=sorted(i for p, i in known.items() if p not in on_disk),
+            temp_files=sorted(temps),
+        )
+
+    def export(self, relative: str, destination: Path) -> Path:
+        """Save the image as PNG at ``destination`` (a folder gets the image's own name).
+
+        An existing file is never overwritten: the user picks another name.
+        """
+        from PIL import Image
+
+        source = self.path(relative)
+        if destination.is_dir():
+            destination = destination / (Path(relative).stem + ".png")
+        if destination.suffix.lower() != ".png":
+            destination = destination.with_name(destination.name + ".png")
+        if destination.exists():
+            raise ExportError(f"{destination} already exists; choose another name.")
+        if not destination.parent.is_dir():
+            raise ExportError(f"The folder {destination.parent} does not exist.")
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise ExportError(f"The image file is missing or unreadable ({exc.strerror}).") from exc
+        if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+            import io
+
+            with Image.open(io.BytesIO(data)) as img:
+                buffer = io.BytesIO()
+                img.save(buffer, format="PNG")
+                data = buffer.getvalue()
+        try:
+            write_atomic(destination, data)
+        except OSError as exc:
+            raise ExportError(f"Could not write {destination} ({exc.strerror}).") from exc
+        return destination

@@ -1,0 +1,102 @@
+"""``verselight images``: the illustrations of a verse, with their whole record, and export.
+
+No Textual here either: these commands are for scripts and quick looks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.context import Context
+    from core.generation.gallery import Gallery, Illustration
+
+IMAGES_COMMAND = "images"
+
+
+class ImagesFail(Exception):
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    i = sub.add_parser(
+        IMAGES_COMMAND,
+        help='list a verse\'s illustrations: images "John 3:16"; images export ID PATH',
+        description="List the illustrations of a verse (or a chapter) with their metadata, "
+        "or export one as PNG: verselight images export ID PATH.",
+    )
+    i.add_argument("words", nargs="+", metavar="REFERENCE", help='e.g. "John 3:16" or "Ps 23"')
+    i.add_argument("--translation", "-t", metavar="ID")
+
+
+def _open_gallery(ctx: Context) -> Gallery:
+    from core.generation.gallery import Gallery, LedgerError
+
+    try:
+        return Gallery.open(ctx.config)
+    except LedgerError as exc:
+        raise ImagesFail(str(exc)) from exc
+
+
+def _print(item: Illustration) -> None:
+    print(f"{item.id}  {item.reference}  {item.made_by}")
+    for label, value in item.details():
+        if label in ("Id", "Verse", "Made by", "Prompt"):
+            continue  # on the first line, or printed last
+        print(f"    {label + ':':<16}{value}")
+    print(f"    {'File:':<16}{item.path}")
+    print(f"    {'Prompt:':<16}" + textwrap.indent(item.prompt, " " * 20).lstrip())
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    gallery = _open_gallery(ctx)
+    try:
+        if args.words[0] == "export":
+            return _export(gallery, args.words[1:])
+        return _list(ctx, gallery, args)
+    finally:
+        gallery.close()
+
+
+def _list(ctx: Context, gallery: Gallery, args: argparse.Namespace) -> int:
+    tid = ctx.translation_id(args.translation)
+    passage = ctx.library.parse(" ".join(args.words), tid)
+    verses = ctx.library.passage(tid, passage)
+    found = [item for v in verses for item in reversed(gallery.for_verse(v.ref))]
+    if not found:
+        print(f"No illustrations for {passage} yet.", file=sys.stderr)
+        return 0
+    for n, item in enumerate(found):
+        if n:
+            print()
+        _print(item)
+    noun = "illustration" if len(found) == 1 else "illustrations"
+    print(f"\n{len(found)} {noun} for {passage}, oldest first.", file=sys.stderr)
+    return 0
+
+
+def _export(gallery: Gallery, rest: list[str]) -> int:
+    from core.generation.gallery import ExportError
+
+    if len(rest) != 2:
+        raise ImagesFail("Usage: verselight images export ID PATH", 2)
+    image_id, destination = rest
+    item = gallery.get(image_id)
+    if item is None and len(gallery.matching(image_id)) > 1:
+        raise ImagesFail(
+            f"More than one illustration's id starts with {image_id!r}; give more of it.", 2
+        )
+    if item is None:
+        raise ImagesFail(f"No illustration has the id {image_id!r}.", 2)
+    try:
+        written = gallery.export(item, Path(destination).expanduser())
+    except ExportError as exc:
+        raise ImagesFail(str(exc)) from exc
+    print(f"Exported {item.reference} ({item.made_by}) to {written}.")
+    return 0
