@@ -28,6 +28,7 @@ def examine(config: Config, env: Mapping[str, str] | None = None) -> Iterator[Fi
     yield from _ledger(config)
     yield from _lightning(env)
     yield from _prices(env)
+    yield from _images(config)
 
 
 def _library(config: Config) -> Iterator[Finding]:
@@ -134,3 +135,83 @@ def _prices(env: Mapping[str, str]) -> Iterator[Finding]:
         )
     else:
         yield Finding("prices", True, f"{good} sources agree enough to quote")
+
+
+def _images(config: Config) -> Iterator[Finding]:
+    """Each configured image provider lists its models (fresh, not from the day's cache), the
+    default model's price is shown as the generate dialog would show it, and every stored
+    illustration has its file."""
+    import asyncio
+
+    from core.generation.pricing import Unpriced, price_in_credits
+    from core.generation.providers.base import ModelListing, ProviderError
+    from core.generation.providers.registry import build_providers
+
+    settings = config.images
+    providers = build_providers(settings)
+
+    async def listings() -> dict[str, list[ModelListing] | ProviderError]:
+        found: dict[str, list[ModelListing] | ProviderError] = {}
+        for name, provider in providers.items():
+            try:
+                found[name] = await provider.models()
+            except ProviderError as exc:
+                found[name] = exc
+            finally:
+                await provider.aclose()
+        return found
+
+    results = asyncio.run(listings())
+    if "openrouter" not in results:
+        yield Finding(
+            "openrouter", False, "not configured: set OPENROUTER_API_KEY to generate with it"
+        )
+    for name, area in (("openrouter", "openrouter"), ("openai", "images api")):
+        result = results.get(name)
+        if result is None:
+            continue
+        if isinstance(result, ProviderError):
+            yield Finding(area, False, str(result))
+            continue
+        priced, unpriced = [], []
+        for listing in result:
+            key = f"{name}/{listing.model}"
+            try:
+                credits = price_in_credits(
+                    key, listing.usd_per_image, pinned=settings.pinned, markup=settings.markup
+                )
+                priced.append(f"{listing.model} {credits} credits")
+            except Unpriced:
+                unpriced.append(listing.model)
+        default = next(
+            (p for p in priced if f"{name}/{p.split()[0]}" == settings.default_model), None
+        )
+        text = f"{len(result)} image model(s), {len(priced)} priced"
+        if default:
+            text += f"; default {default}"
+        if unpriced and not priced:
+            text += f"; pin a price under [images.prices] for {unpriced[0]}"
+        yield Finding(area, bool(priced), text)
+    yield from _image_files(config)
+
+
+def _image_files(config: Config) -> Iterator[Finding]:
+    from core.generation.gallery import Gallery, LedgerError
+
+    try:
+        gallery = Gallery.open(config)
+    except LedgerError as exc:
+        yield Finding("image files", False, str(exc))
+        return
+    try:
+        check = gallery.check_files()
+        count = gallery.count()
+    except OSError as exc:
+        yield Finding("image files", False, f"the images folder cannot be read ({exc.strerror})")
+        return
+    finally:
+        gallery.close()
+    if check.clean:
+        yield Finding("image files", True, f"{count} stored, each with its record")
+    else:
+        yield Finding("image files", False, " ".join(check.sentences()))

@@ -13,12 +13,17 @@ import pytest
 from core.billing.shop import ENV_PRICE_URLS
 from payments.lnd import ENV_HOST, ENV_MACAROON, ENV_TLS_CERT
 from tests.fake_lnd import FakeLnd
+from tests.image_servers import Behaviour as ImageBehaviour
+from tests.image_servers import StandIn
 from tests.price_servers import Behaviour, PriceServers, price_servers  # noqa: F401 (fixture)
 from tui.cli import main
 
 LND_VARS = (ENV_HOST, ENV_TLS_CERT, ENV_MACAROON)
 SOURCES = ("coinbase", "kraken", "bitstamp", "coingecko")
-CHECKS = ("library", "ledger", "sessions", "lightning", *(f"price {s}" for s in SOURCES), "prices")
+CHECKS = (
+    "library", "ledger", "sessions", "lightning", *(f"price {s}" for s in SOURCES), "prices",
+    "openrouter", "image files",
+)  # fmt: skip
 CANNOT_BUY = "Buying credits cannot work until the FAIL lines above are fixed."
 ALL_GOOD = "Everything needed to read and to sell credits works."
 
@@ -40,7 +45,9 @@ def home(verselight_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """VERSELIGHT_HOME in tmp_path with KJV in place, and none of the user's settings."""
     for name in ("VERSELIGHT_SESSION_SECRET", "VERSELIGHT_ADMIN_PASSWORD", ENV_PRICE_URLS):
         monkeypatch.delenv(name, raising=False)
-    for name in LND_VARS:
+    for name in (*LND_VARS, "OPENROUTER_API_KEY", "VERSELIGHT_OPENROUTER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("VERSELIGHT_IMAGES_URL", "VERSELIGHT_IMAGES_KEY", "VERSELIGHT_IMAGES_MODELS"):
         monkeypatch.delenv(name, raising=False)
     return verselight_home
 
@@ -89,12 +96,16 @@ def ready(
     home: Path,
     fake_lnd: FakeLnd,
     price_servers: PriceServers,  # noqa: F811
+    openrouter_server: StandIn,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> FakeLnd:
-    """Everything set up to sell credits: the fake node and all four price sources."""
+    """Everything set up to sell credits and make images: the fake node, all four price
+    sources and an OpenRouter stand-in."""
     use_node(monkeypatch, fake_lnd, tmp_path)
     use_prices(monkeypatch, price_servers)
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-doctor")
+    monkeypatch.setenv("VERSELIGHT_OPENROUTER_URL", openrouter_server.base_url)
     return fake_lnd
 
 
@@ -110,6 +121,12 @@ def test_all_good_is_one_ok_line_per_check_and_exit_0(
         f"node at {ready.host} answers and accepts the macaroon",
     )
     assert got.line("prices") == (True, "4 sources agree enough to quote")
+    assert got.line("openrouter") == (
+        True,
+        "3 image model(s), 1 priced; default google/gemini-2.5-flash-image 5 credits",
+    )
+    assert got.line("image files") == (True, "0 stored, each with its record")
+    assert "sk-or-doctor" not in got.out + got.err
     for name in SOURCES:
         assert got.line(f"price {name}")[1].startswith("$97,123.45 (")
     secret = (home / "data" / "session.secret").read_text().strip()
@@ -135,7 +152,9 @@ def test_lightning_not_configured_names_the_three_settings(
     for name in LND_VARS:
         assert name in text
     # Everything else is fine: reading keeps working.
-    assert all(ok for area, (ok, _) in got.checks.items() if area != "lightning")
+    assert all(
+        ok for area, (ok, _) in got.checks.items() if area not in ("lightning", "openrouter")
+    )
 
 
 @pytest.mark.parametrize(
@@ -258,3 +277,34 @@ def test_a_bad_price_source_name_is_a_fail_line(
     assert price_servers.total_requests() == 0
     assert not [line for line in lines if line[5:].startswith("price ")]
     assert [line[:4].rstrip() for line in lines[:4]] == ["ok"] * 4  # library .. lightning
+
+
+def test_image_providers_and_files_are_checked_but_do_not_block_buying(
+    ready: FakeLnd,
+    home: Path,
+    openrouter_server: StandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    openrouter_server.behaviour = ImageBehaviour.UNAUTHORIZED_401
+    images = home / "data" / "images" / "ab"
+    images.mkdir(parents=True)
+    (images / ("ab" + "0" * 30 + ".png")).write_bytes(b"left by a crash")
+    got = doctor(capfd)
+    assert got.code == 0
+    ok, text = got.line("openrouter")
+    assert not ok and "OPENROUTER_API_KEY" in text
+    ok, text = got.line("image files")
+    assert not ok and "1 image file(s) with no record" in text
+
+
+def test_openrouter_not_configured_says_which_setting(
+    ready: FakeLnd, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("OPENROUTER_API_KEY")
+    got = doctor(capfd)
+    assert got.code == 0
+    assert got.line("openrouter") == (
+        False,
+        "not configured: set OPENROUTER_API_KEY to generate with it",
+    )

@@ -171,6 +171,9 @@ class Gallery:
         """Up to two illustrations whose id starts with ``prefix`` (two means: ambiguous)."""
         return [self._illustration(r) for r in db.find_images(self.conn, prefix.lower())]
 
+    def count(self) -> int:
+        return len(db.image_files(self.conn))
+
     def verse_counts(self, book: int, chapter: int) -> dict[int, int]:
         return db.verse_counts(self.conn, book, chapter)
 
