@@ -579,3 +579,17 @@ def test_an_image_file_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
         write_atomic(blocked, b"third")
     assert sorted(p.name for p in target.parent.iterdir()) == ["image.png", "taken.png"]
     assert not any(p.name.startswith(TEMP_PREFIX) for p in target.parent.iterdir())
+
+
+async def test_with_no_ai_service_configured_the_dialog_is_told_why(home: Path) -> None:
+    w = await _world(make_config(home))
+    try:
+        listed = await w.generator.offers()
+        assert [o.key for o in listed.offers] == ["sketch/offline-sketch"]
+        assert listed.notices == [
+            "No AI image service is set up here (OPENROUTER_API_KEY or VERSELIGHT_IMAGES_URL), "
+            "so only the offline sketch is offered."
+        ]
+    finally:
+        await w.generator.aclose()
+        w.library.close()

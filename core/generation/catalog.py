@@ -107,6 +107,11 @@ async def offers(
 ) -> OfferList:
     """Every model on offer at this resolution: the default first, the sketch last."""
     notices: list[str] = []
+    if set(providers) <= {"sketch"}:
+        notices.append(
+            "No AI image service is set up here (OPENROUTER_API_KEY or VERSELIGHT_IMAGES_URL), "
+            "so only the offline sketch is offered."
+        )
     found: list[Offer] = []
     res = stats.resolution(width, height)
     for provider in providers.values():
