@@ -1,0 +1,596 @@
+"""Make an illustration for one verse, knowing what it costs and how long it takes.
+
+States (one modal, switched in place): loading (the model list), free (what credits are for and
+how to buy them; no way to generate), pick (model with price and ETA, theme, aspect ratio, the
+balance after), progress (a bar against the ETA, elapsed time, cancel), error (the sentence,
+nothing charged) and problem (the models could not be listed).
+
+The money rules live in ``core.generation.service``; this screen only shows them. It never
+generates on its own: only a press of Generate (or Try again after a failure) starts a job.
+The job runs in an async worker on the app's loop, so cancelling is ``worker.cancel()``: the
+generator's provider call receives ``CancelledError`` and releases the hold before the worker
+ends. Elapsed time comes from ``timer`` (``time.monotonic`` unless a test freezes it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.events import Resize
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import (
+    Button,
+    ContentSwitcher,
+    Label,
+    OptionList,
+    ProgressBar,
+    Select,
+    Static,
+)
+from textual.widgets.option_list import Option
+from textual.worker import Worker
+
+from core.bible.references import VerseRef
+from core.billing.invoices import BUNDLE_CREDITS, BUNDLE_USD
+from core.generation.catalog import Offer
+from core.generation.gallery import Illustration
+from core.generation.prompts import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO, THEMES
+from core.generation.service import GenerationError, Generator, Job, Readiness
+from core.generation.stats import Eta
+from core.sessions.tiers import Tier
+
+log = logging.getLogger("verselight.generate")
+
+NO_THEME = "none"
+"""The theme select's value for "no theme" (a Select cannot hold None)."""
+FILL_LIMIT = 95.0
+"""The bar fills to this percentage over the ETA and waits there until the image arrives:
+it never claims to be done before it is."""
+QUOTE_CHARS = 150
+"""How much of the verse the dialog quotes (about two lines at 80 columns)."""
+ADMIN_LINE = "Admin: no credits are used; this is written to the audit log."
+
+
+def credits_text(credits: int) -> str:
+    return f"{credits} credit" if credits == 1 else f"{credits} credits"
+
+
+def price_text(offer: Offer) -> str:
+    """What the model costs, as the list shows it."""
+    if offer.credits is None:
+        return "not offered"
+    return "free" if offer.credits == 0 else credits_text(offer.credits)
+
+
+def seconds_text(seconds: float) -> str:
+    """Whole seconds up to 99, then minutes: ETAs are rough, so is their wording."""
+    if seconds < 100:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"
+
+
+def about(eta: Eta) -> str:
+    """The ETA as the model list shows it: "about 20 s"."""
+    return f"about {seconds_text(eta.seconds)}"
+
+
+def eta_text(eta: Eta) -> str:
+    """The ETA with "(estimate)" while no image from this model has been timed here."""
+    return about(eta) if eta.count else f"{about(eta)} (estimate)"
+
+
+def elapsed_text(elapsed: float, eta: Eta) -> str:
+    """Time spent as "12 s of about 20 s", and past the ETA an honest "longer than usual"."""
+    spent = f"{int(elapsed)} s"
+    expected = seconds_text(eta.seconds)
+    if elapsed <= eta.seconds:
+        return f"{spent} of about {expected}"
+    return f"{spent}: longer than the usual {expected}, still waiting for the image"
+
+
+def fill(elapsed: float, eta: Eta) -> float:
+    """Percentage of the bar: up to ``FILL_LIMIT`` over the ETA, then it waits."""
+    if eta.seconds <= 0:
+        return FILL_LIMIT
+    return FILL_LIMIT * min(1.0, max(0.0, elapsed) / eta.seconds)
+
+
+def made_by(offer: Offer) -> str:
+    """The model as the dialog names it: the sketch by its label, others with their provider."""
+    return offer.name if offer.is_sketch else f"{offer.name} via {offer.provider_label}"
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """The start of the verse, cut at a word with an ellipsis when it is long."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    return f"{cut}\u2026"
+
+
+def saved_message(illustration: Illustration) -> str:
+    """The toast after a saved illustration, saying what it cost."""
+    where = f"saved for {illustration.reference}"
+    if illustration.admin:
+        return f"Illustration {where}: admin, no credits used (audited)."
+    if illustration.is_sketch:
+        return f"Offline sketch {where}: free."
+    return f"Illustration {where}: {credits_text(illustration.credits)}."
+
+
+class GenerateScreen(ModalScreen[Illustration | None]):
+    """Dismisses with the saved Illustration, or None when closed without one."""
+
+    CSS_PATH = "generate.tcss"
+    AUTO_FOCUS = ""
+    BINDINGS = [
+        Binding("escape", "back", "Close / cancel", id="generate-back"),
+        Binding("c", "cancel_generation", "Cancel", show=False, id="generate-cancel"),
+    ]
+
+    timer: Callable[[], float] = staticmethod(time.monotonic)
+    """Where elapsed time comes from; a test may replace it to freeze the clock on screen."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        ref: VerseRef,
+        translation: str,
+        *,
+        timer: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.generator = generator
+        self.ref = ref
+        self.translation = translation
+        if timer is not None:
+            self.timer = timer
+        self.offers: list[Offer] = []
+        self.notices: list[str] = []
+        self.job: Job | None = None
+        self.eta: Eta | None = None
+        self._started_at: float | None = None
+        self._ticker: Timer | None = None
+        self._worker: Worker[None] | None = None
+
+    # layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="generate") as box:
+            box.border_title = self._title("Illustrate")
+            with ContentSwitcher(initial="loading", id="states"):
+                with Vertical(id="loading"):
+                    yield Label("Looking up the models and their prices\u2026")
+                with Vertical(id="free"):
+                    yield Static("", id="free-text")
+                    yield Static("", classes="notices")
+                    with Horizontal(classes="choices"):
+                        yield Button("Buy credits", id="free-buy", variant="primary")
+                        yield Button("Close", id="free-close")
+                with Vertical(id="pick"):
+                    yield Static("", id="verse")
+                    yield OptionList(id="models")
+                    with Horizontal(id="options"):
+                        yield Label("Theme", classes="option-label")
+                        yield Select(
+                            [("No theme", NO_THEME), *((t.label, t.id) for t in THEMES)],
+                            value=NO_THEME,
+                            allow_blank=False,
+                            compact=True,
+                            id="theme",
+                        )
+                        yield Label("Shape", classes="option-label")
+                        yield Select(
+                            [(ratio, ratio) for ratio in ASPECT_RATIOS],
+                            value=DEFAULT_ASPECT_RATIO,
+                            allow_blank=False,
+                            compact=True,
+                            id="aspect",
+                        )
+                    yield Static("", id="summary")
+                    yield Static("", id="balance")
+                    yield Static("", classes="notices")
+                    with Horizontal(classes="choices"):
+                        yield Button("Generate", id="start", variant="primary")
+                        yield Button("Buy credits", id="pick-buy", variant="primary")
+                        yield Button("Cancel", id="pick-close")
+                with Vertical(id="progress"):
+                    yield Static("", id="progress-model")
+                    yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="bar")
+                    yield Static("", id="elapsed")
+                    yield Static("", id="progress-note")
+                    with Horizontal(classes="choices"):
+                        yield Button("Cancel", id="stop", variant="warning")
+                with Vertical(id="error"):
+                    yield Static("", id="error-text")
+                    yield Static("", id="error-balance")
+                    with Horizontal(classes="choices"):
+                        yield Button("Try again", id="retry", variant="primary")
+                        yield Button("Other model", id="other")
+                        yield Button("Close", id="error-close")
+                with Vertical(id="problem"):
+                    yield Static("", id="problem-text")
+                    with Horizontal(classes="choices"):
+                        yield Button("Try again", id="reload", variant="primary")
+                        yield Button("Close", id="problem-close")
+            yield Label("", id="keys")
+
+    def _title(self, doing: str) -> str:
+        return f"{doing} {self.ref} \u00b7 {self.translation}"
+
+    def on_mount(self) -> None:
+        self._show("loading")
+        self._load_offers()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.height < 30, "-short")
+
+    @property
+    def state(self) -> str:
+        return self.query_one("#states", ContentSwitcher).current or ""
+
+    _KEYS = {
+        "loading": "[b]Esc[/b] close",
+        "free": "[b]Enter[/b] buy credits  [b]Tab[/b] next  [b]Esc[/b] close",
+        "pick": "[b]\u2191\u2193[/b] model  [b]Tab[/b] theme, shape, buttons  [b]Esc[/b] close",
+        "progress": "[b]Esc[/b] or [b]c[/b] cancel (nothing is charged)",
+        "error": "[b]Enter[/b] try again  [b]Esc[/b] close",
+        "problem": "[b]Enter[/b] try again  [b]Esc[/b] close",
+    }
+
+    def _show(self, state: str) -> None:
+        self.query_one("#states", ContentSwitcher).current = state
+        self.query_one("#keys", Label).update(self._KEYS[state])
+        self.refresh_bindings()
+
+    # loading the models --------------------------------------------------------------------
+
+    @work(exclusive=True, group="generate-offers", exit_on_error=False)
+    async def _load_offers(self) -> None:
+        try:
+            listed = await self.generator.offers(self._aspect)
+            # Usable models first (the default, priced ones, the sketch), refusals at the
+            # bottom, so the choices a user can make stay in view at 80x24.
+            self.offers = sorted(listed.offers, key=lambda offer: not offer.usable)
+            self.notices = listed.notices
+            self._fill_notices()
+            if not self.offers:
+                self._problem("No image models are set up here.")
+            elif self.generator.readiness(self.offers[0]).tier is Tier.FREE:
+                self._show_free()
+            else:
+                self._show_pick()
+        except Exception as exc:  # the ledger or a provider failed in a way not foreseen
+            log.exception("listing the image models failed")
+            self._problem(f"The models could not be listed: {exc}")
+
+    def _problem(self, sentence: str) -> None:
+        self.query_one("#problem-text", Static).update(Content(sentence))
+        self._show("problem")
+        self.query_one("#reload", Button).focus()
+
+    @on(Button.Pressed, "#reload")
+    def _reload(self) -> None:
+        self._show("loading")
+        self._load_offers()
+
+    def _fill_notices(self) -> None:
+        text = Content("\n".join(self.notices))
+        for notices in self.query(".notices").results(Static):
+            notices.update(text)
+            notices.display = bool(self.notices)
+
+    def _default_offer(self) -> Offer | None:
+        """The model a newcomer would get: the first priced AI model (the catalog puts the
+        configured default first)."""
+        return next((o for o in self.offers if o.usable and not o.is_sketch), None)
+
+    # free ----------------------------------------------------------------------------------
+
+    def _show_free(self) -> None:
+        default = self._default_offer()
+        if default is not None and default.credits:
+            per_bundle = BUNDLE_CREDITS // default.credits
+            cost = (
+                f"\n\nAn illustration with {default.name} (the default model) costs "
+                f"{credits_text(default.credits)}, so {BUNDLE_CREDITS} credits make about "
+                f"{per_bundle} of them."
+            )
+        else:
+            cost = ""
+        self.query_one("#free-text", Static).update(
+            Content.assemble(
+                ("Reading and looking at illustrations are free.", "bold"),
+                f" Making a new illustration needs credits: ${BUNDLE_USD} buys "
+                f"{BUNDLE_CREDITS} credits, paid with Lightning from a phone wallet or Cash App.",
+                cost,
+            )
+        )
+        self._show("free")
+        self.query_one("#free-buy", Button).focus()
+
+    @on(Button.Pressed, "#free-buy, #pick-buy")
+    def _buy(self) -> None:
+        """Buying is the app's job: close this dialog and open the buy-credits one."""
+        self.dismiss(None)
+        self.app.call_later(self.app.run_action, "buy_credits")
+
+    # picking -------------------------------------------------------------------------------
+
+    @property
+    def _aspect(self) -> str:
+        if not self.is_mounted:
+            return DEFAULT_ASPECT_RATIO
+        value = self.query_one("#aspect", Select).value
+        return value if isinstance(value, str) else DEFAULT_ASPECT_RATIO
+
+    @property
+    def _theme(self) -> str | None:
+        value = self.query_one("#theme", Select).value
+        return value if isinstance(value, str) and value != NO_THEME else None
+
+    @property
+    def chosen(self) -> Offer | None:
+        """The highlighted model, when it is one that can be used."""
+        index = self.query_one("#models", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.offers):
+            return None
+        offer = self.offers[index]
+        return offer if offer.usable else None
+
+    def _show_pick(self) -> None:
+        verse = self.generator.library.verse(self.translation, self.ref)
+        text = f"\u201c{quote(verse.plain)}\u201d" if verse else ""
+        self.query_one("#verse", Static).update(Content(text))
+        models = self.query_one("#models", OptionList)
+        models.border_title = "Model"
+        self._fill_models(keep=0)
+        self._show("pick")
+        models.focus()
+
+    def _fill_models(self, keep: int | None) -> None:
+        """(Re)build the model list with ETAs for the chosen aspect ratio."""
+        models = self.query_one("#models", OptionList)
+        aspect = self._aspect
+        models.set_options(
+            Option(self._model_row(offer, aspect), id=offer.key, disabled=not offer.usable)
+            for offer in self.offers
+        )
+        if keep is not None:
+            models.highlighted = keep
+        self._update_summary()
+
+    def _model_row(self, offer: Offer, aspect: str) -> Table:
+        """Name, price and ETA in columns; a refused model says why under its name."""
+        row = Table.grid(expand=True, padding=(0, 0, 0, 2))
+        row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        row.add_column(justify="right", no_wrap=True)
+        row.add_column(justify="right", no_wrap=True, width=12)
+        if not offer.usable:
+            row.add_row(Text(offer.name, style="dim"), Text("not offered", style="dim"), "")
+            grid = Table.grid(expand=True)
+            grid.add_column(ratio=1)
+            grid.add_row(row)
+            grid.add_row(Padding(Text(offer.refusal or "", style="dim italic"), (0, 0, 0, 2)))
+            return grid
+        eta = self.generator.eta(offer, aspect)
+        row.add_row(Text(offer.name), Text(price_text(offer), style="bold"), about(eta))
+        return row
+
+    @on(OptionList.OptionHighlighted, "#models")
+    def _model_highlighted(self) -> None:
+        self._update_summary()
+
+    @on(OptionList.OptionSelected, "#models")
+    def _model_selected(self) -> None:
+        """Enter on a model moves to the button; it never starts a generation by itself."""
+        for button in ("#start", "#pick-buy"):
+            if self.query_one(button, Button).display:
+                self.query_one(button, Button).focus()
+                return
+
+    @on(Select.Changed, "#aspect")
+    def _aspect_changed(self) -> None:
+        if self.offers and self.state == "pick":
+            self._fill_models(keep=self.query_one("#models", OptionList).highlighted)
+
+    def _update_summary(self) -> None:
+        offer = self.chosen
+        start = self.query_one("#start", Button)
+        buy = self.query_one("#pick-buy", Button)
+        summary = self.query_one("#summary", Static)
+        balance = self.query_one("#balance", Static)
+        if offer is None:
+            summary.update("Pick a model.")
+            balance.update("")
+            start.display, buy.display = True, False
+            start.disabled = True
+            return
+        ready = self.generator.readiness(offer)
+        eta = self.generator.eta(offer, self._aspect)
+        source = "Drawn on this computer" if offer.is_sketch else f"From {offer.provider_label}"
+        summary.update(
+            Content.assemble(f"{source}: ", (price_text(offer), "bold"), f", {eta_text(eta)}.")
+        )
+        balance.update(Content(self._balance_line(offer, ready)))
+        balance.set_class(not ready.allowed, "-refused")
+        short = not ready.allowed and ready.missing > 0
+        start.display, buy.display = not short, short
+        start.disabled = not ready.allowed
+
+    def _balance_line(self, offer: Offer, ready: Readiness) -> str:
+        """What the image does to the balance, or why it cannot be made."""
+        if ready.tier is Tier.ADMIN:
+            return ADMIN_LINE
+        if not ready.allowed and ready.missing > 0:
+            line = (
+                f"This model needs {credits_text(ready.price)}, you have {ready.available} "
+                f"available: {ready.missing} more needed."
+            )
+            if any(o.is_sketch for o in self.offers):
+                line += " The offline sketch is free."
+            return line
+        if not ready.allowed:
+            return ready.reason or "This model cannot be used now."
+        return f"Balance after this image: {credits_text(ready.balance_after)}"
+
+    # generating ----------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        offer = self.chosen
+        if offer is None or self.state != "pick":
+            return
+        self._start(Job(self.ref, self.translation, offer, self._theme, self._aspect))
+
+    @on(Button.Pressed, "#retry")
+    def _retry(self) -> None:
+        if self.job is not None and self.state == "error":
+            self._start(self.job)
+
+    def _start(self, job: Job) -> None:
+        """Show progress at once (so a second press cannot start another job) and run it."""
+        self.job = job
+        self.eta = self.generator.eta(job.offer, job.aspect_ratio)
+        self._started_at = self.timer()
+        offer = job.offer
+        theme = next((t.label for t in THEMES if t.id == job.theme), "No theme")
+        self.query_one("#progress-model", Static).update(
+            Content.assemble((made_by(offer), "bold"), f"\n{theme} \u00b7 {job.aspect_ratio}")
+        )
+        ready = self.generator.readiness(offer)
+        if ready.tier is Tier.ADMIN:
+            note = "Admin: no credits are used."
+        elif ready.price:
+            note = (
+                f"{credits_text(ready.price)} are held until the image arrives; cancelling "
+                "releases them."
+            )
+        else:
+            note = "The offline sketch is drawn here and costs nothing."
+        self.query_one("#progress-note", Static).update(Content(note))
+        self.query_one("#generate").border_title = self._title("Illustrating")
+        self._show("progress")
+        self.query_one("#stop", Button).focus()
+        self._tick()
+        if self._ticker is None:
+            self._ticker = self.set_interval(0.5, self._tick)
+        else:
+            self._ticker.resume()
+        self._worker = self._generate(job)
+
+    def _on_started(self, eta: Eta) -> None:
+        """The hold is placed and the provider is being asked: time from here."""
+        self.eta = eta
+        self._started_at = self.timer()
+        self._tick()
+        self._refresh_badges()
+
+    def _refresh_badges(self) -> None:
+        """Show held or released credits behind this dialog now, not at the next ledger poll."""
+        from tui.screens.reader import ReaderScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, ReaderScreen):
+                screen.refresh_credits()
+
+    def _tick(self) -> None:
+        if self.state != "progress" or self.eta is None or self._started_at is None:
+            return
+        elapsed = self.timer() - self._started_at
+        self.query_one("#bar", ProgressBar).update(progress=fill(elapsed, self.eta))
+        self.query_one("#elapsed", Static).update(elapsed_text(elapsed, self.eta))
+
+    @work(exclusive=True, group="generate", exit_on_error=False)
+    async def _generate(self, job: Job) -> None:
+        try:
+            illustration = await self.generator.generate(job, on_started=self._on_started)
+        except GenerationError as exc:
+            self._failed(str(exc))
+        except asyncio.CancelledError:
+            # The generator released the hold before this point; say so and let it end.
+            self._cancelled()
+            raise
+        except Exception as exc:  # a bug, not a refusal: still a sentence, never a traceback
+            log.exception("generating an illustration failed")
+            self._failed(f"The illustration could not be made ({exc}).")
+        else:
+            self._stop_ticker()
+            self.app.notify(saved_message(illustration))
+            self.dismiss(illustration)
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.pause()
+
+    def _failed(self, sentence: str) -> None:
+        self._stop_ticker()
+        self._refresh_badges()
+        self.query_one("#generate").border_title = self._title("Illustrate")
+        self.query_one("#error-text", Static).update(Content(sentence))
+        self.query_one("#error-balance", Static).update(Content(self._unchanged()))
+        self._show("error")
+        self.query_one("#retry", Button).focus()
+
+    def _unchanged(self) -> str:
+        """After a failure: the balance as it is now, so "nothing was charged" can be seen."""
+        if self.job is None:
+            return ""
+        ready = self.generator.readiness(self.job.offer)
+        if ready.tier is Tier.ADMIN:
+            return ""
+        return f"Your balance is {credits_text(ready.balance)}, as before."
+
+    def _cancelled(self) -> None:
+        self._stop_ticker()
+        if not self.is_attached:
+            return  # the app is closing: nothing to show
+        self.query_one("#generate").border_title = self._title("Illustrate")
+        self._refresh_badges()
+        self.notify("Cancelled. Nothing was charged.")
+        self._back_to_pick()
+
+    def _back_to_pick(self) -> None:
+        self._update_summary()
+        self._show("pick")
+        self.query_one("#models", OptionList).focus()
+
+    @on(Button.Pressed, "#other")
+    def _other_model(self) -> None:
+        self._back_to_pick()
+
+    # keys ----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_generation":
+            return self.state == "progress"
+        return True
+
+    def action_cancel_generation(self) -> None:
+        """Cancel the provider call; the worker's end brings the picker back."""
+        if self.state == "progress" and self._worker is not None:
+            self._worker.cancel()
+
+    @on(Button.Pressed, "#stop")
+    def _stop_pressed(self) -> None:
+        self.action_cancel_generation()
+
+    @on(Button.Pressed, "#free-close, #pick-close, #error-close, #problem-close")
+    def action_back(self) -> None:
+        """Escape: cancels a generation in progress, closes the dialog otherwise."""
+        if self.state == "progress":
+            self.action_cancel_generation()
+            return
+        self.dismiss(None)
