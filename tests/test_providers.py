@@ -185,8 +185,10 @@ async def test_402_is_payment_and_not_retried(openrouter_server: StandIn) -> Non
     openrouter_server.behaviour = Behaviour.PAYMENT_402
     error = await fails(openrouter(openrouter_server))
     assert error.kind == "payment"
-    assert "OpenRouter" in str(error)
-    assert "Insufficient credits" in str(error)
+    assert str(error) == (
+        "OpenRouter has no funds left on the account this app uses (HTTP 402); the operator "
+        "needs to top it up. Your credits are untouched."
+    )  # not the provider's "Insufficient credits", which reads as the user's own credits
     assert openrouter_server.count == 1
 
 
@@ -244,7 +246,10 @@ async def test_a_200_with_an_error_object_fails(
     openrouter_server.reason = "Provider returned error"
     error = await fails(openrouter(openrouter_server))
     assert error.kind == kind
-    assert "Provider returned error" in str(error)
+    if kind == "payment":  # said in our words: the provider's would blame the user's credits
+        assert "no funds left on the account this app uses (error 402)" in str(error)
+    else:
+        assert "Provider returned error" in str(error)
 
 
 async def test_a_text_only_answer_is_no_image(openrouter_server: StandIn) -> None:

@@ -213,6 +213,16 @@ def _load_json(body: bytes) -> object:
     return json.loads(body, parse_constant=refuse)
 
 
+def out_of_funds(what: str, how: str) -> ProviderError:
+    """The provider's own wording ("Insufficient credits...") would read as if the user's
+    Verselight credits ran out; it is the operator's account with the provider."""
+    return ProviderError(
+        "payment",
+        f"{what} has no funds left on the account this app uses ({how}); the operator needs "
+        "to top it up. Your credits are untouched.",
+    )
+
+
 def _status_error(
     status: int,
     doc: object,
@@ -229,9 +239,7 @@ def _status_error(
         hint = f"; check {key_env}" if key_env else ""
         return ProviderError("auth", f"The {what} key was refused{hint}.")
     if status == 402:
-        return ProviderError(
-            "payment", f"{what} says its account has no funds left (HTTP 402){said}."
-        )
+        return out_of_funds(what, "HTTP 402")
     if status == 403 or (status == 400 and looks_like_refusal(doc)):
         return ProviderError("refused", f"{what} refused the request{said}.")
     if status == 429:

@@ -34,6 +34,7 @@ from core.generation.providers.http import (
     error_reason,
     get_json,
     make_client,
+    out_of_funds,
     post_json,
     secrets_in,
 )
@@ -137,7 +138,7 @@ def error_in_body(doc: dict[str, Any], *, what: str, secrets: tuple[str, ...]) -
     if code in (401, "401"):
         return ProviderError("auth", f"The {what} key was refused{said}.")
     if code in (402, "402"):
-        return ProviderError("payment", f"{what} says its account has no funds left{said}.")
+        return out_of_funds(what, "error 402")
     if code in (403, "403"):
         return ProviderError("refused", f"{what} refused the request{said}.")
     if code in (429, "429"):
