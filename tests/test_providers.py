@@ -187,7 +187,7 @@ async def test_402_is_payment_and_not_retried(openrouter_server: StandIn) -> Non
     assert error.kind == "payment"
     assert str(error) == (
         "OpenRouter has no funds left on the account this app uses (HTTP 402); the operator "
-        "needs to top it up. Your credits are untouched."
+        "needs to top it up."
     )  # not the provider's "Insufficient credits", which reads as the user's own credits
     assert openrouter_server.count == 1
 

@@ -219,7 +219,7 @@ def out_of_funds(what: str, how: str) -> ProviderError:
     return ProviderError(
         "payment",
         f"{what} has no funds left on the account this app uses ({how}); the operator needs "
-        "to top it up. Your credits are untouched.",
+        "to top it up.",
     )
 
 
