@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 
+import bench_images
 import bench_import
 import bench_keypress
 import bench_ledger
@@ -37,6 +38,7 @@ BENCHMARKS = [
     ("7. credit ledger hold+charge", bench_ledger),
     ("8. buying credits over Lightning", bench_payments),
     ("9. offline sketch", bench_sketch),
+    ("10. illustrations on screen", bench_images),
 ]
 
 
