@@ -149,6 +149,9 @@ async def test_a_paid_generation_is_charged_once_with_the_price_shown(
     assert made.credits == 5
     assert made.provider_cost == Decimal(OK_COST)
     assert made.path.read_bytes() == base64.b64decode(PNG_B64)
+    assert made.path.relative_to(world.config.paths.images_dir).as_posix() == (
+        f"{made.id[:2]}/{made.id}.png"
+    )
     assert made.path.stat().st_size == made.size
     # what was asked: the verse exactly, with its neighbours as context, the theme, the ratio
     sent = [r for r in openrouter_server.requests if r.path.endswith("/chat/completions")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from textual import work
 from textual.app import App
 from textual.binding import Binding
@@ -12,6 +14,8 @@ from core.billing.shop import Shop, open_shop
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, open_context, start_point
+from core.generation.gallery import Gallery, LedgerError
+from core.generation.service import Generator
 from storage.bible import LibraryError
 from tui.commands import ReaderCommands
 from tui.screens.first_run import FirstRunScreen
@@ -42,6 +46,8 @@ class VerselightApp(App[None]):
         self.ctx: Context | None = None
         self.account: Account | None = None
         self.shop: Shop | None = None
+        self.gallery: Gallery | None = None
+        self._generator: Generator | None = None
         self._payments_watcher: object | None = None
 
     def on_mount(self) -> None:
@@ -54,6 +60,8 @@ class VerselightApp(App[None]):
         self.account = opened.account
         for notice in [*self.ctx.notices, *opened.notices]:
             self.notify(notice, severity="warning", timeout=10)
+        if self.account is not None:
+            self.gallery = self._open_gallery()
         self.shop = open_shop(self.config, clock=self.clock)
         if self.shop.available and self.account is not None:
             self._start_payments()
@@ -61,6 +69,44 @@ class VerselightApp(App[None]):
             self.push_screen(FirstRunScreen(self.ctx.library), self._library_ready)
         else:
             self._library_ready(True)
+
+    def _open_gallery(self) -> Gallery | None:
+        try:
+            gallery = Gallery.open(self.config)
+        except LedgerError as exc:
+            self.notify(f"Illustrations are unavailable: {exc}", severity="warning", timeout=10)
+            return None
+        self._check_image_files()
+        return gallery
+
+    @work(thread=True, exit_on_error=False, group="images")
+    def _check_image_files(self) -> None:
+        """Files without records and records without files, said once at start."""
+        try:
+            gallery = Gallery.open(self.config)
+        except LedgerError:
+            return
+        try:
+            check = gallery.check_files()
+        except OSError as exc:
+            check = None
+            problem = f"The illustrations folder could not be read ({exc.strerror})."
+            self.call_from_thread(self.notify, problem, severity="warning", timeout=10)
+        finally:
+            gallery.close()
+        for sentence in check.sentences() if check else []:
+            self.call_from_thread(self.notify, sentence, severity="warning", timeout=10)
+
+    def generator(self) -> Generator | None:
+        """The session's generator, opened on first use (None when credits are unavailable)."""
+        if self._generator is None and self.account is not None and self.ctx is not None:
+            try:
+                self._generator = Generator.open(
+                    self.config, self.ctx.library, self.account.session_id, clock=self.clock
+                )
+            except LedgerError as exc:
+                self.notify(str(exc), severity="error")
+        return self._generator
 
     def _library_ready(self, ok: bool | None) -> None:
         if not ok:
@@ -102,7 +148,13 @@ class VerselightApp(App[None]):
         start = start_point(self.ctx, self.reference, self.translation)
         for problem in start.problems:
             self.notify(problem, severity="error", timeout=8)
-        self.push_screen(ReaderScreen(self.ctx, start.translation, start.ref, self.account))
+        self.push_screen(
+            ReaderScreen(self.ctx, start.translation, start.ref, self.account, self.gallery)
+        )
+        # Everything made while starting (the library's caches, Textual's widgets) lives as
+        # long as the app: out of the collector's way, full collections stay short and do not
+        # stall a keypress or a page turn.
+        self.call_after_refresh(gc.freeze)
         self._onboard_once()
 
     def _onboard_once(self) -> None:
@@ -164,7 +216,11 @@ class VerselightApp(App[None]):
             return  # the open buy screen shows this payment itself
         self.notify("Payment received: 300 credits were added.")
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
+        if self._generator is not None:
+            await self._generator.aclose()
+        if self.gallery is not None:
+            self.gallery.close()
         stop = getattr(self._payments_watcher, "stop", None)
         if stop is not None:
             stop()

@@ -86,7 +86,7 @@ class ImageStore:
     @staticmethod
     def relative_path(image_id: str, extension: str) -> str:
         """Two-level fan-out keeps folders small however many images there are."""
-        return f"{image_id[:2]}/{image_id}.{extension}"
+        return f"{image_id[:2]}/{image_id}.{extension.lstrip('.')}"
 
     def path(self, relative: str) -> Path:
         return self.root / relative

@@ -43,11 +43,6 @@ from tui.screens.reader import ReaderScreen
 from tui.screens.viewer import ExportScreen, RecordView, ViewerScreen, export_name
 from tui.widgets.image_pane import ImagePane, Picture, pane_caption
 
-pytestmark = pytest.mark.filterwarnings(
-    # textual-image 0.12 reads pixels with Pillow's getdata(), deprecated for Pillow 14.
-    "ignore:Image.Image.getdata is deprecated:DeprecationWarning"
-)
-
 JOHN_3_15 = VerseRef(43, 3, 15)
 JOHN_3_16 = VerseRef(43, 3, 16)
 JOHN_3_17 = VerseRef(43, 3, 17)

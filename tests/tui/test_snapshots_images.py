@@ -16,11 +16,6 @@ from tests.tui.test_image_view import JOHN_3_16, JOHN_3_17, LATER, add_paid, utc
 from tui import image_support
 from tui.app import make_app
 
-pytestmark = pytest.mark.filterwarnings(
-    # textual-image 0.12 reads pixels with Pillow's getdata(), deprecated for Pillow 14.
-    "ignore:Image.Image.getdata is deprecated:DeprecationWarning"
-)
-
 
 @pytest.fixture(autouse=True)
 def _stable(monkeypatch):

@@ -15,6 +15,7 @@ from core.account import Account
 from core.bible import navigation
 from core.bible.references import VerseRef
 from core.context import Context
+from core.generation.gallery import Gallery, Illustration
 from tui.widgets.chapter_view import ChapterView
 from tui.widgets.credits_badge import CreditsBadge
 from tui.widgets.image_pane import ImagePane
@@ -41,8 +42,11 @@ class ReaderScreen(Screen[None]):
         Binding("end", "last_verse", "Last verse", show=False),
         Binding("g", "goto", "Go to", id="goto", tooltip="Go to a reference such as John 3:16"),
         Binding("slash", "search", "Search", id="search", tooltip="Search the whole Bible"),
-        Binding("t", "translations", "Version", id="translations", tooltip="Switch translation"),
-        Binding("n", "toggle_navigator", "Books", id="navigator"),
+        # t and n are in the help and the palette: the footer keeps room for illustrations.
+        Binding("t", "translations", "Version", show=False, id="translations"),
+        Binding("n", "toggle_navigator", "Books", show=False, id="navigator"),
+        Binding("i", "generate", "Illustrate", id="generate", tooltip="Make an illustration"),
+        Binding("v", "view_images", "View", id="view", tooltip="This verse's illustrations"),
         Binding("c", "credits", "Credits", id="credits", tooltip="Your credits and history"),
         Binding("b", "app.buy_credits", "Buy", show=False, id="buy"),
         Binding("escape", "focus_text", "Back to text", show=False),
@@ -50,11 +54,19 @@ class ReaderScreen(Screen[None]):
     ]
 
     def __init__(
-        self, ctx: Context, translation: str, start: VerseRef, account: Account | None = None
+        self,
+        ctx: Context,
+        translation: str,
+        start: VerseRef,
+        account: Account | None = None,
+        gallery: Gallery | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.account = account
+        self.gallery = gallery
+        self._marks: dict[int, int] = {}
+        """Illustrations per verse of the chapter shown (for the verse strip)."""
         self.translation = translation
         self.ref = start
         self._navigator_choice: bool | None = None
@@ -67,11 +79,13 @@ class ReaderScreen(Screen[None]):
             with Vertical(id="reading"):
                 yield ChapterView(id="chapter")
                 yield VerseStrip(id="strip")
-            yield ImagePane(id="image-pane")
+            yield ImagePane(self.gallery, id="image-pane")
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.query_one(Navigator).load(self.ctx.library.versification(self.translation))
+        self.query_one(Navigator).load(
+            self.ctx.library.versification(self.translation), self.gallery
+        )
         await self.go_to(self.ref)
         self.set_interval(2.0, self.save_position)
         self.refresh_credits()
@@ -91,6 +105,7 @@ class ReaderScreen(Screen[None]):
         """Credits bought or spent in another terminal show up here within a second."""
         if self.account is not None and self.account.changed_elsewhere():
             self.refresh_credits()
+            self.refresh_illustrations()
 
     def on_unmount(self) -> None:
         self.save_position()
@@ -111,13 +126,29 @@ class ReaderScreen(Screen[None]):
         if not view.shows(self.translation, ref):
             await view.show_chapter(self.translation, verses)
             self.query_one(Navigator).reveal(ref)
+            self._marks = self._chapter_marks(ref)
         self.ref = ref
         self._dirty = True
         view.highlight(ref.verse)
-        self.query_one(VerseStrip).set_chapter(len(verses), ref.verse)
+        self.query_one(VerseStrip).set_chapter(len(verses), ref.verse, self._marks)
         chapter = f"{ref.book_info.name} {ref.chapter}:{ref.verse}"
         self.query_one(ReaderHeader).show(chapter, self.translation)
         self.query_one(ImagePane).show_verse(ref)
+
+    def _chapter_marks(self, ref: VerseRef) -> dict[int, int]:
+        return self.gallery.verse_counts(ref.book, ref.chapter) if self.gallery else {}
+
+    def refresh_illustrations(self) -> None:
+        """After a new illustration (here or in another terminal): the pane and the marks."""
+        if self.gallery is None:
+            return
+        self._marks = self._chapter_marks(self.ref)
+        counts = self.versification.verse_counts(self.ref.book) or ()
+        self.query_one(VerseStrip).set_chapter(
+            counts[self.ref.chapter - 1], self.ref.verse, self._marks
+        )
+        self.query_one(Navigator).refresh_marks()
+        self.query_one(ImagePane).show_verse(self.ref)
 
     def save_position(self) -> None:
         if self._dirty:
@@ -179,6 +210,34 @@ class ReaderScreen(Screen[None]):
             TranslationsScreen(self.ctx, self.translation), self.switch_translation
         )
 
+    def action_generate(self) -> None:
+        from tui.screens.generate import GenerateScreen
+
+        generator = self.app.generator()  # type: ignore[attr-defined]
+        if generator is None:
+            self.notify(
+                "Illustrations cannot be made in this run: the credit ledger is unavailable.",
+                severity="error",
+            )
+            return
+        self.app.push_screen(GenerateScreen(generator, self.ref, self.translation), self._generated)
+
+    def _generated(self, illustration: Illustration | None) -> None:
+        self.refresh_credits()
+        if illustration is not None:
+            self.refresh_illustrations()
+
+    def action_view_images(self) -> None:
+        if self.gallery is None:
+            self.notify("Illustrations are unavailable in this run.", severity="error")
+            return
+        if not self.gallery.for_verse(self.ref):
+            self.notify(f"No illustrations for {self.ref} yet; press i to make one.")
+            return
+        from tui.screens.viewer import ViewerScreen
+
+        self.app.push_screen(ViewerScreen(self.gallery, self.ref))
+
     def action_credits(self) -> None:
         from tui.screens.history import HistoryScreen
 
@@ -198,7 +257,7 @@ class ReaderScreen(Screen[None]):
             return
         self.translation = translation
         versification = self.versification
-        self.query_one(Navigator).load(versification)
+        self.query_one(Navigator).load(versification, self.gallery)
         await self.go_to(navigation.clamp(self.ref, versification))
         self.notify(f"Reading {self.ctx.library.translation(translation).name}.")
 

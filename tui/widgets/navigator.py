@@ -1,5 +1,6 @@
 """Book -> chapter -> verse tree. Children are added when a node is opened, so the tree costs
-66 nodes up front rather than 31,102."""
+66 nodes up front rather than 31,102. Books, chapters and verses with illustrations carry the
+same dot as the verse strip."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from core.bible.books import BOOKS
+from core.bible.books import BOOKS, book
 from core.bible.references import VerseRef, Versification
+from core.generation.gallery import Gallery
+from tui.widgets.verse_strip import MARK
 
 Level = Literal["testament", "book", "chapter", "verse"]
 
@@ -36,10 +39,12 @@ class Navigator(Tree[Place]):
         self.guide_depth = 2
         self._books: dict[int, TreeNode[Place]] = {}
         self._versification: Versification | None = None
+        self._gallery: Gallery | None = None
 
-    def load(self, versification: Versification) -> None:
+    def load(self, versification: Versification, gallery: Gallery | None = None) -> None:
         """Show the books this translation has (only they can be read)."""
         self._versification = versification
+        self._gallery = gallery
         self.clear()
         self._books.clear()
         sections = {
@@ -50,9 +55,11 @@ class Navigator(Tree[Place]):
                 "New Testament", Place("testament", VerseRef(40, 1, 1)), expand=True
             ),
         }
+        books = self._gallery.illustrated_books() if self._gallery else set()
         for b in BOOKS:
             if versification.verse_counts(b.number):
-                node = sections[b.testament].add(b.name, Place("book", VerseRef(b.number, 1, 1)))
+                place = Place("book", VerseRef(b.number, 1, 1))
+                node = sections[b.testament].add(_label(b.name, b.number in books), place)
                 self._books[b.number] = node
 
     def _fill(self, node: TreeNode[Place]) -> None:
@@ -61,12 +68,41 @@ class Navigator(Tree[Place]):
             return
         counts = self._versification.verse_counts(place.ref.book) or ()
         if place.level == "book":
+            marked = self._gallery.illustrated_chapters(place.ref.book) if self._gallery else ()
             for ch in range(1, len(counts) + 1):
-                node.add(f"Chapter {ch}", Place("chapter", VerseRef(place.ref.book, ch, 1)))
+                node.add(
+                    _label(f"Chapter {ch}", ch in marked),
+                    Place("chapter", VerseRef(place.ref.book, ch, 1)),
+                )
         elif place.level == "chapter":
-            for v in range(1, counts[place.ref.chapter - 1] + 1):
-                ref = VerseRef(place.ref.book, place.ref.chapter, v)
-                node.add_leaf(f"Verse {v}", Place("verse", ref))
+            ref = place.ref
+            verses = self._gallery.verse_counts(ref.book, ref.chapter) if self._gallery else {}
+            for v in range(1, counts[ref.chapter - 1] + 1):
+                leaf = VerseRef(ref.book, ref.chapter, v)
+                node.add_leaf(_label(f"Verse {v}", v in verses), Place("verse", leaf))
+
+    def refresh_marks(self) -> None:
+        """Relabel the opened nodes after an illustration was added."""
+        if self._gallery is None:
+            return
+        books = self._gallery.illustrated_books()
+        for number, node in self._books.items():
+            node.set_label(_label(book(number).name, number in books))
+            if not node.children:
+                continue
+            chapters = self._gallery.illustrated_chapters(number)
+            for chapter_node in node.children:
+                data = chapter_node.data
+                if data is None:
+                    continue
+                chapter = data.ref.chapter
+                chapter_node.set_label(_label(f"Chapter {chapter}", chapter in chapters))
+                if chapter_node.children:
+                    verses = self._gallery.verse_counts(number, chapter)
+                    for leaf in chapter_node.children:
+                        if leaf.data is not None:
+                            v = leaf.data.ref.verse
+                            leaf.set_label(_label(f"Verse {v}", v in verses))
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Place]) -> None:
         self._fill(event.node)
@@ -92,3 +128,7 @@ class Navigator(Tree[Place]):
 
     def _point_at(self, node: TreeNode[Place]) -> None:
         self.move_cursor(node, animate=False)
+
+
+def _label(text: str, marked: bool) -> str:
+    return f"{text} {MARK}" if marked else text

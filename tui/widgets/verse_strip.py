@@ -1,4 +1,5 @@
-"""A one-line strip of the chapter's verse numbers, the current one highlighted.
+"""A one-line strip of the chapter's verse numbers, the current one highlighted, and a dot
+after each verse that has illustrations.
 
 Long chapters (Psalm 119 has 176 verses) show a window around the current verse with arrows
 saying there is more, so the strip always fits one line at any width.
@@ -6,18 +7,25 @@ saying there is more, so the strip always fits one line at any width.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
+
+MARK = "\u25cf"
+"""The dot the onboarding screen promises beside illustrated verses."""
 
 
 class VerseStrip(Widget):
     count: reactive[int] = reactive(0)
     current: reactive[int] = reactive(1)
+    marked: reactive[frozenset[int]] = reactive(frozenset())
 
-    def set_chapter(self, count: int, current: int) -> None:
+    def set_chapter(self, count: int, current: int, marked: Collection[int] = ()) -> None:
         self.count = count
         self.current = current
+        self.marked = frozenset(marked)
 
     def render(self) -> Text:
         width = max(self.size.width, 10)
@@ -32,7 +40,10 @@ class VerseStrip(Widget):
                 text.append(label, style="bold reverse")
             else:
                 text.append(label, style="dim" if n % 5 else "")
-            text.append(" ")
+            if n in self.marked:
+                text.append(MARK, style="bold")
+            else:
+                text.append(" ")
         if end < self.count:
             text.append("\u203a", style="dim")
         return text
