@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -15,11 +16,13 @@ from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, open_context, start_point
 from core.generation.gallery import Gallery, LedgerError
-from core.generation.service import Generator
 from storage.bible import LibraryError
 from tui.commands import ReaderCommands
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.reader import ReaderScreen
+
+if TYPE_CHECKING:
+    from core.generation.service import Generator
 
 
 class VerselightApp(App[None]):
@@ -100,6 +103,10 @@ class VerselightApp(App[None]):
     def generator(self) -> Generator | None:
         """The session's generator, opened on first use (None when credits are unavailable)."""
         if self._generator is None and self.account is not None and self.ctx is not None:
+            # Imported here: the HTTP client and the sketch's drawing code are not needed
+            # to start reading.
+            from core.generation.service import Generator
+
             try:
                 self._generator = Generator.open(
                     self.config, self.ctx.library, self.account.session_id, clock=self.clock

@@ -12,16 +12,14 @@ from pathlib import Path
 
 from core.bible.references import VerseRef
 from core.config import Config
+from core.generation.labels import PROVIDER_LABELS, SKETCH_LABEL
 from core.generation.prompts import THEME_BY_ID
-from core.generation.providers.sketch import SKETCH_LABEL
 from core.generation.store import ExportError, ImageStore, StoreCheck
 from storage import images as db
 from storage import ledger as ledger_db
 from storage.ledger import LedgerError
 
 __all__ = ["ExportError", "Gallery", "Illustration", "LedgerError"]
-
-PROVIDER_LABELS = {"openrouter": "OpenRouter", "openai": "Images API", "sketch": SKETCH_LABEL}
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from textual.widgets import Footer, Input, Label, Static
 
 from core.bible.references import VerseRef
 from core.generation.gallery import ExportError, Gallery, Illustration, LedgerError
-from core.generation.providers.sketch import SKETCH_LABEL
+from core.generation.labels import SKETCH_LABEL
 from tui.image_support import PictureError, pictures
 from tui.widgets.image_pane import Picture
 

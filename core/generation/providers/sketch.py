@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from core.generation.labels import SKETCH_LABEL, SKETCH_MODEL
 from core.generation.providers.base import (
     ImageRequest,
     ModelListing,
@@ -19,11 +20,7 @@ from core.generation.providers.base import (
 )
 from core.generation.sketch import draw_sketch
 
-SKETCH_LABEL = "Offline sketch (procedural, not AI)"
-"""How the sketch is named everywhere it appears; never shorten it to hide what it is."""
-
-SKETCH_MODEL = "offline-sketch"
-"""The single "model" the sketch provider offers, stored with each sketch."""
+__all__ = ["SKETCH_LABEL", "SKETCH_MODEL", "SketchProvider"]
 
 
 class SketchProvider:
