@@ -437,6 +437,8 @@ async def test_the_daily_cap_applies(home: Path, openrouter_server: StandIn) -> 
     try:
         offer = await w.offer()
         await w.generator.generate(Job(JOHN_3_16, "KJV", offer))
+        ready = w.generator.readiness(offer)  # the dialog knows before anything is held
+        assert not ready.allowed and "today's limit of 8 credits" in (ready.reason or "")
         with pytest.raises(GenerationError, match="today's limit of 8 credits"):
             await w.generator.generate(Job(JOHN_3_16, "KJV", offer))
         assert w.balance() == (95, 0)
@@ -596,3 +598,47 @@ async def test_with_no_ai_service_configured_the_dialog_is_told_why(home: Path) 
     finally:
         await w.generator.aclose()
         w.library.close()
+
+
+async def test_an_unexpected_failure_while_recording_keeps_nothing_and_holds_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a database error but a bug (here, in the stats): the file goes, the hold is released."""
+    from core.generation import stats
+
+    offer = await world.offer()
+
+    def broken(*_: object) -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(stats, "record", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        await world.generator.generate(Job(JOHN_3_16, "KJV", offer))
+    world.assert_nothing_happened()
+    assert world.holds() == ["released"]
+
+
+async def test_a_cancel_while_the_file_is_written_leaves_no_file(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write runs in a thread; a cancel that lands during it must not leave the file."""
+    import threading
+
+    offer = await world.offer()
+    writing, finish = threading.Event(), threading.Event()
+    real_write = world.generator.store.write
+
+    def slow_write(relative: str, data: bytes) -> Path:
+        writing.set()
+        assert finish.wait(10)
+        return real_write(relative, data)
+
+    monkeypatch.setattr(world.generator.store, "write", slow_write)
+    task = asyncio.create_task(world.generator.generate(Job(JOHN_3_16, "KJV", offer)))
+    assert await asyncio.to_thread(writing.wait, 10)
+    task.cancel()  # lands while the thread is still writing
+    finish.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    world.assert_nothing_happened()
+    assert world.holds() == ["released"]

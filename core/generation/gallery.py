@@ -116,7 +116,7 @@ class Gallery:
     def close(self) -> None:
         self.conn.close()
 
-    def _illustration(self, row: db.ImageRow) -> Illustration:
+    def illustration(self, row: db.ImageRow) -> Illustration:
         try:
             inputs = json.loads(row.prompt_inputs)
         except ValueError:
@@ -151,7 +151,7 @@ class Gallery:
     def for_verse(self, ref: VerseRef) -> list[Illustration]:
         """Newest first."""
         rows = db.images_for_verse(self.conn, ref.book, ref.chapter, ref.verse)
-        return [self._illustration(r) for r in rows]
+        return [self.illustration(r) for r in rows]
 
     def latest(self, ref: VerseRef) -> Illustration | None:
         found = self.for_verse(ref)
@@ -163,11 +163,11 @@ class Gallery:
         if row is None and len(image_id) >= 4:
             matches = db.find_images(self.conn, image_id.lower())
             row = matches[0] if len(matches) == 1 else None
-        return self._illustration(row) if row else None
+        return self.illustration(row) if row else None
 
     def matching(self, prefix: str) -> list[Illustration]:
         """Up to two illustrations whose id starts with ``prefix`` (two means: ambiguous)."""
-        return [self._illustration(r) for r in db.find_images(self.conn, prefix.lower())]
+        return [self.illustration(r) for r in db.find_images(self.conn, prefix.lower())]
 
     def count(self) -> int:
         return len(db.image_files(self.conn))

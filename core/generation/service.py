@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from core.admin import audit
 from core.bible.library import Library
 from core.bible.references import VerseRef
-from core.billing.ledger import BillingError, Hold, Ledger, LedgerError
+from core.billing.ledger import BillingError, DailyCapReached, Hold, Ledger, LedgerError
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.generation import catalog, stats
@@ -168,6 +168,12 @@ class Generator:
                 f"{offer.name} costs {price} credits and {available} are available: "
                 f"{price - available} more needed.",
             )  # fmt: skip
+        if tier is Tier.PAID and price > 0:
+            cap = self.config.limits.daily_credit_cap
+            spent = ledger_db.charged_on(self.ledger.conn, self.session_id, self.clock()) + held
+            if spent + price > cap:
+                reason = str(DailyCapReached(cap, spent, price))
+                return Readiness(tier, balance, available, price, False, reason)
         return Readiness(tier, balance, available, price, True, None)
 
     def _inputs(self, job: Job) -> PromptInputs:
@@ -230,31 +236,44 @@ class Generator:
         image_id = self.new_id()
         relative = self.store.relative_path(image_id, checked.extension)
         try:
-            await asyncio.to_thread(self.store.write, relative, checked.data)
-        except BaseException as exc:
-            self.store.discard(relative)
-            self._release(hold)
-            if isinstance(exc, OSError):
-                raise GenerationError(
-                    f"The image could not be written to disk ({exc.strerror}); it was "
-                    f"discarded. {NOTHING_CHARGED}"
-                ) from exc
-            raise
-        row = self._row(image_id, job, inputs, prompt, answer, checked, duration, relative, ready)
-        try:
+            row = self._row(
+                image_id, job, inputs, prompt, answer, checked, duration, relative, ready
+            )
+            await self._write(relative, checked.data)
             self._record(row, hold, ready.tier is Tier.ADMIN, offer)
         except BillingError as exc:  # the hold is gone: its own sentence says so
             self.store.discard(relative)
             raise GenerationError(str(exc)) from exc
+        except OSError as exc:
+            self.store.discard(relative)
+            self._release(hold)
+            raise GenerationError(
+                f"The image could not be written to disk ({exc.strerror or exc}); it was "
+                f"discarded. {NOTHING_CHARGED}"
+            ) from exc
         except (LedgerError, sqlite3.Error) as exc:
             self.store.discard(relative)
             self._release(hold)
             raise GenerationError(
                 f"The image could not be recorded ({exc}), so it was discarded. {NOTHING_CHARGED}"
             ) from exc
-        illustration = self.gallery.get(image_id)
-        assert illustration is not None
-        return illustration
+        except BaseException:
+            # A cancel, or a bug: whatever it was, the image is not kept and not paid for.
+            self.store.discard(relative)
+            self._release(hold)
+            raise
+        return self.gallery.illustration(row)
+
+    async def _write(self, relative: str, data: bytes) -> None:
+        """Write the file in a thread; a cancel waits for the thread to finish first, so the
+        caller's clean-up cannot run before the file appears (and leave it behind)."""
+        task = asyncio.ensure_future(asyncio.to_thread(self.store.write, relative, data))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await task
+            raise
 
     def _reserve(self, ready: Readiness) -> Hold | None:
         """The hold for a priced generation; for admin and the free sketch, only the rate
@@ -265,7 +284,7 @@ class Generator:
                 self.ledger.admit(self.session_id, "generation", limit, "generations")
                 return None
             return self.ledger.place_hold(self.session_id, ready.price)
-        except BillingError as exc:
+        except (BillingError, LedgerError) as exc:  # LedgerBusy says what happened itself
             raise GenerationError(f"{exc} {NOTHING_CHARGED}") from exc
         except sqlite3.Error as exc:
             raise GenerationError(
