@@ -642,3 +642,54 @@ async def test_a_cancel_while_the_file_is_written_leaves_no_file(
         await task
     world.assert_nothing_happened()
     assert world.holds() == ["released"]
+
+
+async def test_an_image_only_model_is_asked_for_images_only(
+    home: Path, openrouter_server: StandIn
+) -> None:
+    """OpenRouter lists what each model answers with; an image-only model refuses a request
+    for text too, so the modalities follow the listing (through the day's cache)."""
+    (home / "config").mkdir(exist_ok=True)
+    (home / "config" / "config.toml").write_text(
+        '[images.prices]\n"openrouter/example/unpriced-image" = 3\n'
+    )
+    w = await _world(make_config(home, openrouter_server))
+    try:
+        image_only = await w.offer("openrouter/example/unpriced-image")
+        gemini = await w.offer()  # from the cache this time
+        assert image_only.modalities == ("image",)
+        assert gemini.modalities == ("image", "text")
+        await w.generator.generate(Job(JOHN_3_16, "KJV", image_only))
+        await w.generator.generate(Job(JOHN_3_16, "KJV", gemini))
+        sent = [r.body for r in openrouter_server.requests if r.path.endswith("/completions")]
+        assert [b["modalities"] for b in sent] == [["image"], ["image", "text"]]
+        assert all(b["image_config"] == {"aspect_ratio": "16:9", "image_size": "1K"} for b in sent)
+        assert w.balance() == (92, 0)
+    finally:
+        await w.generator.aclose()
+        w.library.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"not": "a list"}', "[[1, 2]]", '[["m", "n", "abc", ["image"]]]', "not json",
+     '[["m", "n", "-1", ["image"]]]'],
+)  # fmt: skip
+async def test_a_damaged_cached_model_list_is_fetched_again(
+    world: World, openrouter_server: StandIn, body: str
+) -> None:
+    await world.generator.offers()
+    world.conn.execute("UPDATE model_lists SET body = ?", (body,))
+    listed = await world.generator.offers()
+    assert any(o.key == f"openrouter/{GEMINI}" for o in listed.offers)
+    assert listed.notices == []
+    assert len([r for r in openrouter_server.requests if "/models" in r.path]) == 2
+
+
+async def test_a_cached_list_from_the_future_is_not_trusted_forever(
+    world: World, openrouter_server: StandIn
+) -> None:
+    await world.generator.offers()
+    world.conn.execute("UPDATE model_lists SET fetched_at = '2099-01-01T00:00:00.000000+00:00'")
+    await world.generator.offers()
+    assert len([r for r in openrouter_server.requests if "/models" in r.path]) == 2

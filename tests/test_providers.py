@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import io
 import re
@@ -136,7 +137,7 @@ async def test_openrouter_returns_the_image_and_its_cost(openrouter_server: Stan
         "model": GEMINI,
         "messages": [{"role": "user", "content": REQUEST.prompt}],
         "modalities": ["image", "text"],
-        "image_config": {"aspect_ratio": "16:9"},
+        "image_config": {"aspect_ratio": "16:9", "image_size": "1K"},
     }
     assert sent.headers["authorization"] == f"Bearer {KEY}"
     assert sent.headers["x-title"] == "Verselight"
@@ -493,6 +494,28 @@ async def test_images_api_returns_the_image_and_sends_its_dialect(images_server:
         "response_format": "b64_json",
     }
     assert sent.headers["authorization"] == f"Bearer {IMAGES_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "response_format"),
+    [
+        ("gpt-image-1", "1536x1024", None),  # refuses response_format; three sizes only
+        ("gpt-image-1-mini", "1536x1024", None),
+        ("dall-e-3", "1792x1024", "b64_json"),
+        ("dall-e-2", "1024x1024", "b64_json"),
+        ("flux-schnell", "1024x576", "b64_json"),  # another server's model: asked as wanted
+    ],
+)
+async def test_openai_models_are_asked_in_their_own_dialect(
+    images_server: StandIn, model: str, size: str, response_format: str | None
+) -> None:
+    request = dataclasses.replace(REQUEST, model=model)
+    async with aclosing(images(images_server)) as provider:
+        await provider.generate(request)
+    (sent,) = images_server.requests
+    assert sent.body["size"] == size
+    assert sent.body.get("response_format") == response_format
+    assert ("response_format" in sent.body) == (response_format is not None)
 
 
 async def test_images_api_picks_the_nearest_allowed_size(images_server: StandIn) -> None:

@@ -39,6 +39,7 @@ class Offer:
     """The price shown and charged; None when the model cannot be priced (see ``refusal``)."""
     refusal: str | None
     eta: stats.Eta
+    modalities: tuple[str, ...] = ("image", "text")
 
     @property
     def key(self) -> str:
@@ -63,17 +64,35 @@ class OfferList:
 def _encode(listings: list[ModelListing]) -> str:
     return json.dumps(
         [
-            [m.model, m.name, None if m.usd_per_image is None else str(m.usd_per_image)]
+            [
+                m.model,
+                m.name,
+                None if m.usd_per_image is None else str(m.usd_per_image),
+                list(m.modalities),
+            ]
             for m in listings
         ]
     )
 
 
-def _decode(provider: str, body: str) -> list[ModelListing]:
-    return [
-        ModelListing(provider, model, name, None if usd is None else Decimal(usd))
-        for model, name, usd in json.loads(body)
-    ]
+def _decode(provider: str, body: str) -> list[ModelListing] | None:
+    """The cached list, or None when it cannot be trusted (then it is fetched again)."""
+    try:
+        listings = []
+        for model, name, usd, modalities in json.loads(body):
+            price = None if usd is None else Decimal(usd)
+            if not (
+                isinstance(model, str) and isinstance(name, str) and isinstance(modalities, list)
+            ):
+                return None
+            if price is not None and (not price.is_finite() or price < 0):
+                return None
+            listings.append(
+                ModelListing(provider, model, name, price, tuple(str(m) for m in modalities))
+            )
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+    return listings
 
 
 async def _listings(
@@ -81,9 +100,12 @@ async def _listings(
 ) -> list[ModelListing]:
     if provider.name not in CACHED_LISTS:
         return await provider.models()
-    cached = db.get_model_list(conn, provider.name)
-    if cached is not None and clock() - cached[0] < LIST_TTL:
-        return _decode(provider.name, cached[1])
+    found = db.get_model_list(conn, provider.name)
+    cached = None if found is None else _decode(provider.name, found[1])
+    age = None if found is None else clock() - found[0]
+    # A list from the future (a clock set back) counts as stale, not as fresh forever.
+    if cached is not None and age is not None and timedelta(0) <= age < LIST_TTL:
+        return cached
     try:
         fresh = await provider.models()
     except ProviderError as exc:
@@ -91,7 +113,7 @@ async def _listings(
             notices.append(f"{provider.label}'s models could not be listed: {exc}")
             return []
         notices.append(f"{provider.label}'s model list could not be refreshed; using the last one.")
-        return _decode(provider.name, cached[1])
+        return cached
     with ledger_db.transaction(conn):
         db.put_model_list(conn, provider.name, _encode(fresh), clock())
     return fresh
@@ -131,7 +153,7 @@ async def offers(
             eta = stats.eta(conn, listing.provider, listing.model, res, provider.default_eta)
             found.append(
                 Offer(listing.provider, provider.label, listing.model, listing.name, credits,
-                      refusal, eta)
+                      refusal, eta, listing.modalities)
             )  # fmt: skip
 
     def order(offer: Offer) -> tuple[int, int, str]:

@@ -215,7 +215,7 @@ class Generator:
         width, height = ASPECT_RATIOS[job.aspect_ratio]
         request = ImageRequest(
             offer.model, prompt, job.aspect_ratio, width, height, inputs.verse_text,
-            inputs.reference, job.theme,
+            inputs.reference, job.theme, offer.modalities,
         )  # fmt: skip
 
         hold = self._reserve(ready)

@@ -54,6 +54,8 @@ class ImageRequest:
     reference: str
     """"John 3:16"."""
     theme: str | None
+    modalities: tuple[str, ...] = ("image", "text")
+    """What the model may answer with; OpenRouter needs ("image",) for image-only models."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ class ModelListing:
     name: str
     usd_per_image: Decimal | None
     """The estimated USD cost of one image from the provider's list; None when unlisted."""
+    modalities: tuple[str, ...] = ("image", "text")
+    """What the model answers with (OpenRouter lists it; image-only models must be asked so)."""
 
 
 class Provider(Protocol):

@@ -24,6 +24,23 @@ KEY_ENV = "VERSELIGHT_IMAGES_KEY"
 OPENAI_SIZES = ("1024x1024", "1536x1024", "1024x1536")
 """The sizes OpenAI's ``gpt-image-1`` accepts (besides "auto")."""
 
+KNOWN_MODELS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "gpt-image": (OPENAI_SIZES, False),
+    "dall-e-3": (("1024x1024", "1792x1024", "1024x1792"), True),
+    "dall-e-2": (("1024x1024",), True),  # its largest; smaller ones only lose detail
+}
+"""OpenAI's own models by name prefix: the sizes each accepts, and whether it takes
+``response_format`` (the gpt-image models always answer base64 and refuse the parameter)."""
+
+
+def dialect(model: str, sizes: tuple[str, ...] | None) -> tuple[tuple[str, ...] | None, bool]:
+    """(sizes, send response_format) for ``model``: OpenAI's known models by their rules,
+    any other server's models with the configured sizes (or the exact size) and b64_json."""
+    for prefix, rules in KNOWN_MODELS.items():
+        if model.startswith(prefix):
+            return rules
+    return sizes, True
+
 
 def _parse_size(size: str) -> tuple[int, int]:
     width, sep, height = size.lower().partition("x")
@@ -101,13 +118,15 @@ class OpenAIImagesProvider:
         headers: dict[str, str] = {}
         if self._api_key is not None:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        sizes, takes_format = dialect(request.model, self.sizes)
         payload = {
             "model": request.model,
             "prompt": request.prompt,
             "n": 1,
-            "size": nearest_size(request.width, request.height, self.sizes),
-            "response_format": "b64_json",
+            "size": nearest_size(request.width, request.height, sizes),
         }
+        if takes_format:
+            payload["response_format"] = "b64_json"
         doc = await post_json(
             self._client,
             f"{self.base_url}/images/generations",

@@ -211,12 +211,14 @@ class OpenRouterProvider:
             if isinstance(outputs, list) and "image" not in outputs:
                 continue
             name = entry.get("name")
+            text_too = not isinstance(outputs, list) or "text" in outputs
             listings.append(
                 ModelListing(
                     provider=self.name,
                     model=model,
                     name=name if isinstance(name, str) and name else model,
                     usd_per_image=estimate_usd_per_image(entry.get("pricing")),
+                    modalities=("image", "text") if text_too else ("image",),
                 )
             )
         return listings
@@ -229,8 +231,9 @@ class OpenRouterProvider:
         payload = {
             "model": request.model,
             "messages": [{"role": "user", "content": request.prompt}],
-            "modalities": ["image", "text"],
-            "image_config": {"aspect_ratio": request.aspect_ratio},
+            "modalities": list(request.modalities),
+            # 1K is what the price estimate assumes (IMAGE_OUTPUT_TOKENS).
+            "image_config": {"aspect_ratio": request.aspect_ratio, "image_size": "1K"},
         }
         doc = await post_json(
             self._client,
