@@ -5,6 +5,7 @@ buying cannot work, plain sentences, no secret and no traceback."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -289,7 +290,10 @@ def test_image_providers_and_files_are_checked_but_do_not_block_buying(
     openrouter_server.behaviour = ImageBehaviour.UNAUTHORIZED_401
     images = home / "data" / "images" / "ab"
     images.mkdir(parents=True)
-    (images / ("ab" + "0" * 30 + ".png")).write_bytes(b"left by a crash")
+    stray = images / ("ab" + "0" * 30 + ".png")
+    stray.write_bytes(b"left by a crash")
+    hour_ago = time.time() - 3600  # older than a generation still in flight
+    os.utime(stray, (hour_ago, hour_ago))
     got = doctor(capfd)
     assert got.code == 0
     ok, text = got.line("openrouter")

@@ -10,7 +10,9 @@ import asyncio
 import base64
 import dataclasses
 import json
+import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -560,11 +562,21 @@ async def test_the_start_check_reports_files_without_rows_and_rows_without_files
     stray = world.config.paths.images_dir / "ab" / ("ab" + "0" * 30 + ".png")
     stray.parent.mkdir(parents=True, exist_ok=True)
     stray.write_bytes(kept.path.read_bytes())
-    check = Gallery(world.conn, world.generator.store).check_files()
+    gallery = Gallery(world.conn, world.generator.store)
+    # A file this young may be another process's generation between its file and its row.
+    young = gallery.check_files()
+    assert young.files_without_rows == [] and young.rows_without_files == [lost.id]
+    hour_ago = time.time() - 3600
+    os.utime(stray, (hour_ago, hour_ago))
+    temp = stray.with_name(".tmp-abandoned")
+    temp.write_bytes(b"half an image")
+    os.utime(temp, (hour_ago, hour_ago))
+    check = gallery.check_files()
     assert check.files_without_rows == [stray]
+    assert check.temp_files == [temp]
     assert check.rows_without_files == [lost.id]
     sentences = check.sentences()
-    assert "1 image file(s) with no record" in sentences[0]
+    assert "2 image file(s) with no record" in sentences[0]
     assert lost.id[:8] in sentences[1]
 
 

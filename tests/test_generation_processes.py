@@ -211,3 +211,22 @@ def test_images_errors_are_one_line(
     assert code == 2
     assert "Traceback" not in err and len(err.splitlines()) == 1
     assert message in err
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ("/no/such/folder/x.png", "The folder /no/such/folder does not exist."),
+        ("~nosuchuser-verselight/x.png", "Could not export to"),
+        ("/tmp/" + "x" * 300 + ".png", "Could not export to"),
+    ],
+)
+def test_an_export_that_cannot_be_written_is_one_sentence(
+    illustrated: Path, capsys: pytest.CaptureFixture[str], where: str, said: str
+) -> None:
+    _, out, _ = _run(capsys, "images", "John 3:16")
+    image_id = out.splitlines()[0].split()[0]
+    code, _, err = _run(capsys, "images", "export", image_id, where)
+    assert code == 1
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert said in err

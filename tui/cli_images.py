@@ -95,7 +95,7 @@ def _export(gallery: Gallery, rest: list[str]) -> int:
     if item is None:
         raise ImagesFail(f"No illustration has the id {image_id!r}.", 2)
     try:
-        written = gallery.export(item, Path(destination).expanduser())
+        written = gallery.export(item, Path(destination))
     except ExportError as exc:
         raise ImagesFail(str(exc)) from exc
     print(f"Exported {item.reference} ({item.made_by}) to {written}.")

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 TEMP_PREFIX = ".tmp-"
+IN_FLIGHT = 60.0
+"""Seconds a file may exist before its row: writing and committing take milliseconds, so a
+younger file may belong to a generation still finishing in another process."""
 
 
 class ExportError(Exception):
@@ -99,22 +103,34 @@ class ImageStore:
     def discard(self, relative: str) -> None:
         self.path(relative).unlink(missing_ok=True)
 
-    def check(self, rows: list[tuple[str, str]]) -> StoreCheck:
-        """Compare the files on disk with the rows (``(id, relative file)``)."""
+    def check(self, rows: list[tuple[str, str]], *, now: float | None = None) -> StoreCheck:
+        """Compare the files on disk with the rows (``(id, relative file)``).
+
+        Files younger than ``IN_FLIGHT`` seconds are left out of the loose ones: another
+        Verselight may be between writing one and committing its row.
+        """
+        now = time.time() if now is None else now
         on_disk: set[Path] = set()
         temps: list[Path] = []
+        young: set[Path] = set()
         if self.root.is_dir():
             for sub in self.root.iterdir():
                 if not sub.is_dir():
                     continue
                 for file in sub.iterdir():
-                    if file.name.startswith(TEMP_PREFIX):
-                        temps.append(file)
-                    else:
-                        on_disk.add(file)
+                    on_disk.add(file)
+                    try:
+                        if now - file.stat().st_mtime < IN_FLIGHT:
+                            young.add(file)
+                    except OSError:
+                        continue
+        for file in on_disk - young:
+            if file.name.startswith(TEMP_PREFIX):
+                temps.append(file)
         known = {self.path(rel): image_id for image_id, rel in rows}
+        loose = {f for f in on_disk - young - set(known) if not f.name.startswith(TEMP_PREFIX)}
         return StoreCheck(
-            files_without_rows=sorted(on_disk - set(known)),
+            files_without_rows=sorted(loose),
             rows_without_files=sorted(i for p, i in known.items() if p not in on_disk),
             temp_files=sorted(temps),
         )
@@ -122,32 +138,58 @@ class ImageStore:
     def export(self, relative: str, destination: Path) -> Path:
         """Save the image as PNG at ``destination`` (a folder gets the image's own name).
 
-        An existing file is never overwritten: the user picks another name.
+        An existing file is never overwritten, not even one that appears while we write: the
+        copy is published with a hard link, which fails when the name is taken.
         """
+        try:
+            destination = destination.expanduser()
+            if destination.is_dir():
+                destination = destination / (Path(relative).stem + ".png")
+            if destination.suffix.lower() != ".png":
+                destination = destination.with_name(destination.name + ".png")
+            if not destination.parent.is_dir():
+                raise ExportError(f"The folder {destination.parent} does not exist.")
+            data = self._png(relative)
+            self._publish(destination, data)
+        except ExportError:
+            raise
+        except FileExistsError as exc:
+            raise ExportError(f"{destination} already exists; choose another name.") from exc
+        except (OSError, RuntimeError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ExportError(f"Could not export to {destination} ({reason}).") from exc
+        return destination
+
+    def _png(self, relative: str) -> bytes:
+        """The image's bytes as PNG (stored PNGs as they are; JPEG and WebP converted)."""
+        import io
+
         from PIL import Image
 
-        source = self.path(relative)
-        if destination.is_dir():
-            destination = destination / (Path(relative).stem + ".png")
-        if destination.suffix.lower() != ".png":
-            destination = destination.with_name(destination.name + ".png")
-        if destination.exists():
-            raise ExportError(f"{destination} already exists; choose another name.")
-        if not destination.parent.is_dir():
-            raise ExportError(f"The folder {destination.parent} does not exist.")
         try:
-            data = source.read_bytes()
+            data = self.path(relative).read_bytes()
         except OSError as exc:
             raise ExportError(f"The image file is missing or unreadable ({exc.strerror}).") from exc
-        if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-            import io
-
+        if data.startswith(b"\x89PNG\r\n\x1a\n"):
+            return data
+        try:
             with Image.open(io.BytesIO(data)) as img:
                 buffer = io.BytesIO()
                 img.save(buffer, format="PNG")
-                data = buffer.getvalue()
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise ExportError(f"The stored image could not be converted to PNG ({exc}).") from exc
+        return buffer.getvalue()
+
+    @staticmethod
+    def _publish(destination: Path, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=destination.parent)
         try:
-            write_atomic(destination, data)
-        except OSError as exc:
-            raise ExportError(f"Could not write {destination} ({exc.strerror}).") from exc
-        return destination
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o644)
+            os.link(tmp, destination)  # FileExistsError when the name is taken
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        _fsync_dir(destination.parent)

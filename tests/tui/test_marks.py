@@ -4,6 +4,8 @@ about image files without records."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 
 from core.bible.references import VerseRef
@@ -99,6 +101,8 @@ async def test_image_files_without_records_are_reported_at_start(
     stray = config.paths.images_dir / "ab" / ("ab" + "0" * 30 + ".png")
     stray.parent.mkdir(parents=True)
     stray.write_bytes(made[0].path.read_bytes())
+    hour_ago = time.time() - 3600  # older than a generation still in flight
+    os.utime(stray, (hour_ago, hour_ago))
     app = app_factory("John 3:16")
     async with app.run_test(size=(100, 30), notifications=True) as pilot:  # type: ignore[attr-defined]
         await settle(pilot)

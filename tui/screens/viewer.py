@@ -298,7 +298,7 @@ class ExportScreen(ModalScreen[Path | None]):
             message.set_classes("-error")
             return
         try:
-            saved = self.export(Path(text).expanduser())
+            saved = self.export(Path(text))  # the store expands ~ and explains failures
         except ExportError as exc:
             message.update(Content(str(exc)))
             message.set_classes("-error")
