@@ -455,12 +455,12 @@ def release_holds_before(conn: sqlite3.Connection, cutoff: datetime, now: dateti
     return cur.rowcount
 
 
-def open_hold_owners(conn: sqlite3.Connection) -> list[tuple[int, str]]:
-    """(hold id, owner) of every open hold whose placing process is named."""
+def open_hold_owners(conn: sqlite3.Connection) -> list[tuple[int, str | None, str]]:
+    """(hold id, owner, created_at) of every open hold."""
     return [
-        (r[0], r[1])
+        (r[0], r[1], r[2])
         for r in conn.execute(
-            "SELECT id, owner FROM holds WHERE state = 'open' AND owner IS NOT NULL"
+            "SELECT id, owner, created_at FROM holds WHERE state = 'open'"
         ).fetchall()
     ]
 

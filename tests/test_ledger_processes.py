@@ -364,8 +364,8 @@ def test_a_killed_process_leaves_a_hold_the_next_start_releases(
 
 
 def test_holds_of_a_live_process_or_unknown_owner_wait_for_the_stale_age(tmp_path: Path) -> None:
-    """Only a hold whose process is surely gone is released early; a live process's hold and
-    one placed on another host (or by older code, with no owner) wait for the stale age."""
+    """Only a hold whose process is surely gone is released early; one placed on another host
+    (or by older code, with no owner) waits for the stale age; a live process keeps its own."""
     path, led = new_ledger(tmp_path)
     sid = uuid4().hex
     db.create_session(led.conn, sid, datetime.now(UTC))
@@ -389,9 +389,9 @@ def test_holds_of_a_live_process_or_unknown_owner_wait_for_the_stale_age(tmp_pat
 
     sweep = Ledger.open(path, LIMITS, later)
     try:
-        assert sweep.release_stale_holds() == 3
-        assert sweep.balance(sid).held == 0
-        assert sweep.release(mine) is False
+        assert sweep.release_stale_holds() == 2  # not ours: this process is alive
+        assert sweep.balance(sid).held == 10
+        assert sweep.release(mine) is True
         assert problems(sweep) == {}
     finally:
         sweep.close()
@@ -403,9 +403,10 @@ def test_an_owner_is_dead_only_when_its_process_is_gone_or_replaced() -> None:
     import subprocess
     import sys
 
-    from core.billing.owners import current_owner, is_dead
+    from core.billing.owners import current_owner, is_dead, status
 
-    assert not is_dead(current_owner())
+    assert status(current_owner()) == "alive"
+    assert status(None) == status("another-host:1:1") == "unknown"
     host = socket.gethostname()
     child = subprocess.Popen(
         [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
@@ -413,7 +414,7 @@ def test_an_owner_is_dead_only_when_its_process_is_gone_or_replaced() -> None:
     try:
         stat = Path(f"/proc/{child.pid}/stat").read_text()
         start = stat.rsplit(")", 1)[-1].split()[19]
-        assert not is_dead(f"{host}:{child.pid}:{start}")
+        assert status(f"{host}:{child.pid}:{start}") == "alive"
         assert is_dead(f"{host}:{child.pid}:{int(start) + 1}")  # the pid was reused
     finally:
         assert child.stdin is not None

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.billing.limits import Limits
-from core.billing.owners import current_owner, is_dead
+from core.billing.owners import current_owner, status
 from core.clock import Clock, utc_now
 from storage import ledger as db
 from storage.ledger import LedgerBusy, LedgerError
@@ -137,6 +137,8 @@ class Ledger:
         self.conn = conn
         self.limits = limits
         self.clock = clock
+        self.owner: str | None = current_owner()
+        """Written on each hold placed, so the next start can tell whether its process lives."""
 
     @classmethod
     def open(cls, path: Path, limits: Limits | None = None, clock: Clock = utc_now) -> Ledger:
@@ -178,7 +180,7 @@ class Ledger:
             spent = db.charged_on(self.conn, sid, now) + row.held
             if spent + amount > self.limits.daily_credit_cap:
                 raise DailyCapReached(self.limits.daily_credit_cap, spent, amount)
-            hold_id = db.insert_hold(self.conn, sid, amount, purpose, now, current_owner())
+            hold_id = db.insert_hold(self.conn, sid, amount, purpose, now, self.owner)
         return Hold(hold_id, sid, amount)
 
     def _admit(self, sid: str, kind: str, limit: int, what: str, now: datetime) -> None:
@@ -217,13 +219,17 @@ class Ledger:
             return db.close_hold(self.conn, hold_id, "released", self.clock())
 
     def release_stale_holds(self) -> int:
-        """Release holds a crashed process left behind: those whose process is gone, and any
-        older than ``stale_hold_age`` (a hold from another host, or one we cannot judge)."""
+        """Release holds a crashed process left behind: at once when its process is surely
+        gone; after ``stale_hold_age`` when it cannot be judged (another host, older code).
+        A hold whose process surely still runs is never taken from it: that generation may
+        yet succeed, and releasing its hold would throw away an image already paid for."""
         now = self.clock()
+        cutoff = db.ts(now - self.limits.stale_hold_age)
+        released = 0
         with db.transaction(self.conn):
-            released = db.release_holds_before(self.conn, now - self.limits.stale_hold_age, now)
-            for hold_id, owner in db.open_hold_owners(self.conn):
-                if is_dead(owner):
+            for hold_id, owner, created_at in db.open_hold_owners(self.conn):
+                state = status(owner)
+                if state == "dead" or (state == "unknown" and created_at < cutoff):
                     released += db.close_hold(self.conn, hold_id, "released", now)
             db.prune_events(self.conn, now - timedelta(days=1))
         return released

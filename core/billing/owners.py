@@ -41,15 +41,25 @@ def _pid_exists(pid: int) -> bool:
     return True
 
 
-def is_dead(owner: str) -> bool:
-    """True when ``owner`` surely no longer runs; False when alive or not knowable here."""
+def status(owner: str | None) -> str:
+    """ "dead" when ``owner`` surely no longer runs, "alive" when it surely does (on this
+    host, same pid and start time), "unknown" otherwise (another host, no owner recorded)."""
+    if not owner:
+        return "unknown"
     host, _, rest = owner.partition(":")
     pid_text, _, start = rest.partition(":")
     if host != socket.gethostname() or not pid_text.isdigit():
-        return False
+        return "unknown"
     pid = int(pid_text)
     if pid == os.getpid():
-        return owner != current_owner()
+        return "alive" if owner == current_owner() else "dead"
     if not _pid_exists(pid):
-        return True
-    return bool(start) and _start_ticks(pid) not in ("", start)
+        return "dead"
+    ticks = _start_ticks(pid)
+    if start and ticks and ticks != start:
+        return "dead"  # the pid now belongs to a younger process
+    return "alive" if start and ticks == start else "unknown"
+
+
+def is_dead(owner: str) -> bool:
+    return status(owner) == "dead"
