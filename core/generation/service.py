@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sqlite3
 import time
 import uuid
@@ -45,6 +46,8 @@ from storage import images as db
 from storage import ledger as ledger_db
 
 NOTHING_CHARGED = "Nothing was charged."
+
+log = logging.getLogger("verselight.images")
 
 
 class GenerationError(Exception):
@@ -228,6 +231,7 @@ class Generator:
             checked = await asyncio.to_thread(check_image, answer.data)
         except ProviderError as exc:
             self._release(hold)
+            log.warning("%s failed (%s): %s", offer.key, exc.kind, exc)
             raise GenerationError(f"{exc} {NOTHING_CHARGED}") from exc
         except BaseException:
             self._release(hold)
@@ -262,6 +266,10 @@ class Generator:
             self.store.discard(relative)
             self._release(hold)
             raise
+        log.info(
+            "%s: image %s for %s, %d credits, %.1f s", offer.key, image_id, row.reference,
+            row.credits, duration,
+        )  # fmt: skip
         return self.gallery.illustration(row)
 
     async def _write(self, relative: str, data: bytes) -> None:

@@ -35,7 +35,7 @@ import httpx
 
 from core.generation.providers.base import ProviderError
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("verselight.images")
 
 _ERROR_BODY_CAP = 64 * 1024
 """How much of a non-2xx body is read to find the provider's reason; the rest is ignored."""
