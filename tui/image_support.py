@@ -47,7 +47,7 @@ from typing import Any
 
 from PIL import Image as PILImage
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("verselight.tui.image_support")
 
 RENDERER_ENV = "VERSELIGHT_IMAGE_RENDERER"
 RENDERERS = ("auto", "halfcell", "sixel", "kitty", "unicode")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.command import CommandPalette
 from textual.widgets import Button, OptionList, ProgressBar, Select
 
 from core.admin import audit
@@ -26,6 +27,7 @@ from tui.app import VerselightApp, make_app
 from tui.screens.buy_credits import BuyCreditsScreen
 from tui.screens.generate import GenerateScreen, elapsed_text, fill
 from tui.screens.reader import ReaderScreen
+from tui.widgets.credits_badge import CreditsBadge
 from tui.widgets.image_pane import ImagePane
 
 JOHN_3_16 = "John 3:16"
@@ -466,3 +468,170 @@ async def test_without_an_ai_service_only_the_sketch_is_offered_and_it_says_why(
         assert [o.name for o in screen.offers] == [SKETCH_LABEL]
         assert "No AI image service is set up here" in text(screen, "#pick .notices")
         assert text(screen, "#balance") == "Balance after this image: 3 credits"
+
+
+# robustness: another screen on top, an unreadable ledger ------------------------------------
+
+
+def notices(app: VerselightApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_an_image_arriving_under_the_command_palette_closes_the_dialog_once(
+    images_config, session, openrouter_server, ledger
+):
+    """``dismiss`` pops the top screen: finishing under the palette used to close the palette
+    and leave the dialog in progress for good. Now the palette stays, the dialog says the image
+    is saved, and closing the palette closes the dialog with the illustration."""
+    session(300)
+    app = new_app(images_config)
+    try:
+        async with app.run_test(size=(100, 30), notifications=True) as pilot:
+            screen = await open_dialog(pilot)
+            slow_from_now(openrouter_server)
+            await press_generate(pilot, screen)
+            assert await asyncio.to_thread(openrouter_server.started.wait, 5)
+            await settle_ui(pilot)
+            assert screen.state == "progress"
+
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+            openrouter_server.release.set()
+            saved_note = "Illustration saved for John 3:16: 5 credits."
+            await wait_for(pilot, lambda: saved_note in notices(app), "the image")
+            await settle(pilot)
+            # The palette the user opened is still there, the dialog under it says it is done
+            # and has nothing left to cancel.
+            assert isinstance(app.screen, CommandPalette)
+            assert screen in app.screen_stack
+            assert text(screen, "#elapsed").startswith("Done: Illustration saved")
+            assert not screen.check_action("cancel_generation", ())
+
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
+            await settle(pilot)
+            assert not any(isinstance(s, GenerateScreen) for s in app.screen_stack)
+            reader = app.screen
+            books = ledger()
+            [saved] = [e.image_id for e in books.history(KNOWN_SID) if e.kind == "charge"]
+            # The reader got the illustration (the pane shows it) and still answers keys.
+            assert reader.query_one(ImagePane).key == saved
+            await pilot.press("down")
+            await settle(pilot)
+            assert str(reader.ref) == "John 3:17"
+    finally:
+        openrouter_server.release.set()
+    assert image_calls(openrouter_server) == 1
+    assert len(image_files(images_config)) == 1
+    assert_books_clean(ledger(), 295)
+
+
+async def test_a_failure_with_an_unreadable_ledger_still_shows_the_error(
+    images_config, session, openrouter_server, ledger
+):
+    """The ledger goes away mid-call (its connection closed under the generator): the image
+    cannot be recorded, and the balance after the failure cannot be read either. The dialog
+    used to die in progress there; now it shows both sentences and Escape closes it."""
+    session(300)
+    app = new_app(images_config)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_dialog(pilot)
+            slow_from_now(openrouter_server)
+            await press_generate(pilot, screen)
+            assert await asyncio.to_thread(openrouter_server.started.wait, 5)
+            await settle_ui(pilot)
+            app.generator().ledger.conn.close()
+            openrouter_server.release.set()
+            await wait_for(pilot, lambda: screen.state == "error", "the error")
+            assert "could not be recorded" in text(screen, "#error-text")
+            assert "Nothing was charged." in text(screen, "#error-text")
+            assert text(screen, "#error-balance") == (
+                "The credit ledger could not be read just now: Cannot operate on a closed database."
+            )
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
+            assert app.is_running
+    finally:
+        openrouter_server.release.set()
+    books = ledger()
+    # Nothing was charged and nothing kept. The hold could not be released through the closed
+    # connection; it stays until a start after this process has ended releases it.
+    assert books.balance(KNOWN_SID).balance == 300
+    assert [e for e in books.history(KNOWN_SID) if e.kind == "charge"] == []
+    assert image_files(images_config) == []
+
+
+async def test_an_unreadable_ledger_on_the_picker_is_a_sentence_not_a_crash(
+    images_config, session, openrouter_server, ledger
+):
+    """Readiness and ETAs are read from message handlers (a highlight, a new shape, Generate):
+    with the ledger unreadable each says so, Generate is refused, and nothing starts."""
+    session(300)
+    app = new_app(images_config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_dialog(pilot)
+        start = screen.query_one("#start", Button)
+        assert not start.disabled
+        app.generator().ledger.conn.close()
+        expected = (
+            "The credit ledger could not be read just now: Cannot operate on a closed database."
+        )
+
+        # Generate was enabled when the ledger was last read: pressing it now starts nothing.
+        await press_generate(pilot, screen)
+        await settle(pilot)
+        assert screen.state == "error"
+        assert text(screen, "#error-text") == (
+            f"{expected} Nothing was started and nothing was charged."
+        )
+        assert text(screen, "#error-balance") == expected
+
+        await pilot.click("#other")
+        await settle(pilot)
+        assert screen.state == "pick"
+        assert text(screen, "#summary") == expected
+        assert start.disabled
+
+        await pilot.press("down")
+        await settle(pilot)
+        assert text(screen, "#summary") == expected
+        screen.query_one("#aspect", Select).value = "1:1"
+        await settle(pilot)
+        assert text(screen, "#summary") == expected and start.disabled
+        assert app.is_running and app.screen is screen
+    assert image_calls(openrouter_server) == 0
+    assert_books_clean(ledger(), 300)
+
+
+async def test_cancelling_while_the_account_cannot_be_read_returns_to_the_picker(
+    images_config, session, openrouter_server, ledger
+):
+    """The credits badge behind the dialog is refreshed on cancel; with the account's ledger
+    connection gone that read fails. The picker comes back all the same, the badge says credits
+    are unavailable, and the reader's once-a-second ledger poll does not end the app."""
+    session(300)
+    app = new_app(images_config)
+    try:
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            screen = await open_dialog(pilot)
+            slow_from_now(openrouter_server)
+            await press_generate(pilot, screen)
+            assert await asyncio.to_thread(openrouter_server.started.wait, 5)
+            await settle_ui(pilot)
+            app.account.ledger.conn.close()
+
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: screen.state == "pick", "the cancel")
+            assert "Cancelled. Nothing was charged." in notices(app)
+            assert text(screen, "#balance") == "Balance after this image: 295 credits"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
+            badge = app.screen.query_one(CreditsBadge)
+            await wait_for(
+                pilot, lambda: "Credits unavailable" in str(badge.render()), "the ledger poll"
+            )
+            assert app.is_running
+    finally:
+        openrouter_server.release.set()
+    assert_books_clean(ledger(), 300)

@@ -10,12 +10,21 @@ generates on its own: only a press of Generate (or Try again after a failure) st
 The job runs in an async worker on the app's loop, so cancelling is ``worker.cancel()``: the
 generator's provider call receives ``CancelledError`` and releases the hold before the worker
 ends. Elapsed time comes from ``timer`` (``time.monotonic`` unless a test freezes it).
+
+The dialog must never stay in progress once the worker has ended: whatever the outcome, the
+state is switched before anything that reads the database (a locked or damaged ledger is often
+why a generation failed in the first place), and those reads are guarded so their failure is a
+sentence, not a dead worker. A generation that finishes while another screen (the command
+palette) is on top of the dialog does not dismiss: ``dismiss`` pops the top screen, which would
+close the palette and leave this dialog behind. The dialog says the image is saved and closes
+itself when it is on top again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -23,11 +32,11 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Resize
+from textual.events import Resize, ScreenResume
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import (
@@ -44,6 +53,7 @@ from textual.worker import Worker
 
 from core.bible.references import VerseRef
 from core.billing.invoices import BUNDLE_CREDITS, BUNDLE_USD
+from core.billing.ledger import LedgerError
 from core.generation.catalog import Offer
 from core.generation.gallery import Illustration
 from core.generation.prompts import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO, THEMES
@@ -51,7 +61,10 @@ from core.generation.service import GenerationError, Generator, Job, Readiness
 from core.generation.stats import Eta
 from core.sessions.tiers import Tier
 
-log = logging.getLogger("verselight.generate")
+log = logging.getLogger("verselight.tui.generate")
+
+DATABASE_ERRORS = (sqlite3.Error, LedgerError)
+"""What a read of the ledger raises when the database is locked, damaged or gone."""
 
 NO_THEME = "none"
 """The theme select's value for "no theme" (a Select cannot hold None)."""
@@ -61,6 +74,12 @@ it never claims to be done before it is."""
 QUOTE_CHARS = 150
 """How much of the verse the dialog quotes (about two lines at 80 columns)."""
 ADMIN_LINE = "Admin: no credits are used; this is written to the audit log."
+
+
+def unreadable(exc: Exception) -> str:
+    """The sentence shown where a figure from the ledger should be (one full stop, though
+    sqlite's own messages sometimes end with one)."""
+    return f"The credit ledger could not be read just now: {str(exc).rstrip('.')}."
 
 
 def credits_text(credits: int) -> str:
@@ -164,6 +183,9 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         self._started_at: float | None = None
         self._ticker: Timer | None = None
         self._worker: Worker[None] | None = None
+        self._saved: Illustration | None = None
+        """The illustration made, kept until the dialog can dismiss itself with it."""
+        self._dismissing = False
 
     # layout --------------------------------------------------------------------------------
 
@@ -385,9 +407,19 @@ class GenerateScreen(ModalScreen[Illustration | None]):
             grid.add_row(row)
             grid.add_row(Padding(Text(offer.refusal or "", style="dim italic"), (0, 0, 0, 2)))
             return grid
-        eta = self.generator.eta(offer, aspect)
-        row.add_row(Text(offer.name), Text(price_text(offer), style="bold"), about(eta))
+        eta = self._read_eta(offer, aspect)
+        shown = about(eta) if eta is not None else Text("?", style="dim")
+        row.add_row(Text(offer.name), Text(price_text(offer), style="bold"), shown)
         return row
+
+    def _read_eta(self, offer: Offer, aspect: str) -> Eta | None:
+        """The ETA, or None when the ledger (which keeps the timings) cannot be read: the list
+        is rebuilt from message handlers, where an exception would end the app."""
+        try:
+            return self.generator.eta(offer, aspect)
+        except DATABASE_ERRORS as exc:
+            log.warning("Could not read the ETA of %s: %s", offer.key, exc)
+            return None
 
     @on(OptionList.OptionHighlighted, "#models")
     def _model_highlighted(self) -> None:
@@ -418,8 +450,18 @@ class GenerateScreen(ModalScreen[Illustration | None]):
             start.display, buy.display = True, False
             start.disabled = True
             return
-        ready = self.generator.readiness(offer)
-        eta = self.generator.eta(offer, self._aspect)
+        try:
+            ready = self.generator.readiness(offer)
+            eta = self.generator.eta(offer, self._aspect)
+        except DATABASE_ERRORS as exc:
+            # Without the balance the price cannot be checked: say so, and start nothing.
+            log.warning("Could not read the ledger for %s: %s", offer.key, exc)
+            summary.update(Content(unreadable(exc)))
+            balance.update("")
+            balance.set_class(True, "-refused")
+            start.display, buy.display = True, False
+            start.disabled = True
+            return
         source = "Drawn on this computer" if offer.is_sketch else f"From {offer.provider_label}"
         summary.update(
             Content.assemble(f"{source}: ", (price_text(offer), "bold"), f", {eta_text(eta)}.")
@@ -463,14 +505,21 @@ class GenerateScreen(ModalScreen[Illustration | None]):
     def _start(self, job: Job) -> None:
         """Show progress at once (so a second press cannot start another job) and run it."""
         self.job = job
-        self.eta = self.generator.eta(job.offer, job.aspect_ratio)
-        self._started_at = self.timer()
         offer = job.offer
+        try:
+            self.eta = self.generator.eta(offer, job.aspect_ratio)
+            ready = self.generator.readiness(offer)
+        except DATABASE_ERRORS as exc:
+            # Nothing was started (no hold, no provider call): the error state says why.
+            log.warning("Could not read the ledger before generating: %s", exc)
+            self._failed(f"{unreadable(exc)} Nothing was started and nothing was charged.")
+            return
+        self._saved = None
+        self._started_at = self.timer()
         theme = next((t.label for t in THEMES if t.id == job.theme), "No theme")
         self.query_one("#progress-model", Static).update(
             Content.assemble((made_by(offer), "bold"), f"\n{theme} \u00b7 {job.aspect_ratio}")
         )
-        ready = self.generator.readiness(offer)
         if ready.tier is Tier.ADMIN:
             note = "Admin: no credits are used."
         elif ready.price:
@@ -482,6 +531,7 @@ class GenerateScreen(ModalScreen[Illustration | None]):
             note = "The offline sketch is drawn here and costs nothing."
         self.query_one("#progress-note", Static).update(Content(note))
         self.query_one("#generate").border_title = self._title("Illustrating")
+        self.query_one("#stop", Button).display = True
         self._show("progress")
         self.query_one("#stop", Button).focus()
         self._tick()
@@ -499,12 +549,19 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         self._refresh_badges()
 
     def _refresh_badges(self) -> None:
-        """Show held or released credits behind this dialog now, not at the next ledger poll."""
+        """Show held or released credits behind this dialog now, not at the next ledger poll.
+
+        Only a courtesy: when the ledger cannot be read the badge catches up at the next poll,
+        so a failure here is logged and never stops the dialog from showing the outcome.
+        """
         from tui.screens.reader import ReaderScreen
 
-        for screen in self.app.screen_stack:
-            if isinstance(screen, ReaderScreen):
-                screen.refresh_credits()
+        try:
+            for screen in self.app.screen_stack:
+                if isinstance(screen, ReaderScreen):
+                    screen.refresh_credits()
+        except DATABASE_ERRORS as exc:
+            log.warning("Could not refresh the credits badge: %s", exc)
 
     def _tick(self) -> None:
         if self.state != "progress" or self.eta is None or self._started_at is None:
@@ -527,28 +584,77 @@ class GenerateScreen(ModalScreen[Illustration | None]):
             log.exception("generating an illustration failed")
             self._failed(f"The illustration could not be made ({exc}).")
         else:
-            self._stop_ticker()
-            self.app.notify(saved_message(illustration))
-            self.dismiss(illustration)
+            self._finished(illustration)
+
+    @property
+    def generating(self) -> bool:
+        """True while the generation worker has not ended (so there is something to cancel)."""
+        return self._worker is not None and not self._worker.is_finished
+
+    @property
+    def _on_top(self) -> bool:
+        """True when this dialog is the screen keys go to (``is_current`` is also true under a
+        modal such as the command palette, where ``dismiss`` would pop the palette instead)."""
+        try:
+            return self.app.screen is self
+        except ScreenStackError:  # the app is closing
+            return False
 
     def _stop_ticker(self) -> None:
         if self._ticker is not None:
             self._ticker.pause()
 
-    def _failed(self, sentence: str) -> None:
+    def _finished(self, illustration: Illustration) -> None:
+        """Saved and paid for: close with it now, or as soon as nothing covers the dialog."""
         self._stop_ticker()
-        self._refresh_badges()
+        self._saved = illustration
+        self.app.notify(saved_message(illustration))
+        if not self.is_attached:
+            return  # the app is closing: the illustration is saved all the same
+        self._close_with_result()
+        if self._dismissing:
+            return
+        # Something (the command palette) is on top: say it is done until the user is back.
+        self.query_one("#bar", ProgressBar).update(progress=100)
+        self.query_one("#elapsed", Static).update(Content(f"Done: {saved_message(illustration)}"))
+        self.query_one("#stop", Button).display = False
+        self.query_one("#keys", Label).update("[b]Esc[/b] close")
+        self.refresh_bindings()
+
+    def _close_with_result(self) -> None:
+        """Dismiss with the saved illustration, but only when this dialog is the top screen."""
+        if self._dismissing or not self._on_top:
+            return
+        self._dismissing = True
+        self.dismiss(self._saved)
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        """Back on top (the palette closed) after the image arrived: close now."""
+        if self._saved is not None:
+            self._close_with_result()
+
+    def _failed(self, sentence: str) -> None:
+        """Show the error state first; then the balance, which may not be readable."""
+        self._stop_ticker()
+        if not self.is_attached:
+            return  # the app is closing: nothing to show
         self.query_one("#generate").border_title = self._title("Illustrate")
         self.query_one("#error-text", Static).update(Content(sentence))
-        self.query_one("#error-balance", Static).update(Content(self._unchanged()))
+        self.query_one("#error-balance", Static).update("")
         self._show("error")
         self.query_one("#retry", Button).focus()
+        self._refresh_badges()
+        self.query_one("#error-balance", Static).update(Content(self._unchanged()))
 
     def _unchanged(self) -> str:
         """After a failure: the balance as it is now, so "nothing was charged" can be seen."""
         if self.job is None:
             return ""
-        ready = self.generator.readiness(self.job.offer)
+        try:
+            ready = self.generator.readiness(self.job.offer)
+        except DATABASE_ERRORS as exc:
+            log.warning("Could not read the balance after a failed generation: %s", exc)
+            return unreadable(exc)
         if ready.tier is Tier.ADMIN:
             return ""
         return f"Your balance is {credits_text(ready.balance)}, as before."
@@ -558,14 +664,15 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         if not self.is_attached:
             return  # the app is closing: nothing to show
         self.query_one("#generate").border_title = self._title("Illustrate")
-        self._refresh_badges()
-        self.notify("Cancelled. Nothing was charged.")
         self._back_to_pick()
+        self.notify("Cancelled. Nothing was charged.")
+        self._refresh_badges()
 
     def _back_to_pick(self) -> None:
-        self._update_summary()
+        """The picker, shown before its summary is read (``_update_summary`` guards itself)."""
         self._show("pick")
         self.query_one("#models", OptionList).focus()
+        self._update_summary()
 
     @on(Button.Pressed, "#other")
     def _other_model(self) -> None:
@@ -575,12 +682,12 @@ class GenerateScreen(ModalScreen[Illustration | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_generation":
-            return self.state == "progress"
+            return self.state == "progress" and self.generating
         return True
 
     def action_cancel_generation(self) -> None:
         """Cancel the provider call; the worker's end brings the picker back."""
-        if self.state == "progress" and self._worker is not None:
+        if self.state == "progress" and self._worker is not None and self.generating:
             self._worker.cancel()
 
     @on(Button.Pressed, "#stop")
@@ -589,8 +696,14 @@ class GenerateScreen(ModalScreen[Illustration | None]):
 
     @on(Button.Pressed, "#free-close, #pick-close, #error-close, #problem-close")
     def action_back(self) -> None:
-        """Escape: cancels a generation in progress, closes the dialog otherwise."""
-        if self.state == "progress":
+        """Escape: cancels a generation in progress, closes the dialog otherwise.
+
+        "In progress" means the worker is still running: once it has ended (saved, or died
+        in a way not foreseen) there is nothing to cancel, and Escape must still close.
+        """
+        if self.state == "progress" and self.generating:
             self.action_cancel_generation()
             return
-        self.dismiss(None)
+        if not self._dismissing:
+            self._dismissing = True
+            self.dismiss(self._saved)

@@ -1,6 +1,14 @@
-"""The reader: a chapter with the current verse, the navigator, the image pane and a verse strip."""
+"""The reader: a chapter with the current verse, the navigator, the image pane and a verse strip.
+
+Credits and illustrations live in the ledger database, apart from the Bible: when it is locked
+or damaged, reading goes on. Every read of it here is guarded, so the price is a missing dot,
+a "Credits unavailable" badge or a sentence, never a traceback that ends the app.
+"""
 
 from __future__ import annotations
+
+import logging
+import sqlite3
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,15 +21,20 @@ from textual.widgets import Footer
 from core import reader_state
 from core.account import Account
 from core.bible import navigation
-from core.bible.references import VerseRef
+from core.bible.references import VerseRef, Versification
 from core.context import Context
-from core.generation.gallery import Gallery, Illustration
+from core.generation.gallery import Gallery, Illustration, LedgerError
 from tui.widgets.chapter_view import ChapterView
 from tui.widgets.credits_badge import CreditsBadge
 from tui.widgets.image_pane import ImagePane
 from tui.widgets.navigator import Navigator
 from tui.widgets.reader_header import ReaderHeader
 from tui.widgets.verse_strip import VerseStrip
+
+log = logging.getLogger("verselight.tui.reader")
+
+DATABASE_ERRORS = (sqlite3.Error, LedgerError)
+"""What a read of the ledger raises when the database is locked, damaged or gone."""
 
 WIDE = 110
 """From this many columns on, the navigator is shown unless the reader hid it."""
@@ -71,6 +84,8 @@ class ReaderScreen(Screen[None]):
         self.ref = start
         self._navigator_choice: bool | None = None
         self._dirty = False
+        self._ledger_problem: str | None = None
+        """The last ledger error logged by the credit polls (logged once, not every second)."""
 
     def compose(self) -> ComposeResult:
         yield ReaderHeader(id="header")
@@ -93,7 +108,14 @@ class ReaderScreen(Screen[None]):
             self.set_interval(1.0, self._watch_ledger)
 
     def refresh_credits(self) -> None:
-        state = self.account.state() if self.account is not None else None
+        """The badge as the ledger says now; "Credits unavailable" while it cannot be read."""
+        try:
+            state = self.account.state() if self.account is not None else None
+        except DATABASE_ERRORS as exc:
+            self._ledger_failed(exc)
+            state = None
+        else:
+            self._ledger_problem = None
         self.query_one(CreditsBadge).show(state)
 
     def on_screen_resume(self) -> None:
@@ -103,9 +125,25 @@ class ReaderScreen(Screen[None]):
 
     def _watch_ledger(self) -> None:
         """Credits bought or spent in another terminal show up here within a second."""
-        if self.account is not None and self.account.changed_elsewhere():
+        if self.account is None:
+            return
+        try:
+            changed = self.account.changed_elsewhere()
+        except DATABASE_ERRORS as exc:
+            # The balance on the badge can no longer be vouched for.
+            self._ledger_failed(exc)
+            self.query_one(CreditsBadge).show(None)
+            return
+        if changed or self._ledger_problem is not None:
+            # Changed elsewhere, or readable again after a failure: show it as it is now.
             self.refresh_credits()
             self.refresh_illustrations()
+
+    def _ledger_failed(self, exc: Exception) -> None:
+        """Log a ledger failure once per kind: the poll runs every second."""
+        if str(exc) != self._ledger_problem:
+            self._ledger_problem = str(exc)
+            log.warning("Could not read the credit ledger: %s", exc)
 
     def on_unmount(self) -> None:
         self.save_position()
@@ -113,7 +151,7 @@ class ReaderScreen(Screen[None]):
     # moving ------------------------------------------------------------------------------
 
     @property
-    def versification(self) -> navigation.Versification:
+    def versification(self) -> Versification:
         return self.ctx.library.versification(self.translation)
 
     async def go_to(self, ref: VerseRef | None) -> None:
@@ -136,7 +174,14 @@ class ReaderScreen(Screen[None]):
         self.query_one(ImagePane).show_verse(ref)
 
     def _chapter_marks(self, ref: VerseRef) -> dict[int, int]:
-        return self.gallery.verse_counts(ref.book, ref.chapter) if self.gallery else {}
+        """Illustrations per verse of ``ref``'s chapter; none (no dots) when unreadable."""
+        if self.gallery is None:
+            return {}
+        try:
+            return self.gallery.verse_counts(ref.book, ref.chapter)
+        except DATABASE_ERRORS as exc:
+            log.warning("Could not read the illustrated verses of %s: %s", ref, exc)
+            return {}
 
     def refresh_illustrations(self) -> None:
         """After a new illustration (here or in another terminal): the pane and the marks."""
@@ -231,7 +276,17 @@ class ReaderScreen(Screen[None]):
         if self.gallery is None:
             self.notify("Illustrations are unavailable in this run.", severity="error")
             return
-        if not self.gallery.for_verse(self.ref):
+        try:
+            found = self.gallery.for_verse(self.ref)
+        except DATABASE_ERRORS as exc:
+            log.warning("Could not list the illustrations of %s: %s", self.ref, exc)
+            self.notify(
+                f"The illustrations of {self.ref} could not be read just now: "
+                f"{str(exc).rstrip('.')}.",
+                severity="error",
+            )
+            return
+        if not found:
             self.notify(f"No illustrations for {self.ref} yet; press i to make one.")
             return
         from tui.screens.viewer import ViewerScreen

@@ -36,7 +36,7 @@ from core.generation.labels import SKETCH_LABEL
 from tui.image_support import PictureError, pictures
 from tui.widgets.image_pane import Picture
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("verselight.tui.viewer")
 
 STACKED_BELOW = 76
 """Narrower than this, the details go under the picture instead of beside it."""

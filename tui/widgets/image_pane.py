@@ -36,7 +36,7 @@ from tui.image_support import (
     text_resolution,
 )
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("verselight.tui.image_pane")
 
 UNAVAILABLE = "Illustrations are unavailable in this run."
 UNREADABLE_RECORDS = "Illustrations could not be read just now."

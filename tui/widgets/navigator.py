@@ -1,9 +1,16 @@
 """Book -> chapter -> verse tree. Children are added when a node is opened, so the tree costs
 66 nodes up front rather than 31,102. Books, chapters and verses with illustrations carry the
-same dot as the verse strip."""
+same dot as the verse strip.
+
+The dots come from the ledger database, which can be locked or damaged while the Bible (another
+database) reads fine: a failed read means no dots, never a traceback, so the tree still works
+for finding one's way.
+"""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,8 +20,10 @@ from textual.widgets.tree import TreeNode
 
 from core.bible.books import BOOKS, book
 from core.bible.references import VerseRef, Versification
-from core.generation.gallery import Gallery
+from core.generation.gallery import Gallery, LedgerError
 from tui.widgets.verse_strip import MARK
+
+log = logging.getLogger("verselight.tui.navigator")
 
 Level = Literal["testament", "book", "chapter", "verse"]
 
@@ -55,7 +64,7 @@ class Navigator(Tree[Place]):
                 "New Testament", Place("testament", VerseRef(40, 1, 1)), expand=True
             ),
         }
-        books = self._gallery.illustrated_books() if self._gallery else set()
+        books = self._marked_books()
         for b in BOOKS:
             if versification.verse_counts(b.number):
                 place = Place("book", VerseRef(b.number, 1, 1))
@@ -68,7 +77,7 @@ class Navigator(Tree[Place]):
             return
         counts = self._versification.verse_counts(place.ref.book) or ()
         if place.level == "book":
-            marked = self._gallery.illustrated_chapters(place.ref.book) if self._gallery else ()
+            marked = self._marked_chapters(place.ref.book)
             for ch in range(1, len(counts) + 1):
                 node.add(
                     _label(f"Chapter {ch}", ch in marked),
@@ -76,13 +85,52 @@ class Navigator(Tree[Place]):
                 )
         elif place.level == "chapter":
             ref = place.ref
-            verses = self._gallery.verse_counts(ref.book, ref.chapter) if self._gallery else {}
+            verses = self._marked_verses(ref)
             for v in range(1, counts[ref.chapter - 1] + 1):
                 leaf = VerseRef(ref.book, ref.chapter, v)
                 node.add_leaf(_label(f"Verse {v}", v in verses), Place("verse", leaf))
 
+    # The dots: none when there is no gallery or the ledger cannot be read just now.
+
+    def _marked_books(self) -> set[int]:
+        if self._gallery is None:
+            return set()
+        try:
+            return self._gallery.illustrated_books()
+        except (sqlite3.Error, LedgerError) as exc:
+            log.warning("Could not read the illustrated books: %s", exc)
+            return set()
+
+    def _marked_chapters(self, book_number: int) -> set[int]:
+        if self._gallery is None:
+            return set()
+        try:
+            return self._gallery.illustrated_chapters(book_number)
+        except (sqlite3.Error, LedgerError) as exc:
+            log.warning("Could not read the illustrated chapters of book %s: %s", book_number, exc)
+            return set()
+
+    def _marked_verses(self, ref: VerseRef) -> dict[int, int]:
+        if self._gallery is None:
+            return {}
+        try:
+            return self._gallery.verse_counts(ref.book, ref.chapter)
+        except (sqlite3.Error, LedgerError) as exc:
+            log.warning("Could not read the illustrated verses of %s: %s", ref, exc)
+            return {}
+
     def refresh_marks(self) -> None:
-        """Relabel the opened nodes after an illustration was added."""
+        """Relabel the opened nodes after an illustration was added.
+
+        When the ledger cannot be read the labels stay as they were (one warning in the log,
+        not one per book): the next refresh puts them right.
+        """
+        try:
+            self._relabel()
+        except (sqlite3.Error, LedgerError) as exc:
+            log.warning("Could not refresh the navigator's dots: %s", exc)
+
+    def _relabel(self) -> None:
         if self._gallery is None:
             return
         books = self._gallery.illustrated_books()
