@@ -186,6 +186,9 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         self._saved: Illustration | None = None
         """The illustration made, kept until the dialog can dismiss itself with it."""
         self._dismissing = False
+        """Set once ``dismiss`` was called, so no path dismisses twice (and pops another
+        screen). Not ``_closing``: Textual's MessagePump uses that name, and setting it keeps
+        the screen from ever being removed."""
 
     # layout --------------------------------------------------------------------------------
 
