@@ -76,9 +76,11 @@ async def test_scan_the_qr_pay_and_see_300_credits(lightning, fake_lnd):
         fake_lnd.settle(bytes.fromhex(invoice.payment_hash))
         await wait_for(pilot, lambda: screen.state == "success", "the payment to be seen")
         assert "300 credits were added" in str(screen.query_one("#success-text").render())
-        await pilot.click("#done")
+        # The success state's button exists only once that state has been laid out and
+        # painted; a click before that lands on nothing.
         await settle(pilot)
-        assert isinstance(app.screen, ReaderScreen)
+        await pilot.click("#done")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the dialog to close")
         badge = app.screen.query_one(CreditsBadge)
         await wait_for(pilot, lambda: "300 credits" in str(badge.render()), "the badge")
         sid = app.account.session_id
