@@ -114,6 +114,10 @@ def illustrated_books(conn: sqlite3.Connection) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
+def image_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM images WHERE {_SHOWN}").fetchone()[0])
+
+
 def image_files(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """(id, file) of every shown image."""
     return [(r[0], r[1]) for r in conn.execute(f"SELECT id, file FROM images WHERE {_SHOWN}")]

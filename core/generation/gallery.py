@@ -170,7 +170,7 @@ class Gallery:
         return [self.illustration(r) for r in db.find_images(self.conn, prefix.lower())]
 
     def count(self) -> int:
-        return len(db.image_files(self.conn))
+        return db.image_count(self.conn)
 
     def verse_counts(self, book: int, chapter: int) -> dict[int, int]:
         return db.verse_counts(self.conn, book, chapter)
