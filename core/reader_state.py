@@ -1,18 +1,17 @@
 """Where the reader was, so the next start opens at the same verse.
 
-The file is tiny JSON in the state dir, written atomically; a missing or unreadable file simply
-means "start at Genesis 1:1", never an error.
+The file is tiny JSON in the state dir, replaced atomically (``core.files``); a missing or
+unreadable file simply means "start at Genesis 1:1", never an error.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.bible.references import VerseRef
+from core.files import write_atomic
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +38,5 @@ def save(path: Path, position: Position) -> None:
         "chapter": r.chapter,
         "verse": r.verse,
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".reader-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(body, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = json.dumps(body).encode("utf-8")
+    write_atomic(path, data, temp_prefix=".reader-", temp_suffix=".json")

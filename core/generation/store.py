@@ -8,11 +8,13 @@ at it committed. A crash in between leaves a file without a row, never a row wit
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from core import files
 
 TEMP_PREFIX = ".tmp-"
 IN_FLIGHT = 60.0
@@ -53,34 +55,14 @@ class StoreCheck:
         return out
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
+
+    The temporary file is named with ``TEMP_PREFIX``, so ``check`` can tell an interrupted
+    write from an image without a row.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    files.write_atomic(path, data, mode=mode, temp_prefix=TEMP_PREFIX, temp_suffix="")
 
 
 class ImageStore:
@@ -182,14 +164,9 @@ class ImageStore:
 
     @staticmethod
     def _publish(destination: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=destination.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, 0o644)
-            os.link(tmp, destination)  # FileExistsError when the name is taken
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-        _fsync_dir(destination.parent)
+        """Hard-link a finished copy into place: never over an existing file, and never a
+        cut-short file under the user's name (no ``O_EXCL`` fallback where links fail)."""
+        if not files.publish(
+            destination, data, mode=0o644, temp_prefix=TEMP_PREFIX, temp_suffix=""
+        ):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(destination))
