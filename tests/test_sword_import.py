@@ -470,10 +470,20 @@ def test_discover_prefers_the_configured_folders(tmp_path: Path) -> None:
     assert [m.location for m in found] == [str(tree)]
 
 
-@pytest.mark.parametrize("source", [WEB, "engweb2015eb", "WEB", "web", str(SWORD_ROOT)])
-def test_locate_by_name_id_or_folder(tmp_path: Path, source: str) -> None:
+@pytest.mark.parametrize("source", [WEB, "engweb2015eb", "WEB", "web"])
+def test_locate_by_name_or_id(tmp_path: Path, source: str) -> None:
     module = sword.locate(source, _config(tmp_path))
     assert (module.name, module.translation_id, module.root) == (WEB, "WEB", SWORD_ROOT)
+
+
+def test_locate_a_folder_holding_one_bible(tmp_path: Path) -> None:
+    """A folder is its own module root (a copy: /usr/share/sword may hold other Bibles too)."""
+    tree = tmp_path / "sword"
+    (tree / "mods.d").mkdir(parents=True)
+    shutil.copy(WEB_CONF, tree / "mods.d")
+    shutil.copytree(SWORD_ROOT / WEB_DATA, tree / WEB_DATA)
+    module = sword.locate(str(tree), _config(tmp_path))
+    assert (module.name, module.translation_id, module.root) == (WEB, "WEB", tree)
 
 
 def test_a_bare_name_means_the_installed_module_even_beside_a_folder_of_that_name(
