@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -157,14 +158,59 @@ def test_read_with_a_damaged_library_tells_the_user_and_works(
 def test_search_with_limit_prints_that_many_lines_and_a_total(
     verselight_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _run(capsys, "search", "love", "--limit", "5")
+    code, out, err = _run(capsys, "search", "love", "--limit", "5", "--order", "bible")
     assert code == 0
     lines = out.splitlines()
     assert len(lines) == 5
-    assert lines[0].startswith("Genesis 27:4  ")
-    assert all("love" in line.lower() for line in lines)
-    assert "281" in err
+    assert lines[0].startswith("Genesis 22:2  ")  # "whom thou lovest": a form of love
+    assert all("lov" in line.lower() for line in lines)
+    assert "418 verses" in err and "in Bible order" in err
     assert err.count("\n") == 1
+
+
+def test_search_ranks_the_phrase_first_by_default(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "search", "living", "water", "-n", "8")
+    assert code == 0
+    refs = [line.split("  ")[0] for line in out.splitlines()]
+    assert {"Song of Solomon 4:15", "Jeremiah 17:13", "Zechariah 14:8", "John 4:10"} <= set(refs)
+    assert "best first" in err
+
+
+def test_search_quoted_phrase_on_the_command_line(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = _run(capsys, "search", '"living water"', "-n", "100")
+    assert code == 0
+    assert out and "Leviticus" not in out
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999", "10001", "-5"])
+def test_search_limit_out_of_range_is_one_line(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    code, out, err = _run(capsys, "search", "love", "-n", limit)
+    assert code == 2
+    assert out == ""
+    assert "--limit" in _assert_one_line_error(err)
+
+
+def test_search_of_a_huge_pasted_query_is_refused_quickly(verselight_home: Path) -> None:
+    query = "love " * 4000  # 20 KB
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "search", query],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        env=os.environ,
+    )
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 2
+    assert "at most 300 characters" in _assert_one_line_error(done.stderr)
+    assert elapsed < 5
 
 
 def test_search_single_hit(verselight_home: Path, capsys: pytest.CaptureFixture[str]) -> None:

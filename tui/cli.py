@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core.bible.importers import ImportFailed
-from core.bible.library import UnknownTranslation, Verse
+from core.bible.library import BadQuery, UnknownTranslation, Verse
 from core.bible.references import BadReference
 from core.config import Config, ConfigError, load_config
 from storage.bible import LibraryError
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
 COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS)
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+MAX_LIMIT = 10_000
+"""Most verses ``search --limit`` prints; more than there are in any query's answer."""
 
 
 class _Fail(Exception):
@@ -106,9 +108,9 @@ def cmd_read(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
     tid = ctx.translation_id(args.translation)
     query = " ".join(args.query)
-    if args.limit < 1:
-        raise _Fail("--limit must be at least 1.", EXIT_USAGE)
-    results = ctx.library.search(tid, query, limit=args.limit)
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise _Fail(f"--limit must be from 1 to {MAX_LIMIT:,}.", EXIT_USAGE)
+    results = ctx.library.search(tid, query, limit=args.limit, order=args.order)
     width = _width()
     for v in results.hits:
         ref = str(v.ref)
@@ -122,7 +124,8 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
         return EXIT_ERROR
     more = f" (showing the first {shown}; use --limit for more)" if shown < results.total else ""
     noun = "verse" if results.total == 1 else "verses"
-    print(f"{results.total} {noun} in {tid} match {query!r}{more}.", file=sys.stderr)
+    how = "best first" if results.ranked else "in Bible order"
+    print(f"{results.total} {noun} in {tid} match {query!r}, {how}{more}.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -174,10 +177,19 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("read", help='print a verse, range or chapter: read "John 3:16"')
     r.add_argument("reference", nargs="+", help='e.g. "John 3:16", "Ps 23", "1 Cor 13:4-7"')
     r.add_argument("--translation", "-t", metavar="ID")
-    s = sub.add_parser("search", help="find verses containing words")
+    s = sub.add_parser(
+        "search",
+        help='find verses with all the words (any form); "quoted words" as a phrase',
+    )
     s.add_argument("query", nargs="+")
     s.add_argument("--translation", "-t", metavar="ID")
     s.add_argument("--limit", "-n", type=int, default=20)
+    s.add_argument(
+        "--order",
+        choices=("relevance", "bible"),
+        default="relevance",
+        help="best matches first (default), or in Bible order",
+    )
     t = sub.add_parser("translations", help="list, add or remove translations")
     tsub = t.add_subparsers(dest="action", metavar="ACTION", required=True)
     tsub.add_parser("list", help="installed translations and SWORD modules found")
@@ -258,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadReference as exc:
         print(f"verselight: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except UnknownTranslation as exc:
+    except (UnknownTranslation, BadQuery) as exc:
         print(f"verselight: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (_Fail, cli_account.AccountFail, cli_images.ImagesFail) as exc:

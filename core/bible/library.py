@@ -17,6 +17,9 @@ from pathlib import Path
 from core.bible.references import Passage, VerseRef, parse, parse_near
 from core.bible.text import plain
 from storage import bible as db
+from storage.bible import MAX_QUERY, MAX_TERMS, BadQuery, SearchOrder
+
+__all__ = ["MAX_QUERY", "MAX_TERMS", "BadQuery", "Library", "SearchOrder", "Verse"]
 
 Progress = Callable[[int, int], None]
 """Called with (verses done, verses in all) while a translation is imported."""
@@ -52,6 +55,8 @@ class SearchResults:
     query: str
     total: int
     hits: list[Verse]
+    ranked: bool = False
+    """Best first (True), or Bible order: when asked for, or too many hits to rank."""
 
 
 class TranslationVersification:
@@ -175,9 +180,18 @@ class Library:
                 return v
         return None
 
-    def search(self, tid: str, text: str, limit: int = 50, offset: int = 0) -> SearchResults:
-        total, rows = db.search(self._conn, self._row(tid), text, limit, offset)
-        return SearchResults(text, total, [_verse(r) for r in rows])
+    def search(
+        self,
+        tid: str,
+        text: str,
+        limit: int = 50,
+        offset: int = 0,
+        order: SearchOrder = "relevance",
+    ) -> SearchResults:
+        """Verses matching ``text``: quoted phrases as phrases, other words all of them, word
+        forms included; best first, or in Bible order. ``BadQuery`` past the size bounds."""
+        total, ranked, rows = db.search(self._conn, self._row(tid), text, limit, offset, order)
+        return SearchResults(text, total, [_verse(r) for r in rows], ranked)
 
     # importing ---------------------------------------------------------------------------
 
