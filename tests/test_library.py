@@ -754,3 +754,39 @@ def test_an_old_library_gets_a_stemmed_index_once(
         conn.close()
     assert count_rows(path)["verses_fts_docsize"] == 31102
     _fts_integrity_ok(path)
+
+
+# -- references naming a translation -----------------------------------------------------------
+
+
+def test_a_trailing_translation_name_reads_in_that_translation(
+    writable_kjv_library: Library,
+) -> None:
+    lib = writable_kjv_library
+    lib.add(_info("TST"), _SMALL, len(_SMALL))
+    assert lib.locate("John 3:3 TST", "KJV") == ("TST", (parse("John 3:3"),))
+    assert lib.locate("John 3:3 (tst)", "KJV")[0] == "TST"
+    assert lib.locate("Rom 8:28 KJV", "TST") == ("KJV", (parse("Rom 8:28"),))
+    assert lib.locate("Eph 2:8,9 KJV", "TST")[1][1].start == V(49, 2, 9)
+    assert lib.locate("Song of Songs 2", "KJV") == ("KJV", (parse("Song 2"),))
+    assert lib.locate("Genesis", "KJV")[0] == "KJV"
+    # John 3:16 exists in KJV but not in the small translation's own numbering
+    with pytest.raises(BadReference, match="verses 1 to 3"):
+        lib.locate("John 3:16 TST", "KJV")
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("Rom 8:28 ESV", UnknownTranslation),
+        ("John 3:16 (WEB)", UnknownTranslation),
+        ("Nothing 3:16 KJV", BadReference),
+        ("John 3:99 KJV", BadReference),
+    ],
+)
+def test_a_trailing_name_that_is_not_installed_is_one_sentence(
+    kjv_library: Library, text: str, error: type[Exception]
+) -> None:
+    with pytest.raises(error) as caught:
+        kjv_library.locate(text, "KJV")
+    assert "\n" not in str(caught.value)

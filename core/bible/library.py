@@ -14,7 +14,16 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from core.bible.references import Passage, VerseRef, parse, parse_near
+from core.bible.references import (
+    KJV_VERSIFICATION,
+    BadReference,
+    Passage,
+    VerseRef,
+    parse,
+    parse_list,
+    parse_near,
+    trailing_translation,
+)
 from core.bible.text import plain
 from storage import bible as db
 from storage.bible import MAX_QUERY, MAX_TERMS, BadQuery, SearchOrder
@@ -156,6 +165,35 @@ class Library:
     def parse(self, text: str, tid: str) -> Passage:
         """Parse a reference against this translation's numbering (``BadReference`` if not)."""
         return parse(text, self.versification(tid))
+
+    def parse_list(self, text: str, tid: str) -> tuple[Passage, ...]:
+        """A verse list ("Eph 2:8,9", "Ps 23:1-3,6") against this translation's numbering."""
+        return parse_list(text, self.versification(tid))
+
+    def locate(
+        self, text: str, tid: str, here: VerseRef | None = None
+    ) -> tuple[str, tuple[Passage, ...]]:
+        """(translation id, passages) for what was typed, which may end in a translation's
+        name: "Rom 8:28 KJV", "John 3:16 (WEB)". Without one, ``tid``.
+
+        The whole text is tried as a reference first, so a book name is never mistaken for a
+        translation. ``UnknownTranslation`` when the last word names none that is installed
+        but the rest is a reference; otherwise the ``BadReference`` for the whole text.
+        """
+        try:
+            return tid, parse_list(text, self.versification(tid), here)
+        except BadReference as whole:
+            split = trailing_translation(text)
+            if split is None:
+                raise
+            rest, name = split
+            try:
+                parse_list(rest, KJV_VERSIFICATION, here)
+            except BadReference as inner:
+                # "John 3:99 KJV": the reference is what is wrong, if KJV is a translation.
+                raise (inner if self.has(name) else whole) from None
+            named = self._row(name).id
+            return named, parse_list(rest, self.versification(named), here)
 
     def parse_near(self, text: str, tid: str, here: VerseRef) -> Passage:
         """``parse``, with "16" and "3:16" read relative to where the reader is."""
