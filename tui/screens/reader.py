@@ -155,7 +155,11 @@ class ReaderScreen(Screen[None]):
         return self.ctx.library.versification(self.translation)
 
     async def go_to(self, ref: VerseRef | None) -> None:
-        """Show ``ref``; at either end of the Bible (None) just ring the bell."""
+        """Show ``ref``; at either end of the Bible (None) just ring the bell.
+
+        The one way the reader moves: keys, the navigator, the go-to and search dialogs and
+        the palette all come here, so each puts the verse in view the same way.
+        """
         if ref is None:
             self.app.bell()
             return
