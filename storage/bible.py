@@ -211,7 +211,7 @@ _QUOTED_RE = re.compile(r"[\"\u201c\u201d]([^\"\u201c\u201d]*)(?:[\"\u201c\u201d
 
 MAX_QUERY = 300
 """Longest search text, in characters: a pasted chapter is refused instead of taking seconds."""
-MAX_TERMS = 12
+MAX_TERMS = 24
 """Most different words (quoted phrases count each of their words) one search may use."""
 MAX_LIMIT = 100_000
 """Largest page of hits asked of SQLite (its integers are 64-bit; Python's are not)."""
