@@ -90,3 +90,62 @@ async def test_a_search_result_puts_the_verse_in_view(app_factory, size):
         await pilot.press("enter")
         await settle(pilot)
         assert_in_view(app, JOHN_3_16)
+
+
+async def test_g_with_a_translation_name_reads_there(app_factory, with_tiny_translation):
+    app = app_factory("Gen 1:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("g", *"John 3:16 (TINY)")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#preview").render())
+        assert "John 3:16 (TINY)" in shown and "Tiny John 3:16." in shown
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.translation == "TINY"
+        assert_in_view(app, JOHN_3_16)
+        (line,) = [v for v in app.screen.query(VerseLine) if v.current]
+        assert line.verse.text == "Tiny John 3:16."
+
+
+async def test_g_with_an_unknown_translation_name_says_so(app_factory):
+    app = app_factory("Gen 1:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("g", *"John 3:16 ESV")
+        await settle(pilot)
+        preview = app.screen.query_one("#preview")
+        assert preview.has_class("-error")
+        assert 'no translation "ESV"' in str(preview.render())
+
+
+async def test_g_with_a_verse_list_goes_to_its_first_verse(app_factory):
+    app = app_factory("Gen 1:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("g", *"Jn 3:16,18")
+        await settle(pilot)
+        assert "John 3:16, 18" in str(app.screen.query_one("#preview").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert_in_view(app, JOHN_3_16)
+
+
+async def test_the_palette_with_a_translation_name(app_factory, with_tiny_translation):
+    app = app_factory("Gen 1:1")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"jn 3 16 tiny")
+        commands = app.screen.query_one(CommandList)
+        await wait_for(
+            pilot,
+            lambda: (
+                commands.option_count > 0
+                and "Go to John 3:16 (TINY)" in str(commands.get_option_at_index(0).prompt)
+            ),
+            "the palette to offer John 3:16 in TINY",
+        )
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.translation == "TINY"
+        assert_in_view(app, JOHN_3_16)
