@@ -183,27 +183,42 @@ def span(
     return [VerseRow(*r) for r in rows]
 
 
-def migrate(conn: sqlite3.Connection, progress: Callable[[str], None] | None = None) -> None:
+def migrate(conn: sqlite3.Connection) -> bool:
     """Bring a library written by an older Verselight up to ``SCHEMA_VERSION``, once.
 
     Version 1 indexed words as typed; version 2 stems them. The index is rebuilt from the
-    verses table in one transaction (about half a second per translation), so a library is
-    never left with half an index, and a second process waiting on the lock finds it done.
+    verses table in one transaction (about 0.4 s per translation), so a library is never left
+    with half an index, and a second process waiting on the lock finds it done. A library
+    that cannot be written (read-only file or folder) keeps its old index: search still works,
+    without word forms, and the next start that can write migrates it. False in that case.
     """
-    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if _read_only(exc):
+            return False
+        raise
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version < 2:
-            if progress:
-                progress("Rebuilding the search index for word forms (once)...")
             conn.execute("DROP TABLE IF EXISTS verses_fts")
             conn.execute(_FTS_TABLE)
             conn.execute("INSERT INTO verses_fts (verses_fts) VALUES ('rebuild')")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        conn.execute("ROLLBACK")
+        if _read_only(exc):
+            return False
+        raise
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    return True
+
+
+def _read_only(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_READONLY
 
 
 _TOKEN_RE = re.compile(r"\w+(?:['\u2019\-]\w+)*", re.UNICODE)

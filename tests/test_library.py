@@ -790,3 +790,33 @@ def test_a_trailing_name_that_is_not_installed_is_one_sentence(
     with pytest.raises(error) as caught:
         kjv_library.locate(text, "KJV")
     assert "\n" not in str(caught.value)
+
+
+def test_an_old_library_that_cannot_be_written_keeps_searching_without_word_forms(
+    kjv_library_file: Path, tmp_path: Path, copy_lib
+) -> None:
+    from storage.bible import migrate
+
+    path = copy_lib(kjv_library_file, tmp_path / "old" / "library.sqlite")
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "PRAGMA journal_mode = DELETE; DROP TABLE verses_fts;"
+        "CREATE VIRTUAL TABLE verses_fts USING fts5(plain, content='verses',"
+        " content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+        "INSERT INTO verses_fts (verses_fts) VALUES ('rebuild');"
+        "PRAGMA user_version = 1;"
+    )
+    conn.close()
+    before = path.read_bytes()
+    ro = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    try:
+        assert migrate(ro) is False
+        assert (
+            ro.execute("SELECT count(*) FROM verses_fts WHERE verses_fts MATCH 'love'").fetchone()[
+                0
+            ]
+            == 281
+        )
+    finally:
+        ro.close()
+    assert path.read_bytes() == before
