@@ -149,3 +149,21 @@ async def test_the_palette_with_a_translation_name(app_factory, with_tiny_transl
         await settle(pilot)
         assert app.screen.translation == "TINY"
         assert_in_view(app, JOHN_3_16)
+
+
+async def test_the_reader_starts_in_a_translation_named_after_the_reference(
+    app_factory, with_tiny_translation
+):
+    app = app_factory("John 3:16 TINY")  # verselight John 3:16 TINY
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.screen.translation == "TINY"
+        assert_in_view(app, JOHN_3_16)
+
+
+async def test_the_reader_starts_anyway_when_the_named_translation_is_missing(app_factory):
+    app = app_factory("John 3:16 ESV")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        assert app.screen.translation == "KJV"
+        assert any('no translation "ESV"' in n.message for n in app._notifications)
