@@ -78,8 +78,9 @@ def start_point(ctx: Context, reference: str | None, translation: str | None) ->
     versification = ctx.library.versification(tid)
     if reference:
         try:
-            return StartPoint(tid, ctx.library.parse(reference, tid).start, problems)
-        except BadReference as exc:
+            named, passages = ctx.library.locate(reference, tid)
+            return StartPoint(named, passages[0].start, problems)
+        except (BadReference, UnknownTranslation) as exc:
             problems.append(str(exc))
     if saved:
         return StartPoint(tid, clamp(saved.ref, versification), problems)

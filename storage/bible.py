@@ -14,8 +14,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the first schema. 2: the full-text index stems words (porter), so "water" finds "waters"."""
+
+_FTS_TABLE = """
+CREATE VIRTUAL TABLE IF NOT EXISTS verses_fts USING fts5(
+    plain, content='verses', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS translations (
@@ -38,9 +47,6 @@ CREATE TABLE IF NOT EXISTS verses (
     text         TEXT NOT NULL,
     plain        TEXT NOT NULL,
     UNIQUE (translation, book, chapter, verse)
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS verses_fts USING fts5(
-    plain, content='verses', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
 """
 
@@ -104,8 +110,10 @@ def connect(path: Path) -> sqlite3.Connection:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(_SCHEMA)
+            conn.executescript(_SCHEMA + _FTS_TABLE)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif version < SCHEMA_VERSION:
+            migrate(conn)
         elif version > SCHEMA_VERSION:
             raise LibraryError(
                 f"The Bible library at {path} was written by a newer Verselight; update this one."
@@ -175,41 +183,163 @@ def span(
     return [VerseRow(*r) for r in rows]
 
 
-_TOKEN_RE = re.compile(r"\w+(?:['\u2019\-]\w+)*", re.UNICODE)
+def migrate(conn: sqlite3.Connection) -> bool:
+    """Bring a library written by an older Verselight up to ``SCHEMA_VERSION``, once.
 
-
-def fts_query(text: str) -> str | None:
-    """The user's words as FTS5 phrases ANDed together; None when there is nothing to find.
-
-    Every word is wrapped in double quotes, so ``Lord's``, ``son-in-law``, ``*`` or ``NEAR(``
-    are searched as text and can never be read as query syntax.
+    Version 1 indexed words as typed; version 2 stems them. The index is rebuilt from the
+    verses table in one transaction (about 0.4 s per translation), so a library is never left
+    with half an index, and a second process waiting on the lock finds it done. A library
+    that cannot be written (read-only file or folder) keeps its old index: search still works,
+    without word forms, and the next start that can write migrates it. False in that case.
     """
-    words = _TOKEN_RE.findall(text)
-    if not words:
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if _read_only(exc):
+            return False
+        raise
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < 2:
+            conn.execute("DROP TABLE IF EXISTS verses_fts")
+            conn.execute(_FTS_TABLE)
+            conn.execute("INSERT INTO verses_fts (verses_fts) VALUES ('rebuild')")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        conn.execute("ROLLBACK")
+        if _read_only(exc):
+            return False
+        raise
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return True
+
+
+def _read_only(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_READONLY
+
+
+_TOKEN_RE = re.compile(r"\w+(?:['\u2019\-]\w+)*", re.UNICODE)
+_QUOTED_RE = re.compile(r"[\"\u201c\u201d]([^\"\u201c\u201d]*)(?:[\"\u201c\u201d]|$)")
+
+MAX_QUERY = 300
+"""Longest search text, in characters: a pasted chapter is refused instead of taking seconds."""
+MAX_TERMS = 24
+"""Most different words (quoted phrases count each of their words) one search may use."""
+MAX_LIMIT = 100_000
+"""Largest page of hits asked of SQLite (its integers are 64-bit; Python's are not)."""
+
+
+class BadQuery(ValueError):
+    """Search text too long or with too many words. ``str()`` is one sentence for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class FtsQuery:
+    """The user's search as FTS5 syntax: what must match, and the phrase ranked first."""
+
+    match: str
+    phrase: str | None
+    """All the words in order as one phrase, for putting exact-phrase verses first."""
+    words: tuple[str, ...]
+
+
+def _quote(words: Iterable[str]) -> str:
+    return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
+
+
+def _word_forms(word: str) -> str:
+    """One word with its King James verb endings: "believe" also finds "believeth".
+
+    The porter tokenizer already joins believe/believed/believing and water/waters; the
+    archaic -eth and -est endings are not English it knows, so they are asked for here.
+    """
+    if not word.isalpha() or len(word) < 3:
+        return _quote([word])
+    stem = word if word.endswith("e") else word + "e"
+    return "(" + " OR ".join(_quote([w]) for w in (word, stem + "th", stem + "st")) + ")"
+
+
+def fts_query(text: str) -> FtsQuery | None:
+    """The user's search as FTS5 syntax; None when there is nothing to find.
+
+    Text in double quotes is a phrase; other words must all appear, in any order. Every word
+    is wrapped in double quotes, so ``Lord's``, ``son-in-law``, ``*`` or ``NEAR(`` are searched
+    as text and can never be read as query syntax. ``BadQuery`` for text past the bounds.
+    """
+    if len(text) > MAX_QUERY:
+        raise BadQuery(f"A search can be at most {MAX_QUERY} characters; use fewer words.")
+    phrases = [_TOKEN_RE.findall(m) for m in _QUOTED_RE.findall(text)]
+    loose = _TOKEN_RE.findall(_QUOTED_RE.sub(" ", text))
+    every = [w for p in phrases for w in p] + loose
+    if not every:
         return None
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    if len({w.lower() for w in every}) > MAX_TERMS:
+        raise BadQuery(f"A search can use at most {MAX_TERMS} different words.")
+    seen: set[str] = set()
+    parts = [_quote(p) for p in phrases if p]
+    for w in loose:
+        if w.lower() not in seen:
+            seen.add(w.lower())
+            parts.append(_word_forms(w))
+    ordered = [w for p in phrases for w in p] if phrases and not loose else every
+    phrase = _quote(ordered) if len(ordered) > 1 else None
+    return FtsQuery(" AND ".join(parts), phrase, tuple(every))
+
+
+SearchOrder = Literal["relevance", "bible"]
+
+RANKED_AT_MOST = 1000
+"""Past this many hits, relevance is not worth its cost: scoring every verse that has "the"
+takes 100 ms, and when a word is in a thousand verses no verse is much more about it."""
 
 
 def search(
-    conn: sqlite3.Connection, tr: TranslationRow, text: str, limit: int, offset: int = 0
-) -> tuple[int, list[VerseRow]]:
-    """(total hits, one page of hits in canonical order) for ``text`` in one translation."""
+    conn: sqlite3.Connection,
+    tr: TranslationRow,
+    text: str,
+    limit: int,
+    offset: int = 0,
+    order: SearchOrder = "relevance",
+) -> tuple[int, bool, list[VerseRow]]:
+    """(total hits, whether they are ranked, one page of hits) for ``text`` in one translation.
+
+    Ranked puts verses holding the words as one phrase first, then FTS5's bm25 score (rarer
+    words and shorter verses first). Unranked is canonical (Bible) order: when asked for, and
+    past ``RANKED_AT_MOST`` hits.
+    """
     query = fts_query(text)
     if query is None:
-        return 0, []
-    bounds = (tr.first_rowid, tr.last_rowid)
-    total = conn.execute(
-        "SELECT count(*) FROM verses WHERE id IN (SELECT rowid FROM verses_fts"
-        " WHERE verses_fts MATCH ? AND rowid BETWEEN ? AND ?)",
-        (query, *bounds),
-    ).fetchone()[0]
-    rows = conn.execute(
-        "SELECT book, chapter, verse, text FROM verses WHERE id IN (SELECT rowid FROM verses_fts"
-        " WHERE verses_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT ? OFFSET ?)"
-        " ORDER BY id",
-        (query, *bounds, limit, offset),
-    ).fetchall()
-    return total, [VerseRow(*r) for r in rows]
+        return 0, False, []
+    limit = max(0, min(limit, MAX_LIMIT))
+    offset = max(0, min(offset, MAX_LIMIT))
+    hits = "SELECT rowid FROM verses_fts WHERE verses_fts MATCH ? AND rowid BETWEEN ? AND ?"
+    match = (query.match, tr.first_rowid, tr.last_rowid)
+    total = conn.execute(hits.replace("rowid", "count(*)", 1), match).fetchone()[0]
+    if total == 0:
+        return 0, False, []
+    ranked = order == "relevance" and total <= RANKED_AT_MOST
+    params: tuple[object, ...] = match
+    if not ranked:
+        sql = hits + " ORDER BY rowid"
+    elif query.phrase is not None and query.phrase != query.match:
+        sql = f"{hits} ORDER BY rowid IN ({hits}) DESC, rank"
+        params = (*match, query.phrase, tr.first_rowid, tr.last_rowid)
+    else:
+        sql = hits + " ORDER BY rank"
+    ids = [r[0] for r in conn.execute(sql + " LIMIT ? OFFSET ?", (*params, limit, offset))]
+    if not ids:
+        return total, ranked, []
+    marks = ",".join("?" * len(ids))
+    found = {
+        r[0]: VerseRow(*r[1:])
+        for r in conn.execute(
+            f"SELECT id, book, chapter, verse, text FROM verses WHERE id IN ({marks})", ids
+        )
+    }
+    return total, ranked, [found[i] for i in ids if i in found]
 
 
 def import_translation(

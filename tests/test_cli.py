@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -157,14 +158,59 @@ def test_read_with_a_damaged_library_tells_the_user_and_works(
 def test_search_with_limit_prints_that_many_lines_and_a_total(
     verselight_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _run(capsys, "search", "love", "--limit", "5")
+    code, out, err = _run(capsys, "search", "love", "--limit", "5", "--order", "bible")
     assert code == 0
     lines = out.splitlines()
     assert len(lines) == 5
-    assert lines[0].startswith("Genesis 27:4  ")
-    assert all("love" in line.lower() for line in lines)
-    assert "281" in err
+    assert lines[0].startswith("Genesis 22:2  ")  # "whom thou lovest": a form of love
+    assert all("lov" in line.lower() for line in lines)
+    assert "418 verses" in err and "in Bible order" in err
     assert err.count("\n") == 1
+
+
+def test_search_ranks_the_phrase_first_by_default(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "search", "living", "water", "-n", "8")
+    assert code == 0
+    refs = [line.split("  ")[0] for line in out.splitlines()]
+    assert {"Song of Solomon 4:15", "Jeremiah 17:13", "Zechariah 14:8", "John 4:10"} <= set(refs)
+    assert "best first" in err
+
+
+def test_search_quoted_phrase_on_the_command_line(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = _run(capsys, "search", '"living water"', "-n", "100")
+    assert code == 0
+    assert out and "Leviticus" not in out
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999", "10001", "-5"])
+def test_search_limit_out_of_range_is_one_line(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    code, out, err = _run(capsys, "search", "love", "-n", limit)
+    assert code == 2
+    assert out == ""
+    assert "--limit" in _assert_one_line_error(err)
+
+
+def test_search_of_a_huge_pasted_query_is_refused_quickly(verselight_home: Path) -> None:
+    query = "love " * 4000  # 20 KB
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "search", query],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        env=os.environ,
+    )
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 2
+    assert "at most 300 characters" in _assert_one_line_error(done.stderr)
+    assert elapsed < 5
 
 
 def test_search_single_hit(verselight_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -292,3 +338,125 @@ def test_real_command_in_a_subprocess_reads_john_3_16(verselight_home: Path) -> 
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"John 3:16 (KJV)\n{JOHN_3_16}\n"
+
+
+# -- verse lists, pasted punctuation and a translation named at the end ------------------------
+
+
+def test_read_a_verse_list_prints_exactly_those_verses(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "read", "Ps 23:1-3,6")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "Psalms 23:1-3, 6 (KJV)"
+    assert [line.split()[0] for line in lines[1:]] == ["1", "2", "3", "6"]
+    assert lines[1].endswith("The LORD is my shepherd; I shall not want.")
+
+
+@pytest.mark.parametrize(
+    ("reference", "heading", "numbers"),
+    [("Eph 2:8,9", "Ephesians 2:8, 9", ["8", "9"]), ("Jn 3:16,18", "John 3:16, 18", ["16", "18"])],
+)
+def test_read_short_verse_lists(
+    verselight_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    reference: str,
+    heading: str,
+    numbers: list[str],
+) -> None:
+    code, out, _err = _run(capsys, "read", reference)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == f"{heading} (KJV)"
+    assert [line.split()[0] for line in lines[1:]] == numbers
+
+
+def test_read_across_chapters_keeps_working(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = _run(capsys, "read", "Jn 3:36-4:2")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["3:36", "4:1", "4:2"]
+
+
+@pytest.mark.parametrize(
+    "reference", ["john 3.16", "John\uff13\uff1a\uff11\uff16", "John\u00a03:16", "Jn\u30003:16"]
+)
+def test_read_pasted_punctuation(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str], reference: str
+) -> None:
+    code, out, _err = _run(capsys, "read", reference)
+    assert code == 0
+    assert out == f"John 3:16 (KJV)\n{JOHN_3_16}\n"
+
+
+@pytest.mark.parametrize("reference", ["Rom 8:28 KJV", "Rom 8:28 (kjv)"])
+def test_read_with_a_trailing_translation_name(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str], reference: str
+) -> None:
+    code, out, _err = _run(capsys, "read", reference)
+    assert code == 0
+    assert out.startswith("Romans 8:28 (KJV)\nAnd we know that all things work together")
+
+
+@pytest.mark.parametrize("reference", ["John 3:16 (WEB)", "Rom 8:28 ESV"])
+def test_read_with_an_unknown_trailing_translation_is_one_line(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str], reference: str
+) -> None:
+    code, out, err = _run(capsys, "read", reference)
+    assert code == 2
+    assert out == ""
+    line = _assert_one_line_error(err)
+    assert "no translation" in line and "KJV" in line
+
+
+# -- words that are not a command, and no terminal ---------------------------------------------
+
+
+def _verselight(*argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """The real command with pipes for stdin, stdout and stderr (no terminal anywhere)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *argv],
+        stdin=subprocess.PIPE,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=os.environ,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["plan", "status"], "see verselight --help"),
+        (["serch", "love"], "did you mean search?"),
+        (["ledgr"], "did you mean ledger?"),
+        (["translation", "list"], "did you mean translations?"),
+    ],
+)
+def test_unknown_words_are_one_line_with_the_nearest_command(
+    verselight_home: Path, argv: list[str], hint: str
+) -> None:
+    done = _verselight(*argv)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    line = _assert_one_line_error(done.stderr)
+    assert f'"{argv[0]}" is not a command or a reference' in line
+    assert hint in line
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["John", "3:16"], ["genesis"], ["John", "3:16", "KJV"], ["John 3:99"]]
+)
+def test_the_reader_refuses_to_start_without_a_terminal(
+    verselight_home: Path, argv: list[str]
+) -> None:
+    started = time.perf_counter()
+    done = _verselight(*argv, timeout=20)
+    assert time.perf_counter() - started < 20
+    assert done.returncode == 2
+    assert done.stdout == ""  # no escape codes written into the pipe
+    line = _assert_one_line_error(done.stderr)
+    assert "needs a terminal" in line and "verselight read" in line and "search" in line

@@ -7,7 +7,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.bible.books import BOOKS, book
-from core.bible.references import BadReference, Passage, VerseRef, parse
+from core.bible.references import (
+    BadReference,
+    Passage,
+    VerseRef,
+    describe,
+    parse,
+    parse_list,
+    parse_near,
+    trailing_translation,
+)
 
 V = VerseRef
 
@@ -239,3 +248,83 @@ def test_property_bad_reference_message_is_always_one_short_line(text: str) -> N
         message = str(exc)
         assert message.splitlines() == [message], repr(message)
         assert len(message) < 200
+
+
+# -- verse lists -------------------------------------------------------------------------------
+
+LISTS: list[tuple[str, str, list[tuple[VerseRef, VerseRef]]]] = [
+    ("Eph 2:8,9", "Ephesians 2:8, 9", [(V(49, 2, 8), V(49, 2, 8)), (V(49, 2, 9), V(49, 2, 9))]),
+    ("Jn 3:16,18", "John 3:16, 18", [(V(43, 3, 16), V(43, 3, 16)), (V(43, 3, 18), V(43, 3, 18))]),
+    ("Ps 23:1-3,6", "Psalms 23:1-3, 6", [(V(19, 23, 1), V(19, 23, 3)), (V(19, 23, 6), V(19, 23, 6))]),
+    ("Ps 23, 24", "Psalms 23, 24", [(V(19, 23, 1), V(19, 23, 6)), (V(19, 24, 1), V(19, 24, 10))]),
+    ("Jn 3:16; 4:14", "John 3:16, 4:14", [(V(43, 3, 16), V(43, 3, 16)), (V(43, 4, 14), V(43, 4, 14))]),
+    ("Jn 3:16, Rom 5:8", "John 3:16; Romans 5:8", [(V(43, 3, 16),) * 2, (V(45, 5, 8),) * 2]),
+    ("Jn 3:16,17-18", "John 3:16, 17-18", [(V(43, 3, 16),) * 2, (V(43, 3, 17), V(43, 3, 18))]),
+    ("Jn 3:36-4:2", "John 3:36-4:2", [(V(43, 3, 36), V(43, 4, 2))]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "shown", "spans"), LISTS, ids=[t for t, _, _ in LISTS])
+def test_verse_lists(text: str, shown: str, spans: list[tuple[VerseRef, VerseRef]]) -> None:
+    passages = parse_list(text)
+    assert [(p.start, p.end) for p in passages] == spans
+    assert describe(passages) == shown
+
+
+@pytest.mark.parametrize("text", ["Jn 3:16,", "Jn 3:16,,18", "Jn 3:16,99", "Jn 3:16,x"])
+def test_bad_verse_lists_say_why_in_one_line(text: str) -> None:
+    with pytest.raises(BadReference) as caught:
+        parse_list(text)
+    assert "\n" not in str(caught.value) and str(caught.value)
+
+
+def test_a_reader_goes_to_the_first_passage_of_a_list() -> None:
+    assert parse_near("16,18", V(43, 3, 1)).start == V(43, 3, 16)
+    assert parse_near("Eph 2:8,9", V(1, 1, 1)).start == V(49, 2, 8)
+
+
+# -- what people paste -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "john 3.16",
+        "John\uff13\uff1a\uff11\uff16",  # fullwidth digits and colon
+        "John 3\uff1a16",
+        "John\u00a03:16",  # no-break space
+        "John\u30003:16",  # ideographic space
+        "John\u202f3:16",  # narrow no-break space
+        "\u3000John 3:16\u3000",
+        "John 3\u300216",  # ideographic full stop
+    ],
+    ids=repr,
+)
+def test_pasted_punctuation_still_reads_john_3_16(text: str) -> None:
+    assert parse(text) == Passage(V(43, 3, 16), V(43, 3, 16), "verse")
+
+
+@pytest.mark.parametrize("dash", ["\u2013", "\u2014", "\u2012", "\u2212", "\uff0d", "\u2010"])
+def test_any_dash_makes_a_range(dash: str) -> None:
+    assert parse(f"1 Cor 13:4{dash}7") == Passage(V(46, 13, 4), V(46, 13, 7), "range")
+    assert [p.end for p in parse_list(f"Ps 23:1{dash}3,6")] == [V(19, 23, 3), V(19, 23, 6)]
+
+
+# -- a translation named at the end ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "split"),
+    [
+        ("Rom 8:28 KJV", ("Rom 8:28", "KJV")),
+        ("John 3:16 (WEB)", ("John 3:16", "WEB")),
+        ("John 3:16 [web]", ("John 3:16", "web")),
+        ("Ps 23 KJV", ("Ps 23", "KJV")),
+        ("Song of Songs", ("Song of", "Songs")),  # callers try the whole text first
+        ("John", None),
+        ("John 3:16", None),
+        ("(KJV)", None),
+    ],
+)
+def test_trailing_translation(text: str, split: tuple[str, str] | None) -> None:
+    assert trailing_translation(text) == split

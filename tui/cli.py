@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core.bible.importers import ImportFailed
-from core.bible.library import UnknownTranslation, Verse
-from core.bible.references import BadReference
+from core.bible.library import BadQuery, UnknownTranslation, Verse
+from core.bible.references import BadReference, describe
 from core.config import Config, ConfigError, load_config
 from storage.bible import LibraryError
 from tui import cli_account, cli_images
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
 COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS)
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+MAX_LIMIT = 10_000
+"""Most verses ``search --limit`` prints; more than there are in any query's answer."""
 
 
 class _Fail(Exception):
@@ -88,12 +90,22 @@ def _print_verses(verses: list[Verse], heading: str, width: int) -> None:
 
 
 def cmd_read(ctx: Context, args: argparse.Namespace) -> int:
-    tid = ctx.translation_id(args.translation)
-    passage = ctx.library.parse(" ".join(args.reference), tid)
-    verses = ctx.library.passage(tid, passage)
+    """One verse: its heading and text. A range, chapter or verse list ("Eph 2:8,9"): the
+    heading, then one numbered line per verse (chapter:verse once it spans chapters).
+
+    A translation named at the end of the reference ("Rom 8:28 KJV") wins over ``-t``.
+    """
+    tid, passages = ctx.library.locate(
+        " ".join(args.reference), ctx.translation_id(args.translation)
+    )
+    tid = ctx.translation_id(tid)
+    verses = [v for p in passages for v in ctx.library.passage(tid, p)]
     if not verses:
-        raise _Fail(f"{tid} has no text for {passage}.")
-    if passage.kind == "verse":
+        raise _Fail(f"{tid} has no text for {describe(passages)}.")
+    passage = passages[0]
+    if len(passages) > 1:
+        _print_verses(verses, f"{describe(passages)} ({tid})", _width())
+    elif passage.kind == "verse":
         print(f"{passage} ({tid})")
         text = verses[0].plain
         width = _width()
@@ -106,9 +118,9 @@ def cmd_read(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
     tid = ctx.translation_id(args.translation)
     query = " ".join(args.query)
-    if args.limit < 1:
-        raise _Fail("--limit must be at least 1.", EXIT_USAGE)
-    results = ctx.library.search(tid, query, limit=args.limit)
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise _Fail(f"--limit must be from 1 to {MAX_LIMIT:,}.", EXIT_USAGE)
+    results = ctx.library.search(tid, query, limit=args.limit, order=args.order)
     width = _width()
     for v in results.hits:
         ref = str(v.ref)
@@ -122,7 +134,8 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
         return EXIT_ERROR
     more = f" (showing the first {shown}; use --limit for more)" if shown < results.total else ""
     noun = "verse" if results.total == 1 else "verses"
-    print(f"{results.total} {noun} in {tid} match {query!r}{more}.", file=sys.stderr)
+    how = "best first" if results.ranked else "in Bible order"
+    print(f"{results.total} {noun} in {tid} match {query!r}, {how}{more}.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -174,10 +187,19 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("read", help='print a verse, range or chapter: read "John 3:16"')
     r.add_argument("reference", nargs="+", help='e.g. "John 3:16", "Ps 23", "1 Cor 13:4-7"')
     r.add_argument("--translation", "-t", metavar="ID")
-    s = sub.add_parser("search", help="find verses containing words")
+    s = sub.add_parser(
+        "search",
+        help='find verses with all the words (any form); "quoted words" as a phrase',
+    )
     s.add_argument("query", nargs="+")
     s.add_argument("--translation", "-t", metavar="ID")
     s.add_argument("--limit", "-n", type=int, default=20)
+    s.add_argument(
+        "--order",
+        choices=("relevance", "bible"),
+        default="relevance",
+        help="best matches first (default), or in Bible order",
+    )
     t = sub.add_parser("translations", help="list, add or remove translations")
     tsub = t.add_subparsers(dest="action", metavar="ACTION", required=True)
     tsub.add_parser("list", help="installed translations and SWORD modules found")
@@ -203,12 +225,48 @@ def _reader_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _not_a_reference(words: list[str]) -> str | None:
+    """A sentence when the reader's words are neither a reference nor a book's start.
+
+    "John 3:16", "genesis", "Rom 8:28 KJV" open the reader; so does "John 3:99" (the reader
+    says what is wrong with it). "plan status" or "serch love" is a mistyped command: opening
+    the reader on it would only hide the mistake.
+    """
+    import difflib
+
+    from core.bible.references import match_books, parse_list, trailing_translation
+
+    text = " ".join(words)
+    for candidate in (text, (trailing_translation(text) or ("",))[0]):
+        try:
+            parse_list(candidate)
+            return None
+        except BadReference:
+            pass
+    first = words[0].lower()
+    near = difflib.get_close_matches(first, COMMANDS, n=1, cutoff=0.6)
+    book_part = re.match(r"\s*((?:[1-3]\s*)?[^\d:]*)", text)
+    if not near and book_part and book_part.group(1).strip() and match_books(book_part.group(1)):
+        return None
+    shown = "".join(c if c.isprintable() else " " for c in words[0])[:30]
+    hint = f"did you mean {near[0]}?" if near else "see verselight --help for the commands."
+    return f'"{shown}" is not a command or a reference; {hint}'
+
+
 def run_reader(config: Config, args: argparse.Namespace) -> int:
+    if args.reference and (problem := _not_a_reference(args.reference)):
+        raise _Fail(problem, EXIT_USAGE)
     if args.admin and not config.admin_configured:
         raise _Fail(
             "Admin mode is not configured. Set VERSELIGHT_ADMIN_PASSWORD, or add "
             f'admin_password_hash = "..." to {config.paths.config_file} '
             "(make the value with: verselight admin hash).",
+            EXIT_USAGE,
+        )
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise _Fail(
+            "The reader needs a terminal; in scripts and pipes use "
+            'verselight read "John 3:16" or verselight search WORDS.',
             EXIT_USAGE,
         )
     from tui.app import make_app
@@ -258,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadReference as exc:
         print(f"verselight: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except UnknownTranslation as exc:
+    except (UnknownTranslation, BadQuery) as exc:
         print(f"verselight: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (_Fail, cli_account.AccountFail, cli_images.ImagesFail) as exc:

@@ -6,6 +6,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from core.bible.library import UnknownTranslation
 from core.bible.references import BadReference, match_books
 from tui.screens.reader import ReaderScreen
 
@@ -43,16 +44,19 @@ class ReaderCommands(Provider):
         reader = self.reader
         if reader is None:
             return
+        passage = None
         try:
-            passage = reader.ctx.library.parse_near(query, reader.translation, reader.ref)
-        except BadReference:
-            passage = None
+            tid, passages = reader.ctx.library.locate(query, reader.translation, reader.ref)
+            passage = passages[0]
+        except (BadReference, UnknownTranslation):
+            pass
         if passage is not None:
+            other = f" ({tid})" if tid != reader.translation else ""
             yield Hit(
                 1.0,
-                f"Go to {passage}",
-                partial(reader.go_to, passage.start),
-                help=f"Open {passage} in {reader.translation}",
+                f"Go to {passage}{other}",
+                partial(reader.go_to_in, tid, passage.start),
+                help=f"Open {passage} in {tid}",
             )
         matcher = self.matcher(query)
         for book in match_books(query)[:5] if query.strip() else []:

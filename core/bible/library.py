@@ -14,9 +14,21 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from core.bible.references import Passage, VerseRef, parse, parse_near
+from core.bible.references import (
+    KJV_VERSIFICATION,
+    BadReference,
+    Passage,
+    VerseRef,
+    parse,
+    parse_list,
+    parse_near,
+    trailing_translation,
+)
 from core.bible.text import plain
 from storage import bible as db
+from storage.bible import MAX_QUERY, MAX_TERMS, BadQuery, SearchOrder
+
+__all__ = ["MAX_QUERY", "MAX_TERMS", "BadQuery", "Library", "SearchOrder", "Verse"]
 
 Progress = Callable[[int, int], None]
 """Called with (verses done, verses in all) while a translation is imported."""
@@ -52,6 +64,8 @@ class SearchResults:
     query: str
     total: int
     hits: list[Verse]
+    ranked: bool = False
+    """Best first (True), or Bible order: when asked for, or too many hits to rank."""
 
 
 class TranslationVersification:
@@ -152,6 +166,35 @@ class Library:
         """Parse a reference against this translation's numbering (``BadReference`` if not)."""
         return parse(text, self.versification(tid))
 
+    def parse_list(self, text: str, tid: str) -> tuple[Passage, ...]:
+        """A verse list ("Eph 2:8,9", "Ps 23:1-3,6") against this translation's numbering."""
+        return parse_list(text, self.versification(tid))
+
+    def locate(
+        self, text: str, tid: str, here: VerseRef | None = None
+    ) -> tuple[str, tuple[Passage, ...]]:
+        """(translation id, passages) for what was typed, which may end in a translation's
+        name: "Rom 8:28 KJV", "John 3:16 (WEB)". Without one, ``tid``.
+
+        The whole text is tried as a reference first, so a book name is never mistaken for a
+        translation. ``UnknownTranslation`` when the last word names none that is installed
+        but the rest is a reference; otherwise the ``BadReference`` for the whole text.
+        """
+        try:
+            return tid, parse_list(text, self.versification(tid), here)
+        except BadReference as whole:
+            split = trailing_translation(text)
+            if split is None:
+                raise
+            rest, name = split
+            try:
+                parse_list(rest, KJV_VERSIFICATION, here)
+            except BadReference as inner:
+                # "John 3:99 KJV": the reference is what is wrong, if KJV is a translation.
+                raise (inner if self.has(name) else whole) from None
+            named = self._row(name).id
+            return named, parse_list(rest, self.versification(named), here)
+
     def parse_near(self, text: str, tid: str, here: VerseRef) -> Passage:
         """``parse``, with "16" and "3:16" read relative to where the reader is."""
         return parse_near(text, here, self.versification(tid))
@@ -175,9 +218,18 @@ class Library:
                 return v
         return None
 
-    def search(self, tid: str, text: str, limit: int = 50, offset: int = 0) -> SearchResults:
-        total, rows = db.search(self._conn, self._row(tid), text, limit, offset)
-        return SearchResults(text, total, [_verse(r) for r in rows])
+    def search(
+        self,
+        tid: str,
+        text: str,
+        limit: int = 50,
+        offset: int = 0,
+        order: SearchOrder = "relevance",
+    ) -> SearchResults:
+        """Verses matching ``text``: quoted phrases as phrases, other words all of them, word
+        forms included; best first, or in Bible order. ``BadQuery`` past the size bounds."""
+        total, ranked, rows = db.search(self._conn, self._row(tid), text, limit, offset, order)
+        return SearchResults(text, total, [_verse(r) for r in rows], ranked)
 
     # importing ---------------------------------------------------------------------------
 

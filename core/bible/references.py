@@ -8,14 +8,18 @@ with one sentence saying what does exist. Nothing here raises anything but ``Bad
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from core.bible.books import BOOKS, Book, book
 
-MAX_INPUT = 80
+MAX_INPUT = 160
 """Longest text treated as a reference; longer input is refused without parsing it."""
+MAX_PARTS = 40
+"""Most passages one verse list ("Eph 2:8,9") may name."""
 
 
 class BadReference(ValueError):
@@ -156,6 +160,18 @@ def _shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_DASHES = str.maketrans(
+    {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"}
+    | {"\u3002": ".", "\uff61": ".", "\u3001": ",", "\uff64": ","}
+)
+
+
+def normalize(text: str) -> str:
+    """Pasted forms made plain: fullwidth colon and digits, any dash, odd spaces (NFKC folds
+    most of them; the dashes and CJK full stops it leaves alone are mapped here)."""
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_DASHES).split())
+
+
 _REF_RE = re.compile(
     r"""^\s*
     (?P<book>(?:[1-3]\s*)?[^\d\s:.\-][^\d:\-]*?)\.?\s*
@@ -171,7 +187,7 @@ _REF_RE = re.compile(
 
 def parse(text: str, versification: Versification = KJV_VERSIFICATION) -> Passage:
     """Read a reference such as "John 3:16", "jn 3 16", "1 Cor 13:4-7", "Ps 23" or "Genesis"."""
-    raw = text.replace("\u2013", "-").replace("\u2014", "-")
+    raw = normalize(text)
     if not raw.strip():
         raise BadReference("Type a reference such as John 3:16, Ps 23 or Genesis.")
     if len(raw) > MAX_INPUT:
@@ -250,11 +266,79 @@ def parse_near(
     text: str, here: VerseRef, versification: Versification = KJV_VERSIFICATION
 ) -> Passage:
     """Like ``parse``, but "16" means verse 16 of this chapter and "3:16" chapter 3 of this
-    book, the way a reader already inside a book thinks of references."""
-    m = _RELATIVE_RE.match(text)
+    book, the way a reader already inside a book thinks of references. A verse list
+    ("3:16,18") means its first passage: that is where a reader goes."""
+    return parse_list(text, versification, here)[0]
+
+
+def _relative(part: str, here: VerseRef, versification: Versification) -> Passage:
+    m = _RELATIVE_RE.match(part)
     if m is None:
-        return parse(text, versification)
+        return parse(part, versification)
     name = here.book_info.name
     if m.group(2) is None:
-        return parse(f"{name} {here.chapter}:{text.strip()}", versification)
-    return parse(f"{name} {text.strip()}", versification)
+        return parse(f"{name} {here.chapter}:{part.strip()}", versification)
+    return parse(f"{name} {part.strip()}", versification)
+
+
+def parse_list(
+    text: str, versification: Versification = KJV_VERSIFICATION, here: VerseRef | None = None
+) -> tuple[Passage, ...]:
+    """A verse list as diatheke reads it: "Eph 2:8,9", "Ps 23:1-3,6", "Jn 3:16; 4:14".
+
+    After a comma a bare number continues what came before: a verse after a verse
+    ("Jn 3:16,18"), a chapter after a chapter ("Ps 23, 24"). "4:14" stays in the same book;
+    a part with its own book name starts afresh. With ``here``, the first part may be
+    relative to it too ("16", "3:16").
+    """
+    raw = normalize(text)
+    if len(raw) > MAX_INPUT:
+        raise BadReference("That is too long to be a reference; try something like John 3:16.")
+    parts = re.split(r"[,;]", raw)
+    if len(parts) > MAX_PARTS:
+        raise BadReference(f"A verse list can name at most {MAX_PARTS} passages.")
+    if len(parts) > 1 and not all(p.strip() for p in parts):
+        raise BadReference(f'"{_shorten(raw)}" has an empty part between its commas.')
+    first = _relative(parts[0], here, versification) if here else parse(parts[0], versification)
+    out = [first]
+    for part in parts[1:]:
+        prev = out[-1]
+        m = _RELATIVE_RE.match(part)
+        if m is None:
+            out.append(parse(part, versification))
+        elif m.group(2) is None and prev.kind in ("chapter", "book"):
+            out.append(parse(f"{prev.end.book_info.name} {part.strip()}", versification))
+        else:
+            out.append(_relative(part, prev.end, versification))
+    return tuple(out)
+
+
+def describe(passages: tuple[Passage, ...]) -> str:
+    """A verse list written back compactly: "Ephesians 2:8, 9", "Psalms 23:1-3, 6"."""
+    text = str(passages[0])
+    for prev, p in itertools.pairwise(passages):
+        whole = str(p)
+        name = p.start.book_info.name
+        if p.start.book != prev.end.book or p.kind == "book":
+            text += "; " + whole
+        elif p.kind == "chapter" or prev.kind in ("chapter", "book"):
+            text += ", " + whole.removeprefix(name + " ")
+        elif p.start.chapter == prev.end.chapter and p.end.chapter == p.start.chapter:
+            text += ", " + whole.removeprefix(f"{name} {p.start.chapter}:")
+        else:
+            text += ", " + whole.removeprefix(name + " ")
+    return text
+
+
+_TRAILING_NAME = re.compile(r"^(?P<rest>.*?)\s*[(\[]?(?P<name>[A-Za-z][A-Za-z0-9_.-]{0,31})[)\]]?$")
+
+
+def trailing_translation(text: str) -> tuple[str, str] | None:
+    """("Rom 8:28", "KJV") for "Rom 8:28 KJV" or "John 3:16 (WEB)"; None when there is no
+    final word that could name a translation. Callers try the whole text as a reference
+    first, so a book whose name ends in such a word ("Song of Songs") is still a book."""
+    raw = normalize(text)
+    m = _TRAILING_NAME.match(raw)
+    if m is None or not m["rest"].strip() or not re.search(r"\s|[)\]]$", raw[len(m["rest"]) :]):
+        return None
+    return m["rest"], m["name"]

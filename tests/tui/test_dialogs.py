@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.command import CommandList
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 
 from core.bible.library import Library
 from core.bible.references import VerseRef
@@ -134,8 +134,13 @@ async def test_search_finds_hyphenated_and_apostrophe_words_and_opens_a_result(a
         await pilot.press(*"son-in-law")
         await settle(pilot)
         results = app.screen.query_one("#results", OptionList)
-        assert results.option_count == 13
-        assert "13 verses" in str(app.screen.query_one("#status", Static).render())
+        assert results.option_count == 14  # son-in-law, sons-in-law
+        status = str(app.screen.query_one("#status", Static).render())
+        assert "14 verses, best first" in status
+        await pilot.press("ctrl+o")  # Bible order: Genesis 19:12 comes first
+        await settle(pilot)
+        assert "14 verses, in Bible order" in str(app.screen.query_one("#status", Static).render())
+        assert "best first" in str(app.screen.query_one("#keys", Label).render())
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.ref == VerseRef(1, 19, 12)
@@ -297,3 +302,56 @@ async def test_no_color_is_respected(app_factory, monkeypatch):
         # Without colour the current verse must still stand out: bold and a bar at its left.
         assert current.styles.text_style.bold
         assert current.styles.border_left[0] == "outer"
+
+
+async def test_search_ranks_the_phrase_first_and_orders_by_bible_on_request(app_factory):
+    app = app_factory("Gen 1:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"living water")
+        await settle(pilot)
+        results = app.screen.query_one("#results", OptionList)
+        top = [str(results.get_option_at_index(i).id) for i in range(8)]
+        for ref in ("22:4:15", "24:17:13", "38:14:8", "43:4:10"):
+            assert ref in top, top
+        keys = str(app.screen.query_one("#keys", Label).render())
+        assert "^O Bible order" in keys
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        ids = [str(results.get_option_at_index(i).id) for i in range(results.option_count)]
+        refs = [tuple(int(x) for x in i.split(":")) for i in ids]
+        assert refs == sorted(refs) and (3, 14, 6) in refs
+
+
+async def test_search_a_quoted_phrase_in_the_dialog(app_factory):
+    app = app_factory("Gen 1:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *'"living water"')
+        await settle(pilot)
+        results = app.screen.query_one("#results", OptionList)
+        ids = [str(results.get_option_at_index(i).id) for i in range(results.option_count)]
+        assert "43:4:10" in ids and not any(i.startswith("3:") for i in ids)
+
+
+async def test_search_a_pasted_page_is_refused_and_the_newest_query_wins(app_factory):
+    app = app_factory("Gen 1:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        field = app.screen.query_one("#query", Input)
+        field.value = "love " * 4000  # a 20 KB paste
+        await settle(pilot)
+        status = app.screen.query_one("#status", Static)
+        assert "at most 300 characters" in str(status.render())
+        assert app.screen.query_one("#results", OptionList).option_count == 0
+        # several queries in a row: only the last one's results stay
+        for text in ("love", "the", "faith hope charity"):
+            field.value = text
+        await settle(pilot)
+        results = app.screen.query_one("#results", OptionList)
+        assert [results.get_option_at_index(i).id for i in range(results.option_count)] == [
+            "46:13:13"
+        ]
+        assert "1 verse" in str(status.render())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,14 +13,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.bible.references import BadReference, Passage, VerseRef, match_books
+from core.bible.library import UnknownTranslation
+from core.bible.references import BadReference, Passage, VerseRef, describe, match_books
 from core.context import Context
 
 _BOOK_PART = re.compile(r"^\s*((?:[1-3]\s*)?[^\d]*)(.*)$")
 """The book name typed so far, and whatever follows it (chapter and verse)."""
 
 
-class GotoScreen(ModalScreen[VerseRef | None]):
+class GotoScreen(ModalScreen[tuple[str, VerseRef] | None]):
+    """Dismissed with (translation, first verse): a reference may end in a translation's name."""
+
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
@@ -33,6 +37,7 @@ class GotoScreen(ModalScreen[VerseRef | None]):
         self.translation = translation
         self.here = here
         self._passage: Passage | None = None
+        self._target = translation
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="goto") as box:
@@ -62,16 +67,20 @@ class GotoScreen(ModalScreen[VerseRef | None]):
             preview.set_classes("")
         else:
             try:
-                self._passage = self.ctx.library.parse_near(text, self.translation, self.here)
-            except BadReference as exc:
-                preview.update(str(exc))
+                tid, passages = self.ctx.library.locate(text, self.translation, self.here)
+            except (BadReference, UnknownTranslation) as exc:
+                preview.update(escape(str(exc)))
                 preview.set_classes("-error")
             else:
-                first = self.ctx.library.verse(self.translation, self._passage.start)
+                self._passage, self._target = passages[0], tid
+                first = self.ctx.library.verse(tid, self._passage.start)
                 snippet = first.plain if first else ""
                 if len(snippet) > 90:
                     snippet = snippet[:87] + "..."
-                preview.update(f"[b]{self._passage}[/b]  {snippet}")
+                where = escape(describe(passages))
+                if tid != self.translation:
+                    where += f" ({tid})"
+                preview.update(f"[b]{where}[/b]  {escape(snippet)}")
                 preview.set_classes("-ok")
         part = _BOOK_PART.match(text)
         matches = match_books(part.group(1)) if part and part.group(1).strip() else []
@@ -113,6 +122,6 @@ class GotoScreen(ModalScreen[VerseRef | None]):
     @on(Input.Submitted, "#ref")
     def _submitted(self) -> None:
         if self._passage is not None:
-            self.dismiss(self._passage.start)
+            self.dismiss((self._target, self._passage.start))
         else:
             self.app.bell()

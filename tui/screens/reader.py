@@ -155,7 +155,11 @@ class ReaderScreen(Screen[None]):
         return self.ctx.library.versification(self.translation)
 
     async def go_to(self, ref: VerseRef | None) -> None:
-        """Show ``ref``; at either end of the Bible (None) just ring the bell."""
+        """Show ``ref``; at either end of the Bible (None) just ring the bell.
+
+        The one way the reader moves: keys, the navigator, the go-to and search dialogs and
+        the palette all come here, so each puts the verse in view the same way.
+        """
         if ref is None:
             self.app.bell()
             return
@@ -241,7 +245,7 @@ class ReaderScreen(Screen[None]):
     def action_goto(self) -> None:
         from tui.screens.goto import GotoScreen
 
-        self.app.push_screen(GotoScreen(self.ctx, self.translation, self.ref), self.go_to)
+        self.app.push_screen(GotoScreen(self.ctx, self.translation, self.ref), self._went)
 
     def action_search(self) -> None:
         from tui.screens.search import SearchScreen
@@ -310,11 +314,20 @@ class ReaderScreen(Screen[None]):
     async def switch_translation(self, translation: str | None) -> None:
         if not translation or translation == self.translation:
             return
-        self.translation = translation
-        versification = self.versification
-        self.query_one(Navigator).load(versification, self.gallery)
-        await self.go_to(navigation.clamp(self.ref, versification))
-        self.notify(f"Reading {self.ctx.library.translation(translation).name}.")
+        here = navigation.clamp(self.ref, self.ctx.library.versification(translation))
+        await self.go_to_in(translation, here)
+
+    async def go_to_in(self, translation: str, ref: VerseRef) -> None:
+        """``go_to`` in another translation ("John 3:16 WEB" typed in `g` or the palette)."""
+        if translation != self.translation:
+            self.translation = translation
+            self.query_one(Navigator).load(self.versification, self.gallery)
+            self.notify(f"Reading {self.ctx.library.translation(translation).name}.")
+        await self.go_to(ref)
+
+    async def _went(self, destination: tuple[str, VerseRef] | None) -> None:
+        if destination is not None:
+            await self.go_to_in(*destination)
 
     # layout ------------------------------------------------------------------------------
 

@@ -13,6 +13,9 @@ from core.bible.library import Verse
 from core.bible.references import VerseRef
 from tui.widgets.verse_line import VerseLine
 
+LAYOUT_TRIES = 20
+"""Refreshes to wait for a new chapter's layout before scrolling to the current verse."""
+
 
 class ChapterView(VerticalScroll, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
@@ -55,7 +58,13 @@ class ChapterView(VerticalScroll, can_focus=False):
         else:
             self.call_after_refresh(self._keep_in_view, line)
 
-    def _keep_in_view(self, line: VerseLine) -> None:
+    def _keep_in_view(self, line: VerseLine, tries: int = LAYOUT_TRIES) -> None:
+        if line is not self._current:
+            return
+        if line.virtual_region.height == 0 and tries > 0:
+            # Not laid out yet: the palette delays screen updates as it closes, so the
+            # refresh after mounting a new chapter can come before its layout.
+            self.call_after_refresh(self._keep_in_view, line, tries - 1)
+            return
         self._laid_out = True
-        if line is self._current:
-            self.scroll_to_widget(line, animate=False, top=False, immediate=True)
+        self.scroll_to_widget(line, animate=False, top=False, immediate=True)
