@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from core.billing.ledger import Balance, Entry, Ledger, LedgerError
+from core.billing.ledger import Balance, Entry, Ledger, LedgerDamaged, LedgerError, reading
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.sessions.tiers import Tier, tier_of
@@ -39,7 +39,8 @@ class Account:
         self._seen_version = ledger.data_version()
 
     def state(self) -> AccountState:
-        row = db.get_session(self.ledger.conn, self.session_id)
+        with reading(self.ledger.conn):
+            row = db.get_session(self.ledger.conn, self.session_id)
         if row is None:  # the ledger was replaced under us; show an empty account
             return AccountState(self.session_id, Tier.FREE, Balance(0, 0), False)
         balance = Balance(row.balance, row.held)
@@ -65,6 +66,14 @@ class Account:
         self.ledger.close()
 
 
+def damaged_notice(exc: LedgerDamaged) -> str:
+    """One sentence: the ledger is damaged, nothing writes to it, reading goes on."""
+    return (
+        f"The credit ledger at {exc.path} is damaged ({exc.detail}) and is left untouched, "
+        "so credits are unavailable and reading works as usual."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Opened:
     account: Account | None
@@ -81,7 +90,9 @@ def open_account(config: Config, clock: Clock = utc_now) -> Opened:
 
     notices: list[str] = []
     try:
-        ledger = Ledger.open(config.paths.ledger_db, config.limits, clock)
+        ledger = Ledger.for_config(config, clock)
+    except LedgerDamaged as exc:
+        return Opened(None, [damaged_notice(exc)])
     except LedgerError as exc:
         return Opened(None, [f"{exc} Credits are unavailable; reading works as usual."])
     try:
@@ -97,6 +108,8 @@ def open_account(config: Config, clock: Clock = utc_now) -> Opened:
         return Opened(None, [f"Credits are unavailable: {reason} Reading works as usual."])
     except sqlite3.Error as exc:  # a locked, read-only or full database
         ledger.close()
+        if db.is_damage(exc):
+            return Opened(None, [damaged_notice(LedgerDamaged(config.paths.ledger_db, str(exc)))])
         return Opened(None, [f"Credits are unavailable ({exc}). Reading works as usual."])
     if resumed.notice:
         notices.append(resumed.notice)
