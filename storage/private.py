@@ -49,3 +49,29 @@ def tighten(path: Path, mode: int = FILE_MODE) -> None:
         st = os.stat(path)
         if st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) != mode:
             os.chmod(path, mode)
+
+
+def cannot_write(folder: Path) -> str | None:
+    """Why no file can be written in ``folder`` (the system's words), or None when one can.
+
+    A real probe: a one-byte file made, synced and removed, so a read-only mount, missing
+    permission and a full disk all show."""
+    probe = folder / f".write-probe-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except OSError as exc:
+        return _words(exc)
+    try:
+        os.write(fd, b"\0")
+        os.fsync(fd)
+    except OSError as exc:
+        return _words(exc)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+    return None
+
+
+def _words(exc: OSError) -> str:
+    return (exc.strerror or exc.__class__.__name__).rstrip(".").lower()
