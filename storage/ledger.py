@@ -362,6 +362,7 @@ def _quick_check(path: Path, timeout: float) -> str | None:
     except sqlite3.Error as exc:
         raise LedgerError(f"The credit ledger at {path} cannot be read ({exc}).") from exc
     try:
+        ro.execute("PRAGMA mmap_size = 268435456")  # a read-only mapping: fewer copies
         rows = ro.execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as exc:
         if is_damage(exc):
