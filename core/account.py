@@ -97,7 +97,7 @@ _early_checks: dict[Path, threading.Thread] = {}
 def start_ledger_check(config: Config) -> None:
     """Begin the ledger's integrity check in a thread, before the reader's first frame.
 
-    ``quick_check`` reads every page (about 30 ms for 100,000 entries; more on a busy
+    ``quick_check`` reads every page (30-55 ms for 100,000 entries; more on a busy
     machine) and SQLite releases the GIL while it works, so it overlaps with Textual's own
     start instead of delaying the first paint. ``open_account`` waits for it; a pass is
     remembered, so its own check is then free. Any failure is left for ``open_account`` to

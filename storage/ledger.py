@@ -330,7 +330,7 @@ def check_integrity(path: Path, *, timeout: float = 10.0, empty_ok: bool = True)
 
     The check runs on a read-only connection (``mode=ro``), which can neither write the file
     nor checkpoint its ``-wal`` into it. ``quick_check`` reads every page of a 100,000-entry
-    ledger in about 30 ms (``benchmarks/bench_ledger_check.py``), so it runs at start, once
+    ledger in 30-55 ms (``benchmarks/bench_ledger_check.py``), so it runs at start, once
     per process and file version.
     """
     try:
