@@ -15,8 +15,6 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.private import private_folder
-
 PRIVATE_MODE = 0o600
 POSIX = os.name == "posix"
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -65,7 +63,7 @@ def why(exc: OSError) -> str:
 def write_private(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically: a 0600 temp file in the same folder, written,
     fsynced and renamed over the old one. Readers see the old file or the new, never a part."""
-    private_folder(path.parent)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = _temp_file(path, data)
     try:
         os.replace(tmp, path)
@@ -85,7 +83,7 @@ def publish_private(path: Path, data: bytes, *, make_parent: bool = True) -> boo
     is the fallback (still exactly one winner, but briefly empty while being written).
     """
     if make_parent:
-        private_folder(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = _temp_file(path, data)
     try:
         os.link(tmp, path)

@@ -216,6 +216,7 @@ def _read_token(path: Path) -> str:
 def _save(path: Path, token: str) -> str | None:
     """Write the token; a sentence instead of an exception when the state dir refuses it."""
     try:
+        private_folder(path.parent)  # 0700, also when an older version made it looser
         write_private(path, f"{token}\n".encode("ascii"))
     except OSError as exc:
         return f"The session token could not be saved in {path.parent} ({why(exc)})."
