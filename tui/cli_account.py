@@ -20,7 +20,7 @@ ACCOUNT_COMMANDS = ("session", "ledger", "admin", "doctor")
 MAX_GRANT = 1_000_000
 """The most credits one grant may give ($10,000 at a cent a credit): a typo guard."""
 OPERATOR_RULE = (
-    "grant and unlock need the operator: they go ahead when VERSELIGHT_ADMIN_PASSWORD is set "
+    "Grant and unlock need the operator: they go ahead when VERSELIGHT_ADMIN_PASSWORD is set "
     "or when you can write the config file that holds admin_password_hash (whoever can "
     "change the admin password could do this anyway); otherwise they ask for the admin "
     "password (read from stdin when it is not a terminal)."
@@ -74,7 +74,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         description="Give SESSION CREDITS credits as one 'grant' entry in the ledger, written "
         "to the audit log. " + OPERATOR_RULE,
     )
-    g.add_argument("session", metavar="SESSION", help="a session id or a unique prefix of one")
+    g.add_argument(
+        "session",
+        metavar="SESSION",
+        help="a session id, or its first 8 or more characters as `session show` prints them",
+    )
     g.add_argument("credits", metavar="CREDITS", help=f"a whole number from 1 to {MAX_GRANT:,}")
     g.add_argument("--note", default="", metavar="TEXT", help="why (kept with the entry)")
     asub.add_parser(
