@@ -20,6 +20,7 @@ import bench_images
 import bench_import
 import bench_keypress
 import bench_ledger
+import bench_ledger_check
 import bench_memory
 import bench_payments
 import bench_read_cli
@@ -39,6 +40,7 @@ BENCHMARKS = [
     ("8. buying credits over Lightning", bench_payments),
     ("9. offline sketch", bench_sketch),
     ("10. illustrations on screen", bench_images),
+    ("11. ledger integrity check at start", bench_ledger_check),
 ]
 
 

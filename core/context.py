@@ -44,9 +44,27 @@ def open_context(
     """
     library = Library.open(config.paths.library_db)
     notices = [library.notice] if library.notice else []
+    if library.read_only:
+        notices.append(read_only_notice(config))
     if first_run_import and library.needs_first_run_import():
         library.import_default(progress)
     return Context(config, library, notices)
+
+
+def read_only_notice(config: Config) -> str:
+    """One sentence: the data folder refuses writes, so what is not kept (credits, and the
+    reader's place when the state folder refuses them too)."""
+    from storage.private import cannot_write
+
+    data = config.paths.data_dir
+    why = cannot_write(data) or "it refuses writes"
+    place_kept = config.paths.state_dir.is_dir() and cannot_write(config.paths.state_dir) is None
+    kept = (
+        "credits are not saved (your place still is)"
+        if place_kept
+        else ("neither your place nor credits are saved")
+    )
+    return f"{data} cannot be written ({why}), so the Bible is read as it is and {kept}."
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,12 +55,15 @@ def _ledger(config: Config) -> Iterator[Finding]:
     from core.sessions.secret import SecretError, load_secret
 
     try:
-        ledger = Ledger.open(config.paths.ledger_db, config.limits)
+        ledger = Ledger.for_config(config)
     except LedgerError as exc:
         yield Finding("ledger", False, str(exc), needed_for_buying=True)
         return
     try:
         broken = sum(len(rows) for _, rows in ledger.verify())
+    except LedgerError as exc:
+        yield Finding("ledger", False, str(exc), needed_for_buying=True)
+        return
     finally:
         ledger.close()
     if broken:

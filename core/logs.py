@@ -12,6 +12,7 @@ import os
 from logging.handlers import RotatingFileHandler
 
 from core.config import Paths
+from storage.private import private_folder
 
 LOG_NAME = "verselight.log"
 
@@ -26,7 +27,7 @@ def setup_logging(paths: Paths, level: int = logging.INFO) -> None:
         logger.removeHandler(old)  # another home in the same process (tests)
         old.close()
     try:
-        paths.state_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(paths.state_dir)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         os.chmod(path, 0o600)
         handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")

@@ -99,11 +99,18 @@ class NewTranslation:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the library at ``path`` with the schema in place."""
+    """Open (creating if needed) the library at ``path`` with the schema in place.
+
+    When an existing library cannot be opened for writing (a read-only folder or mount, a
+    full disk, a file we may only read) it is opened read-only instead: reading needs no
+    writes. ``is_read_only`` tells the caller.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
+        if path.is_file():
+            return _read_only(path, exc)
         raise LibraryError(f"The Bible library at {path} cannot be opened ({exc}).") from exc
     try:
         conn.execute("PRAGMA busy_timeout = 5000")
@@ -120,13 +127,59 @@ def connect(path: Path) -> sqlite3.Connection:
             )
     except sqlite3.Error as exc:
         conn.close()
-        if getattr(exc, "sqlite_errorcode", None) in _DAMAGED_CODES:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code in _DAMAGED_CODES:
             raise LibraryDamaged(f"The Bible library at {path} is damaged ({exc}).") from exc
+        if code is not None and code & 0xFF in _CANNOT_WRITE_CODES and path.stat().st_size:
+            return _read_only(path, exc)
         raise LibraryError(f"The Bible library at {path} cannot be opened ({exc}).") from exc
     except LibraryError:
         conn.close()
         raise
     return conn
+
+
+_CANNOT_WRITE_CODES = {
+    sqlite3.SQLITE_CANTOPEN,  # no -shm can be made beside a WAL database
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_PERM,
+}
+
+
+def _read_only(path: Path, why: BaseException) -> sqlite3.Connection:
+    """The library opened for reading only, or ``LibraryError`` naming the first failure.
+
+    ``mode=ro`` still shares SQLite's locks (it needs a ``-shm`` it can map or make);
+    ``immutable=1`` is for read-only media, where nobody can be writing either.
+    """
+    for query in ("mode=ro", "immutable=1"):
+        try:
+            conn = sqlite3.connect(
+                f"{path.absolute().as_uri()}?{query}",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error:
+            continue
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error:
+            conn.close()
+            continue
+        if version != SCHEMA_VERSION:
+            conn.close()
+            break
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+    raise LibraryError(f"The Bible library at {path} cannot be opened ({why}).") from why
+
+
+def is_read_only(conn: sqlite3.Connection) -> bool:
+    """Whether ``connect`` had to fall back to reading only."""
+    return bool(conn.execute("PRAGMA query_only").fetchone()[0])
 
 
 def translations(conn: sqlite3.Connection) -> list[TranslationRow]:

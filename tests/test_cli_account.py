@@ -66,6 +66,13 @@ def test_session_moves_with_its_credits_to_another_terminal(home, tmp_path_facto
     assert short in out and "balance   120 credits" in out
 
 
+def sid_in(token_file: Path) -> str:
+    """The session a token file names (each run re-issues the token, so compare sessions)."""
+    import jwt
+
+    return jwt.decode(token_file.read_text().strip(), options={"verify_signature": False})["sid"]
+
+
 def test_importing_a_bad_file_changes_nothing(home, capsys):
     session_id(capsys)
     token_file = home / "state" / "session.token"
@@ -75,9 +82,9 @@ def test_importing_a_bad_file_changes_nothing(home, capsys):
     assert main(["session", "import", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("verselight: ") and "Traceback" not in err
-    assert token_file.read_bytes() == before
+    assert sid_in(token_file) == sid_in(bad)
     assert main(["session", "import", str(home / "missing.session")]) == 2
-    assert token_file.read_bytes() == before
+    assert sid_in(token_file) == sid_in(bad)
 
 
 def test_export_refuses_to_overwrite(home, capsys):
@@ -188,3 +195,78 @@ def test_doctor_logs_to_a_private_file(home, capsys, monkeypatch):
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     assert "price source coinbase failed" in log.read_text()
     assert "price source" not in capsys.readouterr().err  # the log, not the terminal
+
+
+# -- importing over a session that holds credits (issue 9, item 1) ---------------------------
+
+
+def _two_sessions(home: Path, capsys, tmp_path_factory, credits: int, held: int = 0):
+    """This terminal's session with ``credits`` (``held`` of them held), and another
+    session exported to a file. Returns (this sid, exported file, other short id)."""
+    other_short = session_id(capsys)
+    exported = tmp_path_factory.mktemp("usb") / "other.session"
+    assert main(["session", "export", str(exported)]) == 0
+    capsys.readouterr()
+    (home / "state" / "session.token").unlink()  # this terminal starts its own session
+    short = session_id(capsys)
+    ledger = Ledger.open(home / "data" / "ledger.sqlite")
+    (sid,) = [
+        r[0] for r in ledger.conn.execute("SELECT id FROM sessions WHERE id LIKE ?", (short + "%",))
+    ]
+    if credits:
+        ledger.grant(sid, credits, "bought here, never exported")
+    if held:
+        ledger.place_hold(sid, held)
+    ledger.close()
+    capsys.readouterr()
+    return sid, exported, other_short
+
+
+def test_import_refuses_to_strand_the_current_sessions_credits(home, capsys, tmp_path_factory):
+    sid, exported, _ = _two_sessions(home, capsys, tmp_path_factory, 50)
+    token_file = home / "state" / "session.token"
+    assert main(["session", "import", str(exported)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "holds 50 credits" in err and "`verselight session export FILE`" in err
+    assert "--replace" in err
+    assert sid_in(token_file) == sid  # still this terminal's session, credits reachable
+    assert not (home / "state" / "session-backups").exists()
+
+
+def test_import_refuses_when_only_held_credits_remain(home, capsys, tmp_path_factory):
+    sid, exported, _ = _two_sessions(home, capsys, tmp_path_factory, 10, held=10)
+    assert main(["session", "import", str(exported)]) == 2
+    assert "holds 10 credits (10 of them held)" in capsys.readouterr().err
+    assert sid_in(home / "state" / "session.token") == sid
+
+
+def test_import_with_replace_backs_the_session_up_first(home, capsys, tmp_path_factory):
+    sid, exported, other = _two_sessions(home, capsys, tmp_path_factory, 50)
+    assert main(["session", "import", str(exported), "--replace"]) == 0
+    out = capsys.readouterr().out
+    assert f"now uses session {other}" in out
+    (backup,) = (home / "state" / "session-backups").iterdir()
+    assert str(backup) in out and sid[:8] in backup.name
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert stat.S_IMODE(backup.parent.stat().st_mode) == 0o700
+    assert sid_in(backup) == sid
+    # The backup brings the 50 credits back (the other session has none, so no refusal).
+    assert main(["session", "import", str(backup)]) == 0
+    capsys.readouterr()
+    assert main(["session", "show"]) == 0
+    assert "balance   50 credits" in capsys.readouterr().out
+
+
+def test_import_over_an_empty_session_needs_no_flag(home, capsys, tmp_path_factory):
+    _, exported, other = _two_sessions(home, capsys, tmp_path_factory, 0)
+    assert main(["session", "import", str(exported)]) == 0
+    assert f"now uses session {other}" in capsys.readouterr().out
+    assert not (home / "state" / "session-backups").exists()
+
+
+def test_import_help_documents_replace(capsys):
+    with pytest.raises(SystemExit):
+        main(["session", "import", "--help"])
+    out = capsys.readouterr().out
+    assert "--replace" in out and "backup" in out

@@ -760,7 +760,8 @@ def test_verify_is_clean_on_a_good_ledger(good: Good) -> None:
         checks = led.verify()
     finally:
         led.close()
-    assert len(checks) == len(db.VERIFY_CHECKS) == 11
+    assert len(checks) == len(db.VERIFY_CHECKS) + 1 == 12
+    assert checks[0][0] == db.SCHEMA_CHECK
     assert all(rows == [] for _, rows in checks), checks
 
 
@@ -889,7 +890,9 @@ def test_a_locked_database_refuses_without_losing_anything(
             assert time.perf_counter() - start >= 0.15  # it waited for the lock
             assert not busy.conn.in_transaction
         assert save.calls == 0
-        assert busy.verify() == [(name, []) for name, _, _ in db.VERIFY_CHECKS]
+        assert busy.verify() == [(db.SCHEMA_CHECK, [])] + [
+            (name, []) for name, _, _ in db.VERIFY_CHECKS
+        ]
 
         blocker.execute("ROLLBACK")
         # Nothing was written or lost, and the same connection works now.

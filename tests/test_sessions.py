@@ -520,7 +520,7 @@ def test_export_then_import_in_another_terminal_keeps_sid_and_balance(
     other = second_terminal(config, tmp_path)
     before = resume(other, ledger, clock)
     assert before.session_id != established.sid
-    assert import_session(other, ledger, dest, clock) == established.sid
+    assert import_session(other, ledger, dest, clock).session_id == established.sid
     assert mode(other.paths.token_file) == 0o600
 
     after = resume(other, ledger, clock)

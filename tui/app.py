@@ -9,7 +9,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
-from core.account import Account, open_account
+from core.account import Account, open_account, start_ledger_check
 from core.billing.invoices import Outcome
 from core.billing.shop import Shop, open_shop
 from core.clock import Clock, utc_now
@@ -251,4 +251,5 @@ def make_app(
     admin: bool = False,
     clock: Clock = utc_now,
 ) -> VerselightApp:
+    start_ledger_check(config)  # runs beside Textual's start; ``open_account`` waits for it
     return VerselightApp(config, reference, translation, admin=admin, clock=clock)

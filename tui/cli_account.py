@@ -17,6 +17,14 @@ if TYPE_CHECKING:  # the account side loads only when one of its commands runs
     from core.config import Config
 
 ACCOUNT_COMMANDS = ("session", "ledger", "admin", "doctor")
+MAX_GRANT = 1_000_000
+"""The most credits one grant may give ($10,000 at a cent a credit): a typo guard."""
+OPERATOR_RULE = (
+    "Grant and unlock need the operator: they go ahead when VERSELIGHT_ADMIN_PASSWORD is set "
+    "or when you can write the config file that holds admin_password_hash (whoever can "
+    "change the admin password could do this anyway); otherwise they ask for the admin "
+    "password (read from stdin when it is not a terminal)."
+)
 
 
 class AccountFail(Exception):
@@ -31,8 +39,20 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     ssub.add_parser("show", help="session id, tier and credits")
     e = ssub.add_parser("export", help="write this session to a file, to use it elsewhere")
     e.add_argument("file", type=Path)
-    i = ssub.add_parser("import", help="use a session exported from another terminal")
+    i = ssub.add_parser(
+        "import",
+        help="use a session exported from another terminal",
+        description="Make the exported session in FILE this terminal's session. If this "
+        "terminal's own session holds credits, the import is refused (they would be stranded) "
+        "unless --replace is given.",
+    )
     i.add_argument("file", type=Path)
+    i.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a session that holds credits: it is first saved to a private backup "
+        "file in the state dir (the path is printed), then the import goes ahead",
+    )
 
     led = sub.add_parser("ledger", help="this session's credit history; --verify checks all")
     led.add_argument("--verify", action="store_true", help="check every ledger invariant")
@@ -41,14 +61,48 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     sub.add_parser("doctor", help="check the library, the ledger, Lightning and the prices")
 
-    a = sub.add_parser("admin", help="admin mode set-up")
+    a = sub.add_parser(
+        "admin",
+        help="admin set-up and operator tasks",
+        description=OPERATOR_RULE,
+    )
     asub = a.add_subparsers(dest="action", metavar="ACTION", required=True)
     asub.add_parser("hash", help="make an admin_password_hash for the config file")
+    g = asub.add_parser(
+        "grant",
+        help="give a session credits (a 'grant' ledger entry, audited)",
+        description="Give SESSION CREDITS credits as one 'grant' entry in the ledger, written "
+        "to the audit log. " + OPERATOR_RULE,
+    )
+    g.add_argument(
+        "session",
+        metavar="SESSION",
+        help="a session id, or its first 8 or more characters as `session show` prints them",
+    )
+    g.add_argument("credits", metavar="CREDITS", help=f"a whole number from 1 to {MAX_GRANT:,}")
+    g.add_argument("--note", default="", metavar="TEXT", help="why (kept with the entry)")
+    asub.add_parser(
+        "unlock",
+        help="clear the admin login lockout (audited)",
+        description="Clear the admin login lockout and its doubling, written to the audit log. "
+        + OPERATOR_RULE,
+    )
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
+    from core.billing.ledger import LedgerError
+
+    try:
+        return _run(config, args)
+    except LedgerError as exc:  # e.g. a damaged page met while reading
+        raise AccountFail(str(exc)) from exc
+
+
+def _run(config: Config, args: argparse.Namespace) -> int:
     if args.command == "admin":
-        return _admin_hash()
+        if args.action == "hash":
+            return _admin_hash()
+        return _operator(config, args)
     if args.command == "doctor":
         return _doctor(config)
     if args.command == "ledger" and args.verify:
@@ -95,12 +149,24 @@ def _session(config: Config, account: Account, args: argparse.Namespace) -> int:
                 "file can spend its credits: keep it private."
             )
             return 0
-        sid = import_session(config, account.ledger, args.file, account.ledger.clock)
+        imported = import_session(
+            config,
+            account.ledger,
+            args.file,
+            account.ledger.clock,
+            current=account.session_id,
+            replace=args.replace,
+        )
     except SessionError as exc:
         raise AccountFail(str(exc), 2) from exc
     except OSError as exc:
         raise AccountFail(f"{args.file}: {exc.strerror}.", 2) from exc
-    print(f"This terminal now uses session {sid[:8]}.")
+    if imported.backup is not None:
+        print(
+            f"The replaced session {account.session_id[:8]} was saved to {imported.backup} "
+            "(readable only by you); `verselight session import` that file to use it again."
+        )
+    print(f"This terminal now uses session {imported.session_id[:8]}.")
     return 0
 
 
@@ -134,11 +200,13 @@ def _verify(config: Config) -> int:
     from core.billing.ledger import Ledger, LedgerError
 
     try:
-        ledger = Ledger.open(config.paths.ledger_db, config.limits)
+        ledger = Ledger.for_config(config)
     except LedgerError as exc:
         raise AccountFail(str(exc)) from exc
     try:
         results = ledger.verify()
+    except LedgerError as exc:
+        raise AccountFail(str(exc)) from exc
     finally:
         ledger.close()
     broken = 0
@@ -191,3 +259,46 @@ def _admin_hash() -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _operator(config: Config, args: argparse.Namespace) -> int:
+    """``admin grant`` and ``admin unlock``: authorised, then one audited transaction."""
+    from core.admin.operator import WrongPassword, authorise, grant, refused, unlock
+    from core.admin.passwords import AdminError
+    from core.billing.ledger import BillingError, Ledger
+
+    credits = _credits(args.credits) if args.action == "grant" else 0
+    try:
+        how = authorise(config, _ask_password)
+    except WrongPassword as exc:
+        ledger = Ledger.for_config(config)
+        try:
+            refused(ledger, args.action)
+        finally:
+            ledger.close()
+        raise AccountFail(str(exc)) from exc
+    except AdminError as exc:
+        raise AccountFail(str(exc)) from exc
+    ledger = Ledger.for_config(config)
+    try:
+        if args.action == "unlock":
+            print(unlock(ledger, config, how))
+        else:
+            print(grant(ledger, args.session, credits, args.note, how))
+    except (AdminError, BillingError) as exc:
+        raise AccountFail(str(exc)) from exc
+    finally:
+        ledger.close()
+    return 0
+
+
+def _credits(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or not 1 <= int(text) <= MAX_GRANT:
+        raise AccountFail(f"CREDITS must be a whole number from 1 to {MAX_GRANT:,}.", 2)
+    return int(text)
+
+
+def _ask_password() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("Admin password: ")
+    return sys.stdin.readline().rstrip("\n")

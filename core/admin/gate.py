@@ -162,9 +162,9 @@ class AdminGate:
             f"Wrong password. {tries} left before admin login locks for {next_lock}.",
         )
 
-    def unlock(self, by: str | None = None) -> None:
-        """The operator's way out of a lock (e.g. a CLI command run on the machine itself):
-        clears the lock and the doubling, and is audited like a login."""
+    def unlock(self, by: str | None = None, how: str | None = None) -> store.LockoutRow:
+        """The operator's way out of a lock (``verselight admin unlock``): clears the lock and
+        the doubling, and is audited like a login. Returns the lockout as it was."""
         conn = self.ledger.conn
         with db.transaction(conn):
             now = self.ledger.clock()
@@ -176,5 +176,7 @@ class AdminGate:
                 now,
                 "admin_unlock",
                 by,
-                {"locked_until": row.locked_until, "lockouts": row.lockouts},
+                {"locked_until": row.locked_until, "lockouts": row.lockouts}
+                | ({"by": how} if how else {}),
             )
+        return row

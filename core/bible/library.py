@@ -108,6 +108,9 @@ class Library:
         self._rows: dict[str, db.TranslationRow] = {}
         self.chapter = lru_cache(maxsize=32)(self._chapter)
         self._versifications: dict[str, TranslationVersification] = {}
+        self.read_only = db.is_read_only(conn)
+        """The file could not be opened for writing (a read-only folder or a full disk), so
+        it is read as it is: reading and search work, importing does not."""
 
     @classmethod
     def open(cls, path: Path) -> Library:

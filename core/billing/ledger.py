@@ -8,7 +8,8 @@ race that slips past a pre-check still cannot make a balance negative or credit 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,8 +17,9 @@ from pathlib import Path
 from core.billing.limits import Limits
 from core.billing.owners import current_owner, status
 from core.clock import Clock, utc_now
+from core.config import Config
 from storage import ledger as db
-from storage.ledger import LedgerBusy, LedgerError
+from storage.ledger import LedgerBusy, LedgerDamaged, LedgerError
 
 __all__ = [
     "Balance",
@@ -29,6 +31,7 @@ __all__ = [
     "InsufficientCredits",
     "Ledger",
     "LedgerBusy",
+    "LedgerDamaged",
     "LedgerError",
     "RateLimited",
     "UnknownInvoice",
@@ -118,6 +121,25 @@ class Entry:
     image_id: str | None
 
 
+def has_had_sessions(config: Config) -> bool:
+    """A session token and its signing secret exist: this installation has had sessions, so
+    its ledger cannot legitimately be empty (an empty one lost them)."""
+    secret = config.session_secret is not None or config.paths.secret_file.exists()
+    return secret and config.paths.token_file.exists()
+
+
+@contextmanager
+def reading(conn: sqlite3.Connection) -> Iterator[None]:
+    """Turn SQLite's errors on a read (a damaged page met after start) into ``LedgerError``."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        path = db.file_of(conn)
+        if db.is_damage(exc):
+            raise LedgerDamaged(path, str(exc)) from exc
+        raise LedgerError(f"The credit ledger at {path} could not be read ({exc}).") from exc
+
+
 def _entry(row: db.EntryRow) -> Entry:
     return Entry(
         row.id,
@@ -141,8 +163,22 @@ class Ledger:
         """Written on each hold placed, so the next start can tell whether its process lives."""
 
     @classmethod
-    def open(cls, path: Path, limits: Limits | None = None, clock: Clock = utc_now) -> Ledger:
-        return cls(db.connect(path), limits or Limits(), clock)
+    def open(
+        cls,
+        path: Path,
+        limits: Limits | None = None,
+        clock: Clock = utc_now,
+        *,
+        empty_ok: bool = True,
+    ) -> Ledger:
+        return cls(db.connect(path, empty_ok=empty_ok), limits or Limits(), clock)
+
+    @classmethod
+    def for_config(cls, config: Config, clock: Clock = utc_now) -> Ledger:
+        """The installation's ledger. Once it has had sessions, an empty file is damage."""
+        return cls.open(
+            config.paths.ledger_db, config.limits, clock, empty_ok=not has_had_sessions(config)
+        )
 
     def close(self) -> None:
         self.conn.close()
@@ -153,16 +189,19 @@ class Ledger:
     # reading -----------------------------------------------------------------------------
 
     def balance(self, sid: str) -> Balance:
-        row = db.get_session(self.conn, sid)
+        with reading(self.conn):
+            row = db.get_session(self.conn, sid)
         if row is None:
             raise UnknownSession(sid)
         return Balance(row.balance, row.held)
 
     def history(self, sid: str, limit: int = 1000) -> list[Entry]:
-        return [_entry(r) for r in db.entries(self.conn, sid, limit)]
+        with reading(self.conn):
+            return [_entry(r) for r in db.entries(self.conn, sid, limit)]
 
     def open_holds(self, sid: str) -> list[db.HoldRow]:
-        return db.open_holds(self.conn, sid)
+        with reading(self.conn):
+            return db.open_holds(self.conn, sid)
 
     # holds -------------------------------------------------------------------------------
 

@@ -85,7 +85,7 @@ class Shop:
         if self.lnd is None or self.prices is None:
             raise RuntimeError(self.unavailable or NOT_CONFIGURED)
         prices = self.prices
-        ledger = Ledger.open(self.config.paths.ledger_db, self.config.limits, self.clock)
+        ledger = Ledger.for_config(self.config, self.clock)
         return InvoiceDesk(ledger, self.lnd, lambda: prices.get().price, self.new_preimage)
 
     def open_invoice(self, sid: str) -> PendingInvoice:

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from core.bible.references import VerseRef
+from core.billing.ledger import has_had_sessions
 from core.config import Config
 from core.generation.labels import PROVIDER_LABELS, SKETCH_LABEL
 from core.generation.prompts import THEME_BY_ID
@@ -111,7 +112,8 @@ class Gallery:
     @classmethod
     def open(cls, config: Config) -> Gallery:
         """Raises ``LedgerError`` (a sentence) when the database cannot be used."""
-        return cls(ledger_db.connect(config.paths.ledger_db), ImageStore(config.paths.images_dir))
+        conn = ledger_db.connect(config.paths.ledger_db, empty_ok=not has_had_sessions(config))
+        return cls(conn, ImageStore(config.paths.images_dir))
 
     def close(self) -> None:
         self.conn.close()

@@ -125,7 +125,7 @@ class Generator:
         ``timer`` are for tests that need stable ids and durations."""
         from core.generation.providers.registry import build_providers
 
-        ledger = Ledger.open(config.paths.ledger_db, config.limits, clock)
+        ledger = Ledger.for_config(config, clock)
         chosen = build_providers(config.images) if providers is None else providers
         return cls(config, library, ledger, session_id, chosen, new_id=new_id, timer=timer)
 

@@ -30,6 +30,7 @@ from core.sessions.tokens import (
     read,
 )
 from storage import ledger as db
+from storage.private import private_folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +108,36 @@ def export_session(config: Config, dest: Path, clock: Clock = utc_now) -> None:
         raise SessionError(f"{dest} already exists; choose another name or remove it first.")
 
 
-def import_session(config: Config, ledger: Ledger, src: Path, clock: Clock = utc_now) -> str:
-    """Make the session in ``src`` this terminal's session and return its id.
+class WouldStrandCredits(SessionError):
+    """Importing would leave the current session's credits with no token naming them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    session_id: str
+    backup: Path | None
+    """Where the replaced session was saved first (``replace=True``), or None."""
+
+
+BACKUP_FOLDER = "session-backups"
+
+
+def import_session(
+    config: Config,
+    ledger: Ledger,
+    src: Path,
+    clock: Clock = utc_now,
+    *,
+    current: str | None = None,
+    replace: bool = False,
+) -> Imported:
+    """Make the session in ``src`` this terminal's session.
 
     The token must be signed by this installation, unexpired, and name a session in this
-    ledger. On any failure the current token file is left exactly as it was.
+    ledger. If ``current`` (this terminal's session) holds credits, importing over it would
+    strand them, so it is refused unless ``replace``: then the current session is first
+    exported to a 0600 backup file in the state dir. On any failure the current token file
+    is left exactly as it was.
     """
     secret = load_secret(config)
     now = clock()
@@ -122,6 +148,18 @@ def import_session(config: Config, ledger: Ledger, src: Path, clock: Clock = utc
     except TokenProblem as problem:
         reason = f"There is no file {src}." if problem.kind == "missing" else problem.reason
         raise TokenProblem(problem.kind, f"{src} was not imported. {reason}") from None
+    backup = None
+    mine = db.get_session(ledger.conn, current) if current and current != claims.sid else None
+    if mine is not None and (mine.balance or mine.held):
+        if not replace:
+            held = f" ({mine.held} of them held)" if mine.held else ""
+            raise WouldStrandCredits(
+                f"{src} was not imported: this terminal's session {mine.id[:8]} holds "
+                f"{mine.balance} credits{held} that no file would reach any more, so save it "
+                "first with `verselight session export FILE` (or import with --replace, which "
+                "saves it for you)."
+            )
+        backup = _backup(config, mine.id, clock)
     db.touch_session(ledger.conn, claims.sid, now)
     token = issue(claims.sid, secret, now, config.session_ttl)
     try:
@@ -130,7 +168,31 @@ def import_session(config: Config, ledger: Ledger, src: Path, clock: Clock = utc
         raise SessionError(
             f"The session could not be saved in {config.paths.token_file} ({why(exc)})."
         ) from None
-    return claims.sid
+    return Imported(claims.sid, backup)
+
+
+def _backup(config: Config, sid: str, clock: Clock) -> Path:
+    """Export this terminal's session to a new 0600 file in a 0700 folder of the state dir."""
+    folder = config.paths.state_dir / BACKUP_FOLDER
+    try:
+        private_folder(folder)
+    except OSError as exc:
+        raise SessionError(
+            f"Nothing was imported: the backup folder {folder} cannot be made ({why(exc)})."
+        ) from None
+    stamp = clock().strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        dest = folder / f"session-{sid[:8]}-{stamp}{'' if n == 1 else f'-{n}'}.token"
+        if dest.exists():
+            continue
+        try:
+            export_session(config, dest, clock)
+        except SessionError as exc:
+            if dest.exists():
+                continue  # another import took the name first
+            raise SessionError(f"Nothing was imported, since no backup was made: {exc}") from None
+        return dest
+    raise SessionError(f"Nothing was imported: {folder} has no free backup name left.")
 
 
 def _read_token(path: Path) -> str:
@@ -154,6 +216,7 @@ def _read_token(path: Path) -> str:
 def _save(path: Path, token: str) -> str | None:
     """Write the token; a sentence instead of an exception when the state dir refuses it."""
     try:
+        private_folder(path.parent)  # 0700, also when an older version made it looser
         write_private(path, f"{token}\n".encode("ascii"))
     except OSError as exc:
         return f"The session token could not be saved in {path.parent} ({why(exc)})."
