@@ -169,7 +169,7 @@ def _read_only(path: Path, why: BaseException) -> sqlite3.Connection:
         except sqlite3.Error:
             conn.close()
             continue
-        if version != SCHEMA_VERSION:
+        if not 1 <= version <= SCHEMA_VERSION:  # older ones search without word forms
             conn.close()
             break
         conn.execute("PRAGMA query_only = ON")
@@ -248,7 +248,7 @@ def migrate(conn: sqlite3.Connection) -> bool:
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        if _read_only(exc):
+        if _write_refused(exc):
             return False
         raise
     try:
@@ -261,7 +261,7 @@ def migrate(conn: sqlite3.Connection) -> bool:
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         conn.execute("ROLLBACK")
-        if _read_only(exc):
+        if _write_refused(exc):
             return False
         raise
     except BaseException:
@@ -270,7 +270,7 @@ def migrate(conn: sqlite3.Connection) -> bool:
     return True
 
 
-def _read_only(exc: sqlite3.Error) -> bool:
+def _write_refused(exc: sqlite3.Error) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_READONLY
 
 
