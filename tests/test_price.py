@@ -35,12 +35,18 @@ from payments.price import (
     parse_price,
     sats_for_usd,
 )
+from tests.clock import ManualClock
 from tests.price_servers import AGREED_PRICE, Behaviour, PriceServers
-from tests.price_servers import price_servers as price_servers  # the fixture
 
 NAMES = ("coinbase", "kraken", "bitstamp", "coingecko")
 AGREED = Decimal(AGREED_PRICE)
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    return T0
+
 
 # Short times so failures are quick; the slow stand-in waits far longer than the client does.
 FAST = PriceSettings(timeout_s=0.5, deadline_s=3.0, trust_env=False)
@@ -49,19 +55,6 @@ SLOW_FOREVER = 30.0
 
 def sources(servers: PriceServers, *names: str) -> tuple[Source, ...]:
     return default_sources(servers.urls(*names))
-
-
-class ManualClock:
-    """A clock a test moves by hand."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 # --- Parsing each source ----------------------------------------------------------------------
@@ -414,11 +407,6 @@ def test_response_bodies_are_never_logged(
 
 
 # --- Caching ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture
