@@ -17,6 +17,7 @@ from pathlib import Path
 from core.bible.references import Passage, VerseRef, parse, parse_near
 from core.bible.text import plain
 from storage import bible as db
+from storage.bible import LibraryError as LibraryError  # re-exported: tui reaches storage via core
 
 Progress = Callable[[int, int], None]
 """Called with (verses done, verses in all) while a translation is imported."""
