@@ -1,6 +1,13 @@
 """Shared fixtures: a clean environment and a hand-moved clock for every test, one KJV library
 built per test session (per xdist worker) and copied wherever a test may write, and the stand-in
-servers (``tests/stand_ins.py``)."""
+servers (``tests/stand_ins.py``).
+
+The suite runs in parallel (pytest-xdist, ``--dist loadgroup``). A test that starts processes,
+races them, or asserts how long something took carries ``pytest.mark.xdist_group("serial")``
+(a whole file through ``pytestmark``): every such test goes to the same worker and they run one
+after another, so no two of them compete for the cores. Ports are always ephemeral and files
+live under ``tmp_path``, so workers never share either.
+"""
 
 from __future__ import annotations
 

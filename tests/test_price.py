@@ -295,6 +295,7 @@ def test_a_failing_source_is_dropped_with_a_reason(
     assert FAILURES[behaviour] in quote.dropped[name]
 
 
+@pytest.mark.xdist_group("serial")  # timed or process-heavy (tests/conftest.py)
 def test_a_source_slower_than_the_timeout_is_dropped(price_servers: PriceServers) -> None:
     price_servers["bitstamp"].behaviour = Behaviour.SLOW
     price_servers["bitstamp"].delay = SLOW_FOREVER
@@ -306,6 +307,7 @@ def test_a_source_slower_than_the_timeout_is_dropped(price_servers: PriceServers
     assert elapsed < FAST.timeout_s + 1.0
 
 
+@pytest.mark.xdist_group("serial")  # timed or process-heavy (tests/conftest.py)
 def test_the_overall_deadline_cuts_the_round_short(price_servers: PriceServers) -> None:
     price_servers["kraken"].behaviour = Behaviour.SLOW
     price_servers["kraken"].delay = SLOW_FOREVER
@@ -318,6 +320,7 @@ def test_the_overall_deadline_cuts_the_round_short(price_servers: PriceServers) 
     assert elapsed < 2.0
 
 
+@pytest.mark.xdist_group("serial")  # timed or process-heavy (tests/conftest.py)
 def test_sources_are_asked_concurrently(price_servers: PriceServers) -> None:
     """Two sources each taking D answer in well under 2 D together."""
     delay = 0.5

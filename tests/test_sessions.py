@@ -182,6 +182,7 @@ def _race_worker(home: str, ready: object, start: object, out: object) -> None:
     out.put(load_secret(config))  # type: ignore[attr-defined]
 
 
+@pytest.mark.xdist_group("serial")  # timed or process-heavy (tests/conftest.py)
 def test_processes_racing_to_create_the_secret_share_one(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     ready, start, out = ctx.Queue(), ctx.Event(), ctx.Queue()
