@@ -1,17 +1,53 @@
-"""Shared fixtures: one KJV library built per test session, copied wherever a test may write."""
+"""Shared fixtures: a clean environment and a hand-moved clock for every test, one KJV library
+built per test session (per xdist worker) and copied wherever a test may write, and the stand-in
+servers (``tests/stand_ins.py``).
+
+The suite runs in parallel (pytest-xdist, ``--dist loadgroup``). A test that starts processes,
+races them, or asserts how long something took carries ``pytest.mark.xdist_group("serial")``
+(a whole file through ``pytestmark``): every such test goes to the same worker and they run one
+after another, so no two of them compete for the cores. Ports are always ephemeral and files
+live under ``tmp_path``, so workers never share either.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from core.bible.library import Library
+from tests.clock import DEFAULT_START, ManualClock
 
-pytest_plugins = ["tests.fake_lnd.fixtures", "tests.image_servers"]
+pytest_plugins = ["tests.stand_ins"]
+
+# Settings the app reads from the environment: a developer's real keys, node or home must never
+# reach a test, so every test starts without them and sets what it needs with monkeypatch.
+CLEARED_PREFIXES = ("VERSELIGHT_", "OPENROUTER_", "LND_", "LNCLI_")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove every Verselight, OpenRouter and LND variable for the length of the test."""
+    for name in list(os.environ):
+        if name.startswith(CLEARED_PREFIXES):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    """Where ``clock`` starts; a test module overrides this fixture to start elsewhere."""
+    return DEFAULT_START
+
+
+@pytest.fixture
+def clock(clock_start: datetime) -> ManualClock:
+    """A clock that stands still until the test moves it (``clock.advance(hours=1)``)."""
+    return ManualClock(clock_start)
 
 
 def copy_library(src: Path, dest: Path) -> Path:
@@ -99,6 +135,4 @@ def verselight_home(
     home = tmp_path / "home"
     copy_library(kjv_library_file, home / "data" / "library.sqlite")
     monkeypatch.setenv("VERSELIGHT_HOME", str(home))
-    monkeypatch.delenv("VERSELIGHT_TRANSLATION", raising=False)
-    monkeypatch.delenv("VERSELIGHT_SWORD_PATH", raising=False)
     return home

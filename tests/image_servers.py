@@ -5,7 +5,7 @@ Real sockets rather than a mocked transport, so timeouts, refused connections, t
 retries and cancellation are exercised as they are in production. Every request is recorded
 (method, path, headers, JSON body) so a test can assert what was sent and how often.
 
-Use the ``openrouter_server`` / ``images_server`` fixtures: set ``server.behaviour`` (and
+Use the ``openrouter_server`` / ``images_server`` fixtures (``tests/stand_ins.py``): set ``server.behaviour`` (and
 ``failures`` to make it apply to the first N requests only, ``retry_after``, ``oversize_bytes``,
 ``reason``) and build the provider from ``server.base_url``; a ``DOWN`` server's URL points at a
 port with nothing listening, so read ``base_url`` after setting the behaviour. A ``SLOW`` answer
@@ -28,12 +28,10 @@ import json
 import socket
 import sys
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
 from PIL import Image
 
 
@@ -442,24 +440,3 @@ class Running:
         self._server.server_close()
         self._thread.join(timeout=5)
         self._dead.close()
-
-
-def _serve(flavour: str) -> Iterator[StandIn]:
-    running = Running(flavour)
-    try:
-        running.start()
-        yield running.stand_in
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def openrouter_server() -> Iterator[StandIn]:
-    """An OpenRouter stand-in answering OK; ``base_url`` ends in ``/api/v1``."""
-    yield from _serve("openrouter")
-
-
-@pytest.fixture
-def images_server() -> Iterator[StandIn]:
-    """An OpenAI-style Images API stand-in answering OK; ``base_url`` ends in ``/v1``."""
-    yield from _serve("images")

@@ -5,7 +5,7 @@ Real sockets rather than a mocked transport, so timeouts, refused connections, b
 concurrency are exercised as they are in production. Each server counts the requests it gets, so
 a test can prove that the cache made none.
 
-Use the ``price_servers`` fixture: set ``servers[name].behaviour`` (and ``price``, ``delay``), then
+Use the ``price_servers`` fixture (``tests/stand_ins.py``): set ``servers[name].behaviour`` (and ``price``, ``delay``), then
 build sources from ``servers.urls()``; a ``DOWN`` source's URL points at a port with nothing
 listening, so it must be read after the behaviour is set.
 """
@@ -15,11 +15,9 @@ from __future__ import annotations
 import enum
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 
 from payments.price import default_sources
 
@@ -189,14 +187,3 @@ class PriceServers:
 
     def total_requests(self) -> int:
         return sum(self.requests().values())
-
-
-@pytest.fixture
-def price_servers() -> Iterator[PriceServers]:
-    """Four stand-in price servers, all answering ``AGREED_PRICE``; stopped after the test."""
-    servers = PriceServers()
-    try:
-        servers.start()
-        yield servers
-    finally:
-        servers.stop()

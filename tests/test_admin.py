@@ -30,23 +30,16 @@ from core.billing.ledger import Ledger, UnknownSession
 from core.config import Config, Paths
 from storage import admin as store
 from storage import ledger as db
+from tests.clock import ManualClock
 
 PASSWORD = "correct horse battery staple"
 WRONG = "hunter2-not-it"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+@pytest.fixture
+def clock_start() -> datetime:
+    return START
 
 
 class CountingVerifier(Verifier):
@@ -64,17 +57,12 @@ class CountingVerifier(Verifier):
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "ledger.sqlite"
 
 
 @pytest.fixture
-def ledger(db_path: Path, clock: Clock) -> Ledger:
+def ledger(db_path: Path, clock: ManualClock) -> Ledger:
     ledger = Ledger.open(db_path, clock=clock)
     db.create_session(ledger.conn, "sessionA-0001", clock())
     db.create_session(ledger.conn, "sessionB-0002", clock())
@@ -97,7 +85,7 @@ def fail(
     """``times`` wrong passwords, each one second after the last unless ``tick`` is False
     (real attempts take tens of milliseconds of scrypt, so real times always move on)."""
     clock = gate.ledger.clock
-    assert isinstance(clock, Clock)
+    assert isinstance(clock, ManualClock)
     result = None
     for _ in range(times):
         if tick:
@@ -232,7 +220,9 @@ def test_four_failures_leave_one_try(gate: AdminGate) -> None:
     assert gate.is_locked() is None
 
 
-def test_fifth_failure_within_15_minutes_locks_for_an_hour(gate: AdminGate, clock: Clock) -> None:
+def test_fifth_failure_within_15_minutes_locks_for_an_hour(
+    gate: AdminGate, clock: ManualClock
+) -> None:
     fail(gate, 2)
     clock.advance(minutes=7)
     fail(gate, 2)
@@ -247,7 +237,7 @@ def test_fifth_failure_within_15_minutes_locks_for_an_hour(gate: AdminGate, cloc
 
 
 def test_while_locked_even_the_right_password_is_refused_unchecked(
-    gate: AdminGate, ledger: Ledger, clock: Clock
+    gate: AdminGate, ledger: Ledger, clock: ManualClock
 ) -> None:
     fail(gate, 5)
     assert isinstance(gate.verifier, CountingVerifier)
@@ -263,7 +253,7 @@ def test_while_locked_even_the_right_password_is_refused_unchecked(
     assert attempts == 5  # a refused attempt is not a failure and does not count
 
 
-def test_lock_doubles_per_lockout_up_to_24_hours(gate: AdminGate, clock: Clock) -> None:
+def test_lock_doubles_per_lockout_up_to_24_hours(gate: AdminGate, clock: ManualClock) -> None:
     expected = [1, 2, 4, 8, 16, 24, 24]
     for hours in expected:
         result = fail(gate, 4)
@@ -281,7 +271,7 @@ def test_lock_doubles_per_lockout_up_to_24_hours(gate: AdminGate, clock: Clock) 
     assert lock_duration(10**6) == timedelta(hours=24)
 
 
-def test_next_lock_length_is_announced(gate: AdminGate, clock: Clock) -> None:
+def test_next_lock_length_is_announced(gate: AdminGate, clock: ManualClock) -> None:
     fail(gate, 5)
     clock.advance(hours=1)
     result = fail(gate, 1)
@@ -289,7 +279,7 @@ def test_next_lock_length_is_announced(gate: AdminGate, clock: Clock) -> None:
 
 
 def test_failures_spread_over_more_than_15_minutes_do_not_lock(
-    gate: AdminGate, clock: Clock
+    gate: AdminGate, clock: ManualClock
 ) -> None:
     for _ in range(12):
         result = fail(gate, 1)
@@ -299,7 +289,7 @@ def test_failures_spread_over_more_than_15_minutes_do_not_lock(
 
 
 def test_a_success_after_a_lockout_resets_the_doubling(
-    gate: AdminGate, ledger: Ledger, clock: Clock
+    gate: AdminGate, ledger: Ledger, clock: ManualClock
 ) -> None:
     fail(gate, 5)
     clock.advance(hours=1)
@@ -317,7 +307,7 @@ def test_a_success_after_a_lockout_resets_the_doubling(
 
 
 def test_a_clock_frozen_or_stepped_back_still_counts_failures(
-    gate: AdminGate, ledger: Ledger, clock: Clock
+    gate: AdminGate, ledger: Ledger, clock: ManualClock
 ) -> None:
     assert gate.login("sessionA-0001", PASSWORD).ok
     # Frozen: every attempt reads the same instant as the success that reset the count.
@@ -332,7 +322,7 @@ def test_a_clock_frozen_or_stepped_back_still_counts_failures(
     assert times == sorted(times) and len(set(times)) == len(times)
 
 
-def test_a_restart_keeps_the_lock(gate: AdminGate, db_path: Path, clock: Clock) -> None:
+def test_a_restart_keeps_the_lock(gate: AdminGate, db_path: Path, clock: ManualClock) -> None:
     fail(gate, 5)
     clock.advance(hours=1)
     fail(gate, 5)  # second lockout: 2 h
@@ -364,7 +354,7 @@ def _session(ledger: Ledger, sid: str) -> db.SessionRow:
 
 
 def test_success_makes_the_session_admin_and_it_stays_admin(
-    gate: AdminGate, ledger: Ledger, clock: Clock
+    gate: AdminGate, ledger: Ledger, clock: ManualClock
 ) -> None:
     assert not _session(ledger, "sessionA-0001").is_admin
     result = gate.login("sessionA-0001", PASSWORD)
@@ -387,7 +377,7 @@ def test_success_makes_the_session_admin_and_it_stays_admin(
 # audit ---------------------------------------------------------------------------------------
 
 
-def test_every_attempt_is_audited_without_the_password(gate: AdminGate, clock: Clock) -> None:
+def test_every_attempt_is_audited_without_the_password(gate: AdminGate, clock: ManualClock) -> None:
     fail(gate, 1, sid="sessionB-0002")
     assert gate.login("sessionA-0001", PASSWORD).ok
     fail(gate, 5)
@@ -411,7 +401,7 @@ def test_every_attempt_is_audited_without_the_password(gate: AdminGate, clock: C
         assert secret not in raw and secret not in stored
 
 
-def test_record_and_format(ledger: Ledger, clock: Clock) -> None:
+def test_record_and_format(ledger: Ledger, clock: ManualClock) -> None:
     audit.record(ledger, "admin_generation", "sessionA-0001", image="img-1", credits=0)
     clock.advance(seconds=90)
     audit.record(ledger, "admin_unlock", None)
@@ -428,7 +418,7 @@ def test_record_and_format(ledger: Ledger, clock: Clock) -> None:
     assert len(audit.entries(ledger, limit=1)) == 1
 
 
-def test_audit_refuses_secret_keys_and_reads_plain_text(ledger: Ledger, clock: Clock) -> None:
+def test_audit_refuses_secret_keys_and_reads_plain_text(ledger: Ledger, clock: ManualClock) -> None:
     with pytest.raises(ValueError):
         audit.record(ledger, "oops", None, password=PASSWORD)
     assert ledger.conn.execute("SELECT count(*) FROM audit").fetchone()[0] == 0

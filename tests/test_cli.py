@@ -13,6 +13,8 @@ import pytest
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+# CLI subprocesses: one at a time (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("serial")
 
 JOHN_3_16 = (
     "For God so loved the world, that he gave his only begotten Son, that whosoever believeth "

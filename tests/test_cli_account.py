@@ -15,6 +15,8 @@ from core.config import load_config
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+# CLI subprocesses: one at a time (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("serial")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from payments.lnd import ENV_HOST, ENV_MACAROON, ENV_TLS_CERT
 from tests.fake_lnd import FakeLnd
 from tests.image_servers import Behaviour as ImageBehaviour
 from tests.image_servers import StandIn
-from tests.price_servers import Behaviour, PriceServers, price_servers  # noqa: F401 (fixture)
+from tests.price_servers import Behaviour, PriceServers
 from tui.cli import main
 
 LND_VARS = (ENV_HOST, ENV_TLS_CERT, ENV_MACAROON)
@@ -96,7 +96,7 @@ def doctor(capfd: pytest.CaptureFixture[str]) -> Doctor:
 def ready(
     home: Path,
     fake_lnd: FakeLnd,
-    price_servers: PriceServers,  # noqa: F811
+    price_servers: PriceServers,
     openrouter_server: StandIn,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -140,7 +140,7 @@ def test_all_good_is_one_ok_line_per_check_and_exit_0(
 
 def test_lightning_not_configured_names_the_three_settings(
     home: Path,
-    price_servers: PriceServers,  # noqa: F811
+    price_servers: PriceServers,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
@@ -222,7 +222,7 @@ def test_a_stopped_node_cannot_be_reached(
 
 def test_one_price_source_down_is_reported_but_buying_still_works(
     ready: FakeLnd,
-    price_servers: PriceServers,  # noqa: F811
+    price_servers: PriceServers,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
@@ -239,7 +239,7 @@ def test_one_price_source_down_is_reported_but_buying_still_works(
 
 def test_three_price_sources_down_is_exit_1(
     ready: FakeLnd,
-    price_servers: PriceServers,  # noqa: F811
+    price_servers: PriceServers,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
@@ -259,7 +259,7 @@ def test_three_price_sources_down_is_exit_1(
 
 def test_a_bad_price_source_name_is_a_fail_line(
     ready: FakeLnd,
-    price_servers: PriceServers,  # noqa: F811
+    price_servers: PriceServers,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:

@@ -28,6 +28,8 @@ from tests.image_servers import Behaviour, StandIn
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+# CLI subprocesses and killed processes: one at a time (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("serial")
 SID = "b0b" + "0" * 29
 
 CHILD = textwrap.dedent(

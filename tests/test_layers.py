@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Fresh interpreters importing everything: one at a time (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("serial")
 
 _IMPORT_ALL = textwrap.dedent(
     """

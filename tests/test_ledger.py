@@ -32,27 +32,20 @@ from core.billing.ledger import (
 )
 from core.billing.limits import Limits
 from storage import ledger as db
+from tests.clock import ManualClock
 
 START = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 
 
-class Clock:
-    """Time that moves only when the test says so."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+@pytest.fixture
+def clock_start() -> datetime:
+    return START
 
 
 class Saver:
     """A ``save`` for ``Ledger.charge``: stores an image row and counts its calls."""
 
-    def __init__(self, sid: str, clock: Clock, fail: bool = False) -> None:
+    def __init__(self, sid: str, clock: ManualClock, fail: bool = False) -> None:
         self.sid = sid
         self.clock = clock
         self.fail = fail
@@ -95,24 +88,19 @@ def raw(path: Path) -> sqlite3.Connection:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def ledger_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "ledger.sqlite"
 
 
 @pytest.fixture
-def ledger(ledger_path: Path, clock: Clock) -> Iterator[Ledger]:
+def ledger(ledger_path: Path, clock: ManualClock) -> Iterator[Ledger]:
     led = Ledger.open(ledger_path, Limits(), clock)
     yield led
     led.close()
 
 
 @pytest.fixture
-def sid(ledger: Ledger, clock: Clock) -> str:
+def sid(ledger: Ledger, clock: ManualClock) -> str:
     s = new_sid()
     db.create_session(ledger.conn, s, clock())
     return s
@@ -134,7 +122,7 @@ def test_a_new_session_has_nothing(ledger: Ledger, sid: str) -> None:
     assert ledger.history(sid) == []
 
 
-def test_balance_is_the_sum_of_the_entries(ledger: Ledger, sid: str, clock: Clock) -> None:
+def test_balance_is_the_sum_of_the_entries(ledger: Ledger, sid: str, clock: ManualClock) -> None:
     ledger.grant(sid, 50, "welcome")
     buy(ledger, sid, 300)
     clock.advance(seconds=1)
@@ -154,7 +142,7 @@ def test_balance_is_the_sum_of_the_entries(ledger: Ledger, sid: str, clock: Cloc
     assert problems(ledger) == {}
 
 
-def test_balances_of_sessions_are_separate(ledger: Ledger, sid: str, clock: Clock) -> None:
+def test_balances_of_sessions_are_separate(ledger: Ledger, sid: str, clock: ManualClock) -> None:
     other = new_sid()
     db.create_session(ledger.conn, other, clock())
     ledger.grant(sid, 70, "one")
@@ -182,7 +170,7 @@ def test_a_purchase_is_credited_once_per_payment_hash(ledger: Ledger, sid: str) 
 
 
 def test_a_second_connection_cannot_credit_the_same_hash_again(
-    ledger: Ledger, ledger_path: Path, sid: str, clock: Clock
+    ledger: Ledger, ledger_path: Path, sid: str, clock: ManualClock
 ) -> None:
     payment_hash = buy(ledger, sid, 300)
     other = Ledger.open(ledger_path, Limits(), clock)
@@ -236,7 +224,7 @@ def test_a_hold_must_be_positive(ledger: Ledger, sid: str) -> None:
 
 
 def test_charge_closes_the_hold_and_writes_entry_and_image(
-    ledger: Ledger, sid: str, clock: Clock
+    ledger: Ledger, sid: str, clock: ManualClock
 ) -> None:
     ledger.grant(sid, 100, "start")
     hold = ledger.place_hold(sid, 30)
@@ -261,7 +249,7 @@ def test_charge_closes_the_hold_and_writes_entry_and_image(
 
 
 def test_a_failing_save_writes_nothing_and_keeps_the_hold(
-    ledger: Ledger, sid: str, clock: Clock
+    ledger: Ledger, sid: str, clock: ManualClock
 ) -> None:
     ledger.grant(sid, 100, "start")
     hold = ledger.place_hold(sid, 30)
@@ -284,7 +272,7 @@ def test_a_failing_save_writes_nothing_and_keeps_the_hold(
 
 
 def test_a_save_returning_no_stored_image_is_refused(
-    ledger: Ledger, sid: str, clock: Clock
+    ledger: Ledger, sid: str, clock: ManualClock
 ) -> None:
     """A ``save`` that forgets to store the image: the foreign key refuses the charge."""
     ledger.grant(sid, 100, "start")
@@ -298,7 +286,9 @@ def test_a_save_returning_no_stored_image_is_refused(
     assert problems(ledger) == {}
 
 
-def test_charging_a_released_hold_is_hold_gone(ledger: Ledger, sid: str, clock: Clock) -> None:
+def test_charging_a_released_hold_is_hold_gone(
+    ledger: Ledger, sid: str, clock: ManualClock
+) -> None:
     ledger.grant(sid, 100, "start")
     hold = ledger.place_hold(sid, 30)
     assert ledger.release(hold) is True
@@ -325,7 +315,7 @@ def test_release_is_idempotent(ledger: Ledger, sid: str) -> None:
     assert problems(ledger) == {}
 
 
-def test_a_hold_is_charged_once(ledger: Ledger, sid: str, clock: Clock) -> None:
+def test_a_hold_is_charged_once(ledger: Ledger, sid: str, clock: ManualClock) -> None:
     ledger.grant(sid, 100, "start")
     hold = ledger.place_hold(sid, 30)
     ledger.charge(hold, Saver(sid, clock))
@@ -339,7 +329,7 @@ def test_a_hold_is_charged_once(ledger: Ledger, sid: str, clock: Clock) -> None:
     assert problems(ledger) == {}
 
 
-def test_an_image_cannot_be_charged_twice(ledger: Ledger, sid: str, clock: Clock) -> None:
+def test_an_image_cannot_be_charged_twice(ledger: Ledger, sid: str, clock: ManualClock) -> None:
     """A ``save`` that names an image already charged is refused by the schema (a UNIQUE
     index on the charge's image), so the second hold stays open and nothing is charged."""
     ledger.grant(sid, 100, "start")
@@ -357,7 +347,7 @@ def test_an_image_cannot_be_charged_twice(ledger: Ledger, sid: str, clock: Clock
 
 
 def test_stale_holds_are_released_and_younger_ones_kept(
-    ledger: Ledger, sid: str, clock: Clock
+    ledger: Ledger, sid: str, clock: ManualClock
 ) -> None:
     age = ledger.limits.stale_hold_age
     assert age == timedelta(minutes=15)
@@ -386,7 +376,7 @@ def test_stale_holds_are_released_and_younger_ones_kept(
 # -- rate limits and the daily cap -----------------------------------------------------------
 
 
-def test_five_generations_a_minute(ledger: Ledger, sid: str, clock: Clock) -> None:
+def test_five_generations_a_minute(ledger: Ledger, sid: str, clock: ManualClock) -> None:
     ledger.grant(sid, 400, "start")
     first_at = clock()
     for _ in range(5):
@@ -410,7 +400,7 @@ def test_five_generations_a_minute(ledger: Ledger, sid: str, clock: Clock) -> No
         ledger.place_hold(sid, 1)
 
 
-def test_waiting_retry_after_is_enough(ledger: Ledger, sid: str, clock: Clock) -> None:
+def test_waiting_retry_after_is_enough(ledger: Ledger, sid: str, clock: ManualClock) -> None:
     """Waiting exactly ``retry_after`` seconds is enough: the window is the minute before now,
     not including its first instant."""
     ledger.grant(sid, 400, "start")
@@ -423,7 +413,7 @@ def test_waiting_retry_after_is_enough(ledger: Ledger, sid: str, clock: Clock) -
     ledger.place_hold(sid, 1)  # RateLimited(retry_after=0.0) here
 
 
-def test_ten_invoices_a_minute(ledger: Ledger, sid: str, clock: Clock) -> None:
+def test_ten_invoices_a_minute(ledger: Ledger, sid: str, clock: ManualClock) -> None:
     hashes = [uuid4().hex for _ in range(12)]
     for h in hashes[:10]:
         ledger.add_invoice(sid, h, 300)
@@ -443,7 +433,9 @@ def test_ten_invoices_a_minute(ledger: Ledger, sid: str, clock: Clock) -> None:
     ledger.add_invoice(sid, hashes[10], 300)
 
 
-def test_the_daily_cap_counts_charged_and_held(ledger: Ledger, sid: str, clock: Clock) -> None:
+def test_the_daily_cap_counts_charged_and_held(
+    ledger: Ledger, sid: str, clock: ManualClock
+) -> None:
     assert ledger.limits.daily_credit_cap == 500
     ledger.grant(sid, 2000, "start")
     for _ in range(4):
@@ -463,7 +455,7 @@ def test_the_daily_cap_counts_charged_and_held(ledger: Ledger, sid: str, clock: 
     assert ledger.balance(sid).balance == 1600
 
 
-def test_the_daily_cap_resets_at_utc_midnight(ledger: Ledger, sid: str, clock: Clock) -> None:
+def test_the_daily_cap_resets_at_utc_midnight(ledger: Ledger, sid: str, clock: ManualClock) -> None:
     clock.now = datetime(2024, 3, 10, 23, 0, tzinfo=UTC)
     ledger.grant(sid, 2000, "start")
     for _ in range(5):
@@ -482,7 +474,7 @@ def test_the_daily_cap_resets_at_utc_midnight(ledger: Ledger, sid: str, clock: C
 
 
 def test_the_daily_cap_is_per_utc_day_whatever_the_clock_zone(
-    ledger: Ledger, sid: str, clock: Clock
+    ledger: Ledger, sid: str, clock: ManualClock
 ) -> None:
     """The daily cap's day is the UTC day, whatever the clock's time zone."""
     plus10 = timezone(timedelta(hours=10))
@@ -618,7 +610,7 @@ class Good:
 @pytest.fixture(scope="module")
 def good(tmp_path_factory: pytest.TempPathFactory) -> Good:
     path = tmp_path_factory.mktemp("good") / "ledger.sqlite"
-    clock = Clock()
+    clock = ManualClock(START)
     led = Ledger.open(path, Limits(), clock)
     a, b, c = new_sid(), new_sid(), new_sid()
     for s in (a, b, c):
@@ -755,7 +747,7 @@ CORRUPTIONS: dict[str, tuple[Callable[[Good], list[str]], str, Callable[[Good], 
 
 
 def test_verify_is_clean_on_a_good_ledger(good: Good) -> None:
-    led = Ledger.open(good.path, Limits(), Clock())
+    led = Ledger.open(good.path, Limits(), ManualClock(START))
     try:
         checks = led.verify()
     finally:
@@ -781,7 +773,7 @@ def test_verify_names_the_broken_rows(good: Good, tmp_path: Path, corruption: st
             conn.execute(statement)
     finally:
         conn.close()
-    led = Ledger.open(copy, Limits(), Clock())
+    led = Ledger.open(copy, Limits(), ManualClock(START))
     try:
         found = problems(led)
     finally:
@@ -789,7 +781,7 @@ def test_verify_names_the_broken_rows(good: Good, tmp_path: Path, corruption: st
     assert check in found, found
     assert any(row.startswith(named(good)) for row in found[check]), found[check]
     # The original is untouched and still clean.
-    led = Ledger.open(good.path, Limits(), Clock())
+    led = Ledger.open(good.path, Limits(), ManualClock(START))
     try:
         assert problems(led) == {}
     finally:
@@ -805,13 +797,13 @@ def _file_state(path: Path) -> dict[str, bytes]:
 
 def test_a_ledger_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
-    led = Ledger.open(path, Limits(), Clock())
+    led = Ledger.open(path, Limits(), ManualClock(START))
     led.close()
     conn = raw(path)
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     with pytest.raises(LedgerError, match="newer"):
-        Ledger.open(path, Limits(), Clock())
+        Ledger.open(path, Limits(), ManualClock(START))
     conn = raw(path)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 99
@@ -828,7 +820,7 @@ def test_a_refused_newer_ledger_is_left_untouched(tmp_path: Path) -> None:
     conn.close()
     before = _file_state(path)
     with pytest.raises(LedgerError, match="newer"):
-        Ledger.open(path, Limits(), Clock())
+        Ledger.open(path, Limits(), ManualClock(START))
     assert _file_state(path) == before
 
 
@@ -837,7 +829,7 @@ def test_a_corrupt_file_is_refused_and_left_byte_identical(tmp_path: Path) -> No
     junk = bytes(range(256)) * 16 + os.urandom(4096)
     path.write_bytes(junk)
     with pytest.raises(LedgerError) as refused:
-        Ledger.open(path, Limits(), Clock())
+        Ledger.open(path, Limits(), ManualClock(START))
     assert str(path) in str(refused.value)
     assert "Traceback" not in str(refused.value)
     assert path.read_bytes() == junk
@@ -849,12 +841,12 @@ def test_a_text_file_is_refused_and_left_byte_identical(tmp_path: Path) -> None:
     path.write_text("this is not a ledger\n" * 100, encoding="utf-8")
     before = path.read_bytes()
     with pytest.raises(LedgerError):
-        Ledger.open(path, Limits(), Clock())
+        Ledger.open(path, Limits(), ManualClock(START))
     assert path.read_bytes() == before
 
 
 def test_a_locked_database_refuses_without_losing_anything(
-    ledger: Ledger, ledger_path: Path, sid: str, clock: Clock
+    ledger: Ledger, ledger_path: Path, sid: str, clock: ManualClock
 ) -> None:
     """Opening works (WAL readers are not blocked by a writer), reads work, and every money
     call waits ``timeout`` for the write lock and then refuses with ``LedgerBusy``, a sentence
@@ -910,7 +902,7 @@ def test_a_locked_database_refuses_without_losing_anything(
 
 
 def test_a_ledger_opened_by_two_connections_sees_each_others_writes(
-    ledger: Ledger, ledger_path: Path, sid: str, clock: Clock
+    ledger: Ledger, ledger_path: Path, sid: str, clock: ManualClock
 ) -> None:
     other = Ledger.open(ledger_path, Limits(), clock)
     try:

@@ -44,6 +44,7 @@ from core.billing.ledger import (
 )
 from core.billing.limits import Limits
 from storage import ledger as db
+from tests.clock import ManualClock
 
 LIMITS = Limits(
     generations_per_minute=2,
@@ -62,14 +63,6 @@ STEPS = [
 ]
 
 
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class ModelHold:
     hold: Hold
@@ -84,7 +77,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="verselight-ledger-machine-"))
-        self.clock = Clock(START)
+        self.clock = ManualClock(START)
         self.ledger = Ledger.open(self.dir / "ledger.sqlite", LIMITS, self.clock)
         # Its holds stand for those of processes a restart cannot judge: the age decides.
         self.ledger.owner = "another-host:1:1"

@@ -49,6 +49,8 @@ SECONDS = 3.0
 MAX_ITERATIONS = 20_000
 SPAWN = mp.get_context("spawn")
 ROOT = Path(__file__).resolve().parent.parent
+# Processes racing on one ledger: one at a time (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("serial")
 
 
 def store_image(conn: sqlite3.Connection, sid: str) -> str:

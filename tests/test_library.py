@@ -55,6 +55,7 @@ def _fts_integrity_ok(path: Path) -> None:
 # -- first-run import --------------------------------------------------------------------------
 
 
+@pytest.mark.xdist_group("serial")  # timed or process-heavy (tests/conftest.py)
 def test_first_run_import_brings_in_all_31102_kjv_verses(tmp_path: Path, count_rows) -> None:
     path = tmp_path / "library.sqlite"
     lib = Library.open(path)
@@ -258,6 +259,7 @@ _KILLED_IMPORT = textwrap.dedent(
 )
 
 
+@pytest.mark.xdist_group("serial")  # timed or process-heavy (tests/conftest.py)
 def test_a_process_killed_during_import_leaves_no_half_built_library(
     tmp_path: Path, count_rows
 ) -> None:

@@ -35,12 +35,18 @@ from payments.price import (
     parse_price,
     sats_for_usd,
 )
+from tests.clock import ManualClock
 from tests.price_servers import AGREED_PRICE, Behaviour, PriceServers
-from tests.price_servers import price_servers as price_servers  # the fixture
 
 NAMES = ("coinbase", "kraken", "bitstamp", "coingecko")
 AGREED = Decimal(AGREED_PRICE)
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    return T0
+
 
 # Short times so failures are quick; the slow stand-in waits far longer than the client does.
 FAST = PriceSettings(timeout_s=0.5, deadline_s=3.0, trust_env=False)
@@ -49,19 +55,6 @@ SLOW_FOREVER = 30.0
 
 def sources(servers: PriceServers, *names: str) -> tuple[Source, ...]:
     return default_sources(servers.urls(*names))
-
-
-class ManualClock:
-    """A clock a test moves by hand."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 # --- Parsing each source ----------------------------------------------------------------------
@@ -302,6 +295,7 @@ def test_a_failing_source_is_dropped_with_a_reason(
     assert FAILURES[behaviour] in quote.dropped[name]
 
 
+@pytest.mark.xdist_group("serial")  # timed or process-heavy (tests/conftest.py)
 def test_a_source_slower_than_the_timeout_is_dropped(price_servers: PriceServers) -> None:
     price_servers["bitstamp"].behaviour = Behaviour.SLOW
     price_servers["bitstamp"].delay = SLOW_FOREVER
@@ -313,6 +307,7 @@ def test_a_source_slower_than_the_timeout_is_dropped(price_servers: PriceServers
     assert elapsed < FAST.timeout_s + 1.0
 
 
+@pytest.mark.xdist_group("serial")  # timed or process-heavy (tests/conftest.py)
 def test_the_overall_deadline_cuts_the_round_short(price_servers: PriceServers) -> None:
     price_servers["kraken"].behaviour = Behaviour.SLOW
     price_servers["kraken"].delay = SLOW_FOREVER
@@ -325,6 +320,7 @@ def test_the_overall_deadline_cuts_the_round_short(price_servers: PriceServers) 
     assert elapsed < 2.0
 
 
+@pytest.mark.xdist_group("serial")  # timed or process-heavy (tests/conftest.py)
 def test_sources_are_asked_concurrently(price_servers: PriceServers) -> None:
     """Two sources each taking D answer in well under 2 D together."""
     delay = 0.5
@@ -414,11 +410,6 @@ def test_response_bodies_are_never_logged(
 
 
 # --- Caching ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

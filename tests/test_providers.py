@@ -285,7 +285,10 @@ def http_date(delta: timedelta) -> str:
     return format_datetime(datetime.now(UTC) + delta, usegmt=True)
 
 
-@pytest.mark.parametrize("retry_after", ["0", http_date(timedelta(minutes=-1))])
+# Fixed ids: an id holding the date would differ between xdist workers, which then refuse to run.
+@pytest.mark.parametrize(
+    "retry_after", ["0", http_date(timedelta(minutes=-1))], ids=["seconds", "http-date"]
+)
 async def test_429_with_retry_after_is_retried_then_succeeds(
     openrouter_server: StandIn, retry_after: str
 ) -> None:

@@ -29,20 +29,15 @@ from core.sessions.secret import SecretError, load_secret
 from core.sessions.tiers import Tier, can_generate, tier_of
 from core.sessions.tokens import SessionError, TokenProblem, issue, read
 from storage import ledger as db
+from tests.clock import ManualClock
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 OTHER_SECRET = b"another-installation-secret-0123456789abcdef"
 
 
-class FakeClock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
+@pytest.fixture
+def clock_start() -> datetime:
+    return START
 
 
 def b64(data: bytes) -> str:
@@ -68,17 +63,12 @@ def second_terminal(config: Config, tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def config(tmp_path: Path) -> Config:
     return config_for(tmp_path / "home")
 
 
 @pytest.fixture
-def ledger(tmp_path: Path, clock: FakeClock) -> Iterator[Ledger]:
+def ledger(tmp_path: Path, clock: ManualClock) -> Iterator[Ledger]:
     led = Ledger.open(tmp_path / "ledger.sqlite", clock=clock)
     yield led
     led.close()
@@ -92,7 +82,7 @@ class Established:
 
 
 @pytest.fixture
-def established(config: Config, ledger: Ledger, clock: FakeClock) -> Established:
+def established(config: Config, ledger: Ledger, clock: ManualClock) -> Established:
     """A terminal that already has a session and its token."""
     first = resume(config, ledger, clock)
     assert first.new and first.notice is None
@@ -192,6 +182,7 @@ def _race_worker(home: str, ready: object, start: object, out: object) -> None:
     out.put(load_secret(config))  # type: ignore[attr-defined]
 
 
+@pytest.mark.xdist_group("serial")  # timed or process-heavy (tests/conftest.py)
 def test_processes_racing_to_create_the_secret_share_one(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     ready, start, out = ctx.Queue(), ctx.Event(), ctx.Queue()
@@ -244,7 +235,7 @@ def test_token_expires_exactly_at_exp() -> None:
 
 
 # Each maker turns a good token (for the established session) into a bad token-file content.
-Maker = Callable[[Established, FakeClock], bytes | None]
+Maker = Callable[[Established, ManualClock], bytes | None]
 
 
 def _claims(e: Established, **change: object) -> dict[str, object]:
@@ -253,19 +244,19 @@ def _claims(e: Established, **change: object) -> dict[str, object]:
     return {k: v for k, v in good.items() if v is not None}
 
 
-def _flip_signature_bit(e: Established, _: FakeClock) -> bytes:
+def _flip_signature_bit(e: Established, _: ManualClock) -> bytes:
     head, body, sig = e.token.split(".")
     raw = bytearray(base64.urlsafe_b64decode(sig + "=="))
     raw[0] ^= 0x01
     return f"{head}.{body}.{b64(bytes(raw))}".encode()
 
 
-def _swap_sid(e: Established, _: FakeClock) -> bytes:
+def _swap_sid(e: Established, _: ManualClock) -> bytes:
     head, _body, sig = e.token.split(".")
     return f"{head}.{b64json(_claims(e, sid='f' * 32))}.{sig}".encode()
 
 
-def _alg_none(e: Established, _: FakeClock) -> bytes:
+def _alg_none(e: Established, _: ManualClock) -> bytes:
     return f"{b64json({'alg': 'none', 'typ': 'JWT'})}.{b64json(_claims(e))}.".encode()
 
 
@@ -273,16 +264,16 @@ def _signed(algorithm: str) -> Maker:
     return lambda e, _: jwt.encode(_claims(e), e.secret, algorithm=algorithm).encode()
 
 
-def _rs256_looking(e: Established, _: FakeClock) -> bytes:
+def _rs256_looking(e: Established, _: ManualClock) -> bytes:
     head = b64json({"alg": "RS256", "typ": "JWT"})
     return f"{head}.{b64json(_claims(e))}.{b64(os.urandom(256))}".encode()
 
 
-def _no_alg(e: Established, _: FakeClock) -> bytes:
+def _no_alg(e: Established, _: ManualClock) -> bytes:
     return f"{b64json({'typ': 'JWT'})}.{b64json(_claims(e))}.{e.token.split('.')[2]}".encode()
 
 
-def _expired(e: Established, clock: FakeClock) -> bytes:
+def _expired(e: Established, clock: ManualClock) -> bytes:
     clock.advance(timedelta(days=91))
     return e.token.encode()
 
@@ -295,11 +286,11 @@ def _only(**claims: object) -> Maker:
     return lambda e, _: jwt.encode(claims, e.secret, algorithm="HS256").encode()
 
 
-def _other_secret(e: Established, _: FakeClock) -> bytes:
+def _other_secret(e: Established, _: ManualClock) -> bytes:
     return jwt.encode(_claims(e), OTHER_SECRET, algorithm="HS256").encode()
 
 
-def _folder(e: Established, _: FakeClock) -> None:
+def _folder(e: Established, _: ManualClock) -> None:
     return None  # the test puts a folder where the token file should be
 
 
@@ -361,7 +352,7 @@ FAILURES: list[tuple[str, Maker, str, str]] = [
 def test_every_bad_token_gives_a_fresh_session_and_says_why(
     config: Config,
     ledger: Ledger,
-    clock: FakeClock,
+    clock: ManualClock,
     established: Established,
     maker: Maker,
     kind: str,
@@ -398,11 +389,11 @@ def test_every_bad_token_gives_a_fresh_session_and_says_why(
         assert (again.session_id, again.notice, again.new) == (got.session_id, None, False)
 
 
-def test_the_token_problem_kind_matches(established: Established, clock: FakeClock) -> None:
+def test_the_token_problem_kind_matches(established: Established, clock: ManualClock) -> None:
     for name, maker, kind, _words in FAILURES:
         if kind in ("missing", "unreadable", "unknown"):
             continue
-        content = maker(established, FakeClock(clock.now))
+        content = maker(established, ManualClock(clock.now))
         assert content is not None
         text = content.decode("latin-1")
         with pytest.raises(TokenProblem) as caught:
@@ -415,7 +406,7 @@ def test_the_token_problem_kind_matches(established: Established, clock: FakeClo
 
 
 def test_fifo_at_the_token_path_does_not_hang(
-    config: Config, ledger: Ledger, clock: FakeClock, established: Established
+    config: Config, ledger: Ledger, clock: ManualClock, established: Established
 ) -> None:
     path = config.paths.token_file
     path.unlink()
@@ -426,7 +417,7 @@ def test_fifo_at_the_token_path_does_not_hang(
 
 
 def test_first_run_is_quiet_but_a_lost_token_is_reported(
-    config: Config, ledger: Ledger, clock: FakeClock, tmp_path: Path
+    config: Config, ledger: Ledger, clock: ManualClock, tmp_path: Path
 ) -> None:
     first = resume(config, ledger, clock)
     assert first.new and first.notice is None
@@ -451,7 +442,7 @@ def test_first_run_is_quiet_but_a_lost_token_is_reported(
     )
 )
 def test_no_file_content_crashes_resume(
-    config: Config, ledger: Ledger, clock: FakeClock, content: bytes
+    config: Config, ledger: Ledger, clock: ManualClock, content: bytes
 ) -> None:
     config.paths.token_file.parent.mkdir(parents=True, exist_ok=True)
     config.paths.token_file.write_bytes(content)
@@ -463,7 +454,7 @@ def test_no_file_content_crashes_resume(
 
 
 def test_each_resume_slides_the_expiry(
-    config: Config, ledger: Ledger, clock: FakeClock, established: Established
+    config: Config, ledger: Ledger, clock: ManualClock, established: Established
 ) -> None:
     exp_before = read(established.token, established.secret, clock()).exp
     # 80 days twice is longer than the 90-day lifetime: only sliding keeps the session
@@ -479,7 +470,7 @@ def test_each_resume_slides_the_expiry(
 
 
 def test_token_file_is_600_and_a_loose_one_is_tightened(
-    config: Config, ledger: Ledger, clock: FakeClock, established: Established
+    config: Config, ledger: Ledger, clock: ManualClock, established: Established
 ) -> None:
     path = config.paths.token_file
     assert mode(path) == 0o600
@@ -494,7 +485,7 @@ def test_token_file_is_600_and_a_loose_one_is_tightened(
 
 
 def test_unsavable_token_still_gives_a_session_and_says_so(
-    tmp_path: Path, ledger: Ledger, clock: FakeClock
+    tmp_path: Path, ledger: Ledger, clock: ManualClock
 ) -> None:
     config = config_for(tmp_path / "home")
     config.paths.state_dir.parent.mkdir(parents=True)
@@ -509,7 +500,7 @@ def test_unsavable_token_still_gives_a_session_and_says_so(
 
 
 def test_export_then_import_in_another_terminal_keeps_sid_and_balance(
-    config: Config, ledger: Ledger, clock: FakeClock, established: Established, tmp_path: Path
+    config: Config, ledger: Ledger, clock: ManualClock, established: Established, tmp_path: Path
 ) -> None:
     ledger.grant(established.sid, 300, "test")
     dest = tmp_path / "moving" / "session.token"
@@ -530,7 +521,7 @@ def test_export_then_import_in_another_terminal_keeps_sid_and_balance(
 
 
 def test_export_refuses_to_overwrite(
-    config: Config, clock: FakeClock, established: Established, tmp_path: Path
+    config: Config, clock: ManualClock, established: Established, tmp_path: Path
 ) -> None:
     dest = tmp_path / "exists.token"
     dest.write_text("keep me")
@@ -540,20 +531,20 @@ def test_export_refuses_to_overwrite(
 
 
 def test_export_into_a_missing_folder_is_a_sentence(
-    config: Config, clock: FakeClock, established: Established, tmp_path: Path
+    config: Config, clock: ManualClock, established: Established, tmp_path: Path
 ) -> None:
     with pytest.raises(SessionError, match="could not be written") as caught:
         export_session(config, tmp_path / "nowhere" / "s.token", clock)
     assert established.token not in str(caught.value)
 
 
-def test_export_without_a_session(config: Config, clock: FakeClock, tmp_path: Path) -> None:
+def test_export_without_a_session(config: Config, clock: ManualClock, tmp_path: Path) -> None:
     with pytest.raises(TokenProblem, match="no session here to export"):
         export_session(config, tmp_path / "s.token", clock)
 
 
 def test_export_of_an_expired_session_is_refused(
-    config: Config, clock: FakeClock, established: Established, tmp_path: Path
+    config: Config, clock: ManualClock, established: Established, tmp_path: Path
 ) -> None:
     clock.advance(timedelta(days=91))
     with pytest.raises(TokenProblem, match="expired") as caught:
@@ -562,17 +553,17 @@ def test_export_of_an_expired_session_is_refused(
     assert not (tmp_path / "s.token").exists()
 
 
-def _foreign(e: Established, tmp_path: Path, clock: FakeClock) -> bytes:
+def _foreign(e: Established, tmp_path: Path, clock: ManualClock) -> bytes:
     """A token from another installation (another secret) for the same session id."""
     return jwt.encode(_claims(e), OTHER_SECRET, algorithm="HS256").encode()
 
 
-def _other_ledger(e: Established, tmp_path: Path, clock: FakeClock) -> bytes:
+def _other_ledger(e: Established, tmp_path: Path, clock: ManualClock) -> bytes:
     """Signed with this secret but naming a session this ledger never had."""
     return jwt.encode(_claims(e, sid="e" * 32), e.secret, algorithm="HS256").encode()
 
 
-IMPORT_FAILURES: list[tuple[str, Callable[[Established, Path, FakeClock], bytes | None], str]] = [
+IMPORT_FAILURES: list[tuple[str, Callable[[Established, Path, ManualClock], bytes | None], str]] = [
     ("tampered", lambda e, t, c: _flip_signature_bit(e, c), "signature"),
     ("sid swapped", lambda e, t, c: _swap_sid(e, c), "signature"),
     ("foreign secret", _foreign, "signature"),
@@ -590,10 +581,10 @@ IMPORT_FAILURES: list[tuple[str, Callable[[Established, Path, FakeClock], bytes 
 def test_failed_import_leaves_the_current_token_byte_identical(
     config: Config,
     ledger: Ledger,
-    clock: FakeClock,
+    clock: ManualClock,
     established: Established,
     tmp_path: Path,
-    maker: Callable[[Established, Path, FakeClock], bytes | None],
+    maker: Callable[[Established, Path, ManualClock], bytes | None],
     kind: str,
 ) -> None:
     other = second_terminal(config, tmp_path)
@@ -605,7 +596,7 @@ def test_failed_import_leaves_the_current_token_byte_identical(
         src.write_bytes(content)
     when = clock.now + timedelta(days=91) if kind == "expired" else clock.now
     with pytest.raises(TokenProblem) as caught:
-        import_session(other, ledger, src, FakeClock(when))
+        import_session(other, ledger, src, ManualClock(when))
     assert caught.value.kind == kind
     message = str(caught.value)
     assert message.startswith(f"{src} was not imported.")
@@ -656,7 +647,7 @@ def test_can_generate_refuses_a_negative_cost() -> None:
 
 
 def test_paid_falls_back_to_free_at_zero_and_admin_is_sticky(
-    ledger: Ledger, clock: FakeClock
+    ledger: Ledger, clock: ManualClock
 ) -> None:
     payer, admin = "a" * 32, "b" * 32
     for sid in (payer, admin):

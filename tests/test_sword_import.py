@@ -34,6 +34,8 @@ WEB_CONF = SWORD_ROOT / "mods.d" / f"{WEB}.conf"
 WEB_DATA = Path("modules/texts/ztext") / WEB
 
 W = '<w lemma="strong:H0430">'  # the word wrapper WEB puts around most words
+# Timed imports, a CLI subprocess, one module-wide import: one at a time (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("serial")
 
 
 @pytest.fixture(autouse=True, scope="module")

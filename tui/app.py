@@ -10,13 +10,13 @@ from textual.app import App
 from textual.binding import Binding
 
 from core.account import Account, open_account, start_ledger_check
+from core.bible.library import LibraryError
 from core.billing.invoices import Outcome
 from core.billing.shop import Shop, open_shop
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, open_context, start_point
 from core.generation.gallery import Gallery, LedgerError
-from storage.bible import LibraryError
 from tui.commands import ReaderCommands
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.reader import ReaderScreen

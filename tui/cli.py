@@ -18,10 +18,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core.bible.importers import ImportFailed
-from core.bible.library import BadQuery, UnknownTranslation, Verse
+from core.bible.library import BadQuery, LibraryError, UnknownTranslation, Verse
 from core.bible.references import BadReference, describe
 from core.config import Config, ConfigError, load_config
-from storage.bible import LibraryError
 from tui import cli_account, cli_images
 
 if TYPE_CHECKING:

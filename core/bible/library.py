@@ -27,8 +27,9 @@ from core.bible.references import (
 from core.bible.text import plain
 from storage import bible as db
 from storage.bible import MAX_QUERY, MAX_TERMS, BadQuery, SearchOrder
+from storage.bible import LibraryError as LibraryError  # re-exported: tui reaches storage via core
 
-__all__ = ["MAX_QUERY", "MAX_TERMS", "BadQuery", "Library", "SearchOrder", "Verse"]
+__all__ = ["MAX_QUERY", "MAX_TERMS", "BadQuery", "Library", "LibraryError", "SearchOrder", "Verse"]
 
 Progress = Callable[[int, int], None]
 """Called with (verses done, verses in all) while a translation is imported."""

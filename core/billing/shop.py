@@ -15,7 +15,8 @@ from core.billing.invoices import InvoiceDesk, Outcome, PendingInvoice, Poller, 
 from core.billing.ledger import Ledger
 from core.clock import Clock, utc_now
 from core.config import Config, ConfigError
-from payments.lnd import LndClient, LndConfig, LndConfigError, LndError
+from payments.lnd import LndClient, LndConfig, LndConfigError
+from payments.lnd import LndError as LndError  # re-exported: tui names node errors through core
 from payments.price import DEFAULT_BASE_URLS, PriceCache, default_sources, fetch_quote_sync
 
 ENV_PRICE_URLS = "VERSELIGHT_PRICE_URLS"

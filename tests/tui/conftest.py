@@ -1,18 +1,16 @@
 """Fixtures for driving the real app through Pilot: a fresh home per test, KJV already in it.
 
-Importing KJV takes about half a second, so the session's pristine library
+Functions and constants that test modules import live in ``tests/tui/helpers.py``; this file holds
+fixtures only. Importing KJV takes about half a second, so the session's pristine library
 (``kjv_library_file`` in ``tests/conftest.py``) is copied into each test's ``VERSELIGHT_HOME``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
-from textual.widgets import Input
 
 from core.bible.library import Library
 from core.billing.ledger import Ledger
@@ -22,6 +20,8 @@ from core.sessions.files import write_private
 from core.sessions.secret import load_secret
 from storage import ledger as db
 from storage.bible import NewTranslation
+from tests.clock import ManualClock
+from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME
 from tui.app import VerselightApp, make_app
 
 
@@ -34,8 +34,7 @@ def home(
 ) -> Path:
     """A VERSELIGHT_HOME whose library already holds KJV."""
     monkeypatch.setenv("VERSELIGHT_HOME", str(tmp_path))
-    for name in ("NO_COLOR", "VERSELIGHT_TRANSLATION", "VERSELIGHT_SWORD_PATH"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     copy_lib(kjv_library_file, tmp_path / "data" / "library.sqlite")
     # Onboarding has its own tests; elsewhere the reader should be what opens.
@@ -69,42 +68,6 @@ def with_tiny_translation(config: Config) -> str:
     return "TINY"
 
 
-async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the app is still: workers done, cursors not blinking, a frame painted."""
-    # Textual reads TEXTUAL_ANIMATIONS when it is imported, before any fixture runs: set the
-    # level on the app itself so spinners and fades draw their still form.
-    pilot.app.animation_level = "none"
-    await pilot.app.workers.wait_for_complete()
-    for field in pilot.app.screen.query(Input):
-        field.cursor_blink = False
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    """Let the app run until ``condition`` holds (for work that is debounced, like the palette)."""
-    for _ in range(1000):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class FixedClock:
-    """A clock that stands still until a test moves it (for stable times on screen)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-SNAPSHOT_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-KNOWN_SID = "5e55" + "0" * 28
-
-
 @pytest.fixture
 def known_session(config: Config) -> Callable[..., Ledger]:
     """Make this home's token point at a fixed session (stable ids in snapshots).
@@ -112,7 +75,7 @@ def known_session(config: Config) -> Callable[..., Ledger]:
     Returns a function giving a Ledger on the home's database with the same fixed clock, for
     the test to grant, hold or charge with.
     """
-    clock = FixedClock(SNAPSHOT_TIME)
+    clock = ManualClock(SNAPSHOT_TIME)
     ledger = Ledger.open(config.paths.ledger_db, clock=clock)
     db.create_session(ledger.conn, KNOWN_SID, clock())
     token = tokens.issue(KNOWN_SID, load_secret(config), clock(), config.session_ttl)

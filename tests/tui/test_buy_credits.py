@@ -13,9 +13,10 @@ from textual.widgets import Static
 
 from core.billing.ledger import Ledger
 from core.config import load_config
-from tests.price_servers import PriceServers, price_servers  # noqa: F401  (fixture)
+from tests.clock import ManualClock
+from tests.price_servers import PriceServers
 from tests.qr_raster import decode_screen
-from tests.tui.conftest import FixedClock, settle, wait_for
+from tests.tui.helpers import settle, toasts, wait_for
 from tui.app import make_app
 from tui.screens.buy_credits import BuyCreditsScreen
 from tui.screens.reader import ReaderScreen
@@ -26,7 +27,7 @@ INVOICE_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def lightning(home: Path, fake_lnd, price_servers: PriceServers, monkeypatch) -> Path:  # noqa: F811
+def lightning(home: Path, fake_lnd, price_servers: PriceServers, monkeypatch) -> Path:
     """Point the app at the fake node and the stand-in price servers."""
     cert = home / "tls.cert"
     cert.write_bytes(fake_lnd.tls_cert)
@@ -100,7 +101,7 @@ async def test_copy_key_puts_the_invoice_on_the_clipboard(lightning):
         await pilot.press("y")
         await settle(pilot)
         assert app.clipboard == screen.invoice.payment_request
-        assert any("Invoice copied" in n.message for n in app._notifications)
+        assert any("Invoice copied" in m for m in toasts(app))
 
 
 async def test_expired_invoice_offers_a_new_one(lightning, fake_lnd):
@@ -162,7 +163,7 @@ def fixed_preimage() -> bytes:
 )
 def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state):
     fake_lnd.now = lambda: int(INVOICE_TIME.timestamp())
-    clock = FixedClock(INVOICE_TIME)
+    clock = ManualClock(INVOICE_TIME)
     app = make_app(load_config(), "John 3:16", clock=clock)
 
     async def run_before(pilot):
@@ -195,7 +196,7 @@ def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state):
 def test_buy_modal_unavailable_snapshot(snap_compare, home, monkeypatch):
     for name in ("VERSELIGHT_LND_HOST", "VERSELIGHT_LND_TLS_CERT", "VERSELIGHT_LND_MACAROON"):
         monkeypatch.delenv(name, raising=False)
-    app = make_app(load_config(), "John 3:16", clock=FixedClock(INVOICE_TIME))
+    app = make_app(load_config(), "John 3:16", clock=ManualClock(INVOICE_TIME))
 
     async def run_before(pilot):
         await settle(pilot)
@@ -207,7 +208,7 @@ def test_buy_modal_unavailable_snapshot(snap_compare, home, monkeypatch):
 
 def test_buy_modal_too_small_snapshot(snap_compare, lightning, fake_lnd):
     fake_lnd.now = lambda: int(INVOICE_TIME.timestamp())
-    app = make_app(load_config(), "John 3:16", clock=FixedClock(INVOICE_TIME))
+    app = make_app(load_config(), "John 3:16", clock=ManualClock(INVOICE_TIME))
 
     async def run_before(pilot):
         await settle(pilot)
@@ -232,4 +233,4 @@ async def test_paid_while_the_app_was_closed_is_credited_at_the_next_start(light
         badge = again.screen.query_one(CreditsBadge)
         await wait_for(pilot, lambda: "300 credits" in str(badge.render()), "the late credit")
         assert again.account.session_id == sid
-        assert any("made earlier was credited" in n.message for n in again._notifications)
+        assert any("made earlier was credited" in m for m in toasts(again))

@@ -15,7 +15,8 @@ from core.admin.passwords import Verifier
 from core.billing.ledger import Ledger
 from core.config import load_config
 from storage import ledger as db
-from tests.tui.conftest import settle, wait_for
+from tests.clock import ManualClock
+from tests.tui.helpers import settle, toasts, wait_for
 from tui.app import make_app
 from tui.screens.admin_login import AdminLoginScreen
 from tui.screens.buy_credits import BuyCreditsScreen
@@ -26,14 +27,6 @@ from tui.widgets.credits_badge import CreditsBadge
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
-
-
-class FixedClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def badge(app) -> str:
@@ -183,7 +176,7 @@ async def test_admin_login_wrong_then_right(admin_config):
 
 
 async def test_admin_login_locked_says_how_long(admin_config):
-    clock = FixedClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    clock = ManualClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
     ledger = Ledger.open(admin_config.paths.ledger_db, clock=clock)
     gate = AdminGate(ledger, Verifier.from_config(admin_config))
     db.create_session(ledger.conn, "ab" * 16, clock())
@@ -229,7 +222,7 @@ async def test_unusable_ledger_means_free_browsing_with_a_notice(app_factory, ho
         await settle(pilot)
         assert isinstance(app.screen, ReaderScreen)
         assert badge(app) == "Credits unavailable"
-        assert any("reading works as usual" in n.message.lower() for n in app._notifications)
+        assert any("reading works as usual" in m.lower() for m in toasts(app))
         await pilot.press("j")
         await settle(pilot)
         assert app.screen.ref.verse == 17

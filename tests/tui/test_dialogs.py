@@ -9,7 +9,7 @@ from textual.widgets import Input, Label, OptionList, Static
 
 from core.bible.library import Library
 from core.bible.references import VerseRef
-from tests.tui.conftest import settle, wait_for
+from tests.tui.helpers import settle, toasts, wait_for
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.goto import GotoScreen
 from tui.screens.onboarding import OnboardingScreen
@@ -201,7 +201,7 @@ async def test_switching_translation_keeps_the_place_or_the_nearest(
         await pilot.press("l")
         await settle(pilot)
         assert reader.ref == VerseRef(66, 22, 1)
-        assert any("Tiny Test Translation" in n.message for n in app._notifications)
+        assert any("Tiny Test Translation" in m for m in toasts(app))
 
 
 async def test_command_palette_goes_to_a_reference(app_factory):
@@ -286,7 +286,7 @@ async def test_damaged_library_is_set_aside_and_the_reader_still_opens(tmp_path:
         await pilot.press("escape")  # the first-run welcome
         await settle(pilot)
         assert isinstance(app.screen, ReaderScreen)
-        assert any("damaged" in n.message for n in app._notifications)
+        assert any("damaged" in m for m in toasts(app))
     kept = list((tmp_path / "data").glob("library.sqlite.damaged-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == junk
 

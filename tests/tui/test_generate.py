@@ -21,8 +21,9 @@ from core.config import Config, load_config
 from core.generation.gallery import Gallery
 from core.generation.providers.sketch import SKETCH_LABEL
 from storage import ledger as db
+from tests.clock import ManualClock
 from tests.image_servers import Behaviour, StandIn
-from tests.tui.conftest import KNOWN_SID, SNAPSHOT_TIME, FixedClock, settle, wait_for
+from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle, toasts, wait_for
 from tui.app import VerselightApp, make_app
 from tui.screens.buy_credits import BuyCreditsScreen
 from tui.screens.generate import GenerateScreen, elapsed_text, fill
@@ -79,7 +80,7 @@ def ledger(images_config: Config) -> Iterator[Callable[[], Ledger]]:
 
 
 def new_app(config: Config) -> VerselightApp:
-    return make_app(config, JOHN_3_16, clock=FixedClock(SNAPSHOT_TIME))
+    return make_app(config, JOHN_3_16, clock=ManualClock(SNAPSHOT_TIME))
 
 
 async def open_dialog(pilot) -> GenerateScreen:
@@ -211,7 +212,7 @@ async def test_generate_with_the_default_model_charges_the_price_shown(
         await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
         await settle(pilot)
         assert image_calls(openrouter_server) == 1
-        messages = [n.message for n in app._notifications]
+        messages = toasts(app)
         assert "Illustration saved for John 3:16: 5 credits." in messages
         pane = app.screen.query_one(ImagePane)
 
@@ -249,9 +250,7 @@ async def test_the_sketch_is_free_for_a_paid_session_and_labelled(
 
         await press_generate(pilot, screen)
         await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
-        assert "Offline sketch saved for John 3:16: free." in [
-            n.message for n in app._notifications
-        ]
+        assert "Offline sketch saved for John 3:16: free." in toasts(app)
     assert image_calls(openrouter_server) == 0
     images = Gallery.open(images_config)
     try:
@@ -275,9 +274,7 @@ async def test_admin_generates_without_credits_and_is_audited(
         )
         await press_generate(pilot, screen)
         await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
-        assert "Illustration saved for John 3:16: admin, no credits used (audited)." in [
-            n.message for n in app._notifications
-        ]
+        assert "Illustration saved for John 3:16: admin, no credits used (audited)." in toasts(app)
     books = ledger()
     assert_books_clean(books, 0)
     assert [e for e in books.history(KNOWN_SID) if e.kind == "charge"] == []
@@ -366,7 +363,7 @@ async def test_cancel_mid_call_releases_the_hold_and_saves_nothing(
 
             await pilot.press(key)
             await wait_for(pilot, lambda: screen.state == "pick", "the cancel")
-            assert "Cancelled. Nothing was charged." in [n.message for n in app._notifications]
+            assert "Cancelled. Nothing was charged." in toasts(app)
             assert_books_clean(ledger(), 300)
             assert text(screen, "#balance") == "Balance after this image: 295 credits"
             # A second Escape closes the dialog.
@@ -473,10 +470,6 @@ async def test_without_an_ai_service_only_the_sketch_is_offered_and_it_says_why(
 # robustness: another screen on top, an unreadable ledger ------------------------------------
 
 
-def notices(app: VerselightApp) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
 async def test_an_image_arriving_under_the_command_palette_closes_the_dialog_once(
     images_config, session, openrouter_server, ledger
 ):
@@ -498,7 +491,7 @@ async def test_an_image_arriving_under_the_command_palette_closes_the_dialog_onc
             await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
             openrouter_server.release.set()
             saved_note = "Illustration saved for John 3:16: 5 credits."
-            await wait_for(pilot, lambda: saved_note in notices(app), "the image")
+            await wait_for(pilot, lambda: saved_note in toasts(app), "the image")
             await settle(pilot)
             # The palette the user opened is still there, the dialog under it says it is done
             # and has nothing left to cancel.
@@ -623,7 +616,7 @@ async def test_cancelling_while_the_account_cannot_be_read_returns_to_the_picker
 
             await pilot.press("escape")
             await wait_for(pilot, lambda: screen.state == "pick", "the cancel")
-            assert "Cancelled. Nothing was charged." in notices(app)
+            assert "Cancelled. Nothing was charged." in toasts(app)
             assert text(screen, "#balance") == "Balance after this image: 295 credits"
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")

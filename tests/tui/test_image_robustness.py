@@ -18,7 +18,7 @@ from core.billing.ledger import Ledger
 from core.config import Config
 from core.generation.gallery import Gallery
 from tests.illustrations import add_sketches
-from tests.tui.conftest import KNOWN_SID, SNAPSHOT_TIME, settle, wait_for
+from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle, toasts, wait_for
 from tui.app import VerselightApp
 from tui.screens.generate import GenerateScreen
 from tui.screens.reader import ReaderScreen
@@ -33,10 +33,6 @@ CLOSED = "Cannot operate on a closed database"
 
 def strip_text(app: VerselightApp) -> str:
     return str(app.screen.query_one(VerseStrip).render())
-
-
-def notices(app: VerselightApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def navigator_labels(app: VerselightApp) -> list[str]:
@@ -133,7 +129,7 @@ async def test_switching_translation_rebuilds_the_navigator_without_dots(
         assert isinstance(reader, ReaderScreen) and reader.translation == "TINY"
         labels = navigator_labels(app)
         assert "John" in labels and f"John {MARK}" not in labels
-        assert any("Tiny Test Translation" in n for n in notices(app))
+        assert any("Tiny Test Translation" in n for n in toasts(app))
 
 
 async def test_v_says_the_illustrations_cannot_be_read(
@@ -149,7 +145,7 @@ async def test_v_says_the_illustrations_cannot_be_read(
         await pilot.press("v")
         await settle(pilot)
         assert app.screen is reader
-        assert f"The illustrations of John 3:16 could not be read just now: {CLOSED}." in notices(
+        assert f"The illustrations of John 3:16 could not be read just now: {CLOSED}." in toasts(
             app
         )
         assert app.is_running
@@ -179,7 +175,7 @@ async def test_a_sketch_made_while_the_gallery_fails_is_saved_and_the_reader_sur
         await pilot.click("#start")
         await wait_for(pilot, lambda: app.screen is reader, "the reader")
         await settle(pilot)
-        assert any(n.startswith("Illustration saved for Psalms 23:1") for n in notices(app))
+        assert any(n.startswith("Illustration saved for Psalms 23:1") for n in toasts(app))
         assert MARK not in strip_text(app)
         assert reader.query_one(ImagePane).message == UNREADABLE_RECORDS
         await pilot.press("down")

@@ -35,7 +35,7 @@ from core.generation.providers.sketch import SKETCH_LABEL
 from core.generation.service import Generator, Job
 from tests.illustrations import add_sketches
 from tests.image_servers import GEMINI, StandIn
-from tests.tui.conftest import KNOWN_SID, SNAPSHOT_TIME, settle, wait_for
+from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle, toasts, wait_for
 from tui import image_support
 from tui.app import VerselightApp
 from tui.image_support import MISSING, UNREADABLE, fit, image_widget_class, text_resolution
@@ -234,7 +234,7 @@ async def test_v_without_illustrations_tells_the_reader_instead(app_factory, ske
         await pilot.press("v")
         await settle(pilot)
         assert isinstance(app.screen, ReaderScreen)
-        assert any("No illustrations for John 3:15" in n.message for n in app._notifications)
+        assert any("No illustrations for John 3:15" in m for m in toasts(app))
 
 
 async def test_the_viewer_pages_newest_first_with_every_detail(app_factory, sketches):
@@ -364,7 +364,7 @@ async def test_export_writes_a_png_and_refuses_an_existing_file(app_factory, ske
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ViewerScreen)
-        assert any(n.message == f"Saved to {target}" for n in app._notifications)
+        assert f"Saved to {target}" in toasts(app)
         with Image.open(target) as saved:
             assert saved.format == "PNG"
             assert saved.size == (newest.width, newest.height)

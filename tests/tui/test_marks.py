@@ -12,7 +12,7 @@ from core.bible.references import VerseRef
 from core.billing.ledger import Ledger
 from core.config import Config
 from tests.illustrations import add_sketches
-from tests.tui.conftest import KNOWN_SID, SNAPSHOT_TIME, settle, wait_for
+from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle, toasts, wait_for
 from tui.widgets.navigator import Navigator
 from tui.widgets.verse_strip import MARK, VerseStrip
 
@@ -106,6 +106,6 @@ async def test_image_files_without_records_are_reported_at_start(
     app = app_factory("John 3:16")
     async with app.run_test(size=(100, 30), notifications=True) as pilot:  # type: ignore[attr-defined]
         await settle(pilot)
-        messages = [n.message for n in app._notifications]  # type: ignore[attr-defined]
+        messages = toasts(app)
         assert any("1 image file(s) with no record" in m for m in messages), messages
         assert stray.exists()  # reported, never deleted behind the user's back

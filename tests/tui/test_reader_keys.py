@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.bible.references import VerseRef
-from tests.tui.conftest import settle
+from tests.tui.helpers import settle, toasts
 from tui.screens.reader import ReaderScreen
 from tui.widgets.chapter_view import ChapterView
 from tui.widgets.verse_line import VerseLine
@@ -101,7 +101,7 @@ async def test_bad_reference_on_start_says_why_and_opens_anyway(app_factory):
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         assert reader(app).ref == VerseRef(1, 1, 1)
-        messages = [n.message for n in app._notifications]
+        messages = toasts(app)
         assert any('no book called "Hezekiah"' in m for m in messages)
 
 
@@ -110,7 +110,7 @@ async def test_unknown_translation_on_start_says_why(app_factory):
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         assert reader(app).translation == "KJV"
-        assert any('"NOPE"' in n.message for n in app._notifications)
+        assert any('"NOPE"' in m for m in toasts(app))
 
 
 async def test_quitting_remembers_the_place(app_factory):

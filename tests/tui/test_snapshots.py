@@ -13,7 +13,8 @@ import pytest
 from core.admin.gate import AdminGate
 from core.admin.passwords import Verifier
 from core.config import load_config
-from tests.tui.conftest import KNOWN_SID, SNAPSHOT_TIME, FixedClock, settle
+from tests.clock import ManualClock
+from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle
 from tui.app import make_app
 
 SCENES = [
@@ -58,7 +59,7 @@ def test_badge_paid(snap_compare, config, known_session):
     ledger = known_session()
     ledger.grant(KNOWN_SID, 300, "test grant")
     ledger.close()
-    app = make_app(config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    app = make_app(config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
 
 
@@ -68,7 +69,7 @@ def test_history_screen(snap_compare, config, known_session):
     ledger.adjust(KNOWN_SID, -20, "correction")
     ledger.place_hold(KNOWN_SID, 7)
     ledger.close()
-    app = make_app(config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    app = make_app(config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
 
     async def run_before(pilot):
         await settle(pilot)
@@ -80,7 +81,7 @@ def test_history_screen(snap_compare, config, known_session):
 
 def test_onboarding(snap_compare, config, known_session, home):
     (home / "state" / "onboarded").unlink()
-    app = make_app(config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    app = make_app(config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
     assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
 
 
@@ -88,7 +89,7 @@ def test_onboarding(snap_compare, config, known_session, home):
 def test_admin_login(snap_compare, home, known_session, monkeypatch, scene):
     monkeypatch.setenv("VERSELIGHT_ADMIN_PASSWORD", "correct horse battery staple")
     config = load_config()
-    clock = FixedClock(SNAPSHOT_TIME)
+    clock = ManualClock(SNAPSHOT_TIME)
     if scene == "locked":
         ledger = known_session()
         gate = AdminGate(ledger, Verifier.from_config(config))

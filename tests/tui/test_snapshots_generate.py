@@ -12,8 +12,9 @@ import pytest
 
 from core.config import Config, load_config
 from storage import ledger as db
+from tests.clock import ManualClock
 from tests.image_servers import Behaviour, StandIn
-from tests.tui.conftest import KNOWN_SID, SNAPSHOT_TIME, FixedClock, settle, wait_for
+from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle, wait_for
 from tui.app import make_app
 from tui.screens.generate import GenerateScreen
 
@@ -74,7 +75,7 @@ SCENES = [
 )
 def test_generate_dialog(snap_compare, images_config, known_session, credits, admin, size):
     prepare(known_session, credits, admin)
-    app = make_app(images_config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    app = make_app(images_config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
     assert snap_compare(app, terminal_size=size, run_before=open_dialog)
 
 
@@ -82,13 +83,13 @@ def test_generate_dialog_no_color(snap_compare, images_config, known_session, mo
     """Too few credits without colour: the words carry the meaning, not the red."""
     monkeypatch.setenv("NO_COLOR", "1")
     prepare(known_session, 3)
-    app = make_app(images_config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    app = make_app(images_config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_dialog)
 
 
 def test_generate_dialog_sketch_chosen(snap_compare, images_config, known_session):
     prepare(known_session, 3)
-    app = make_app(images_config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    app = make_app(images_config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
 
     async def run_before(pilot):
         await open_dialog(pilot)
@@ -106,7 +107,7 @@ def test_generate_progress(
     prepare(known_session, 300)
     timer = FrozenTimer()
     monkeypatch.setattr(GenerateScreen, "timer", staticmethod(timer))
-    app = make_app(images_config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    app = make_app(images_config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
 
     async def run_before(pilot):
         screen = await open_dialog(pilot)
@@ -136,7 +137,7 @@ def elapsed(screen: GenerateScreen) -> str:
 
 def test_generate_failed(snap_compare, images_config, known_session, openrouter_server):
     prepare(known_session, 300)
-    app = make_app(images_config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    app = make_app(images_config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
 
     async def run_before(pilot):
         screen = await open_dialog(pilot)

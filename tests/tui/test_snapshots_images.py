@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.clock import ManualClock
 from tests.illustrations import add_sketches
-from tests.tui.conftest import KNOWN_SID, SNAPSHOT_TIME, FixedClock, settle
+from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle
 from tests.tui.test_image_view import JOHN_3_16, JOHN_3_17, LATER, add_paid, utc_local_time
 from tui import image_support
 from tui.app import make_app
@@ -63,11 +64,11 @@ def test_scene(snap_compare, config, illustrated, start, size, keys):
             await pilot.press(key)
             await settle(pilot)
 
-    app = make_app(config, start, clock=FixedClock(SNAPSHOT_TIME))
+    app = make_app(config, start, clock=ManualClock(SNAPSHOT_TIME))
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_missing_file(snap_compare, config, illustrated):
     illustrated[3].path.unlink()
-    app = make_app(config, "John 3:17", clock=FixedClock(SNAPSHOT_TIME))
+    app = make_app(config, "John 3:17", clock=ManualClock(SNAPSHOT_TIME))
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)

@@ -16,8 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, ContentSwitcher, Label, LoadingIndicator, Static
 
 from core.billing.invoices import BUNDLE_CREDITS, BUNDLE_USD, Outcome, PendingInvoice
-from core.billing.shop import Shop, Watching, expires_in
-from payments.lnd import LndError
+from core.billing.shop import LndError, Shop, Watching, expires_in
 from tui.widgets.qr_code import QrCode
 
 SELECTION = f"""\

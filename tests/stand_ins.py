@@ -1,0 +1,72 @@
+"""One fixture per stand-in server, loaded for every test from ``tests/conftest.py``.
+
+The servers themselves live next to what they imitate (``tests/price_servers.py``,
+``tests/image_servers.py``, ``tests/fake_lnd/``); their fixtures live here so that no test module
+imports a fixture or keeps its own copy. Every server listens on an ephemeral port of 127.0.0.1,
+so tests running in parallel (pytest-xdist) never share one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from payments.lnd import LndClient
+from tests.fake_lnd.server import FakeLnd
+from tests.image_servers import Running, StandIn
+from tests.price_servers import PriceServers
+
+
+@pytest.fixture
+def price_servers() -> Iterator[PriceServers]:
+    """Four stand-in price servers, all answering ``AGREED_PRICE``; stopped after the test."""
+    servers = PriceServers()
+    try:
+        servers.start()
+        yield servers
+    finally:
+        servers.stop()
+
+
+def _serve(flavour: str) -> Iterator[StandIn]:
+    running = Running(flavour)
+    try:
+        running.start()
+        yield running.stand_in
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def openrouter_server() -> Iterator[StandIn]:
+    """An OpenRouter stand-in answering OK; ``base_url`` ends in ``/api/v1``."""
+    yield from _serve("openrouter")
+
+
+@pytest.fixture
+def images_server() -> Iterator[StandIn]:
+    """An OpenAI-style Images API stand-in answering OK; ``base_url`` ends in ``/v1``."""
+    yield from _serve("images")
+
+
+@pytest.fixture
+def fake_lnd() -> Iterator[FakeLnd]:
+    """A running fake node. ``fake_lnd.config()`` is an ``LndConfig`` pointing at it (its
+    ``tls_cert`` and invoice ``macaroon_hex`` are also attributes of the fake)."""
+    fake = FakeLnd()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def lnd_client(fake_lnd: FakeLnd) -> Iterator[LndClient]:
+    """An ``LndClient`` connected to ``fake_lnd`` with the invoice macaroon."""
+    client = LndClient(fake_lnd.config())
+    try:
+        yield client
+    finally:
+        client.close()

@@ -1,0 +1,44 @@
+"""What Pilot tests import: waiting for the app to be still, reading its toasts, fixed ids and times.
+
+Fixtures live in ``tests/tui/conftest.py``; test modules import from here, never from a conftest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the app is still: workers done, cursors not blinking, a frame painted."""
+    # Textual reads TEXTUAL_ANIMATIONS when it is imported, before any fixture runs: set the
+    # level on the app itself so spinners and fades draw their still form.
+    pilot.app.animation_level = "none"
+    await pilot.app.workers.wait_for_complete()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until ``condition`` holds (for work that is debounced, like the palette)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+SNAPSHOT_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+KNOWN_SID = "5e55" + "0" * 28
+
+
+def toasts(app: App[object]) -> list[str]:
+    """The messages of the notifications the app is showing (or has queued), oldest first."""
+    return [notification.message for notification in app._notifications]
