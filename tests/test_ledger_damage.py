@@ -302,6 +302,7 @@ async def test_the_reader_opens_for_free_reading_and_leaves_the_file_alone(
     home: Path, kjv_library_file: Path, copy_lib
 ) -> None:
     from core.config import load_config
+    from tests.tui.helpers import toasts
     from tui.app import make_app
     from tui.screens.reader import ReaderScreen
 
@@ -315,7 +316,7 @@ async def test_the_reader_opens_for_free_reading_and_leaves_the_file_alone(
         await pilot.pause()
         assert isinstance(app.screen, ReaderScreen)
         assert app.account is None
-        notices = [n.message for n in app._notifications if "ledger" in n.message]
+        notices = [n for n in toasts(app) if "ledger" in n]
         assert len(notices) == 1 and "damaged" in notices[0]
         assert "reading works as usual" in notices[0]
         start = app.screen.ref

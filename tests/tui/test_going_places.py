@@ -6,7 +6,7 @@ import pytest
 from textual.command import CommandList
 
 from core.bible.references import VerseRef
-from tests.tui.conftest import settle, wait_for
+from tests.tui.helpers import settle, toasts, wait_for
 from tui.screens.reader import ReaderScreen
 from tui.widgets.chapter_view import ChapterView
 from tui.widgets.verse_line import VerseLine
@@ -166,4 +166,4 @@ async def test_the_reader_starts_anyway_when_the_named_translation_is_missing(ap
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         assert app.screen.translation == "KJV"
-        assert any('no translation "ESV"' in n.message for n in app._notifications)
+        assert any('no translation "ESV"' in n for n in toasts(app))
