@@ -18,7 +18,7 @@ from pathlib import Path
 from core.billing.ledger import Balance, Ledger, UnknownSession
 from core.clock import Clock, utc_now
 from core.config import Config
-from core.sessions.files import publish_private, read_capped, why, write_private
+from core.sessions.files import publish_private, why, write_private
 from core.sessions.secret import load_secret
 from core.sessions.tiers import Tier, tier_of
 from core.sessions.tokens import (
@@ -30,6 +30,7 @@ from core.sessions.tokens import (
     read,
 )
 from storage import ledger as db
+from storage.files import UnreadableFile, read_regular
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +137,17 @@ def import_session(config: Config, ledger: Ledger, src: Path, clock: Clock = utc
 def _read_token(path: Path) -> str:
     """The token text in ``path``, reading at most a few KiB whatever the file holds."""
     try:
-        got = read_capped(path, MAX_TOKEN_CHARS)
-    except OSError as exc:
+        got = read_regular(path, MAX_TOKEN_CHARS)
+    except FileNotFoundError:
+        raise TokenProblem("missing", "No session token was found.") from None
+    except UnreadableFile as exc:
+        if exc.too_large:
+            raise TokenProblem(
+                "malformed", "The session token file is far too large to be one."
+            ) from None
         raise TokenProblem(
-            "unreadable", f"The session token file could not be read ({why(exc)})."
+            "unreadable", f"The session token file could not be read ({exc.reason})."
         ) from None
-    if got is None:
-        raise TokenProblem("missing", "No session token was found.")
-    if len(got.data) > MAX_TOKEN_CHARS:
-        raise TokenProblem("malformed", "The session token file is far too large to be one.")
     try:
         return got.data.decode("ascii")
     except UnicodeDecodeError:

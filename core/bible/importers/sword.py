@@ -29,6 +29,7 @@ from core.bible.importers import ImportFailed
 from core.bible.text import plain
 from core.config import Config
 from storage.bible import NewTranslation
+from storage.files import read_regular
 
 Row = tuple[int, int, int, str, str]
 """(book number, chapter, verse, text, plain text) as ``Library.add`` takes it."""
@@ -311,13 +312,16 @@ def _folder_modules(root: Path) -> list[SwordModule]:
         return found
     for path in confs:
         try:
-            text = _decode(path.read_bytes())
-        except OSError:
+            text = _decode(read_regular(path, MAX_CONF_BYTES).data)
+        except OSError:  # storage.files.UnreadableFile included
             continue
         for name, conf in parse_conf(text).items():
             found.append(_module(name, conf, root, None))
     return found
 
+
+MAX_CONF_BYTES = 1024 * 1024
+"""A module's .conf is a few KiB; a bigger file in mods.d/ is not one."""
 
 _ZIP_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error)
 """What a damaged zip raises while it is read (corrupt deflate data surfaces as zlib.error)."""
