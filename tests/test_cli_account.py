@@ -188,3 +188,24 @@ def test_doctor_logs_to_a_private_file(home, capsys, monkeypatch):
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     assert "price source coinbase failed" in log.read_text()
     assert "price source" not in capsys.readouterr().err  # the log, not the terminal
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"exp": -(10**20)}, {"exp": 10**20}, {"iat": 4_000_000_000, "exp": 4_100_000_000}],
+    ids=["exp -10**20", "exp 10**20", "iat in 2096"],
+)
+def test_session_show_with_absurd_times_in_a_signed_token_starts_afresh(home, capsys, change):
+    import jwt
+
+    old = session_id(capsys)
+    secret = (home / "data" / "session.secret").read_bytes().strip()
+    token_file = home / "state" / "session.token"
+    claims = jwt.decode(token_file.read_text().strip(), secret, algorithms=["HS256"])
+    claims.update(change)
+    token_file.write_text(jwt.encode(claims, secret, algorithm="HS256"))
+    assert main(["session", "show"]) == 0
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    assert "A new session was started." in err
+    assert out.split()[1] != old[:8]
