@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from core.billing.limits import Limits
-from core.printable import printable, shown
+from core.printable import echo, printable
 from storage.files import UnreadableFile, read_regular
 
 APP_NAME = "verselight"
@@ -241,7 +241,7 @@ def _optional_str(data: Mapping[str, object], key: str, where: object) -> str | 
 def _unknown(data: Mapping[str, object], known: set[str], table: str, where: object) -> None:
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(f"Unknown setting [{table}] {shown(unknown[0])} in {where}.")
+        raise ConfigError(f"Unknown setting [{table}] {echo(unknown[0])} in {where}.")
 
 
 def _limits(data: object, where: object) -> Limits:

@@ -3,7 +3,7 @@
 A message that echoes user input (a reference, a translation id, a search query, a file name,
 a config key) goes to a terminal. Raw, ``\\x1b[2J`` would clear the screen, a bidi override
 would reorder the words around it, a lone surrogate (an undecodable byte in ``argv``) would
-make ``print`` itself fail, and a 20 KB paste would bury the sentence. ``shown`` escapes every
+make ``print`` itself fail, and a 20 KB paste would bury the sentence. ``echo`` escapes every
 such character visibly (``\\x1b``, ``\\u202e``) and shortens what is too long, so the user still
 sees what they typed. This is the one place that decides what is safe to print.
 """
@@ -35,7 +35,7 @@ def printable(text: object) -> str:
     )
 
 
-def shown(text: object, limit: int = ECHO_LIMIT) -> str:
+def echo(text: object, limit: int = ECHO_LIMIT) -> str:
     """User text for a message: unsafe characters escaped, at most about ``limit`` characters."""
     value = str(text)
     cut = len(value) > limit

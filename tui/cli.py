@@ -15,12 +15,13 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from core.bible.importers import ImportFailed
 from core.bible.library import UnknownTranslation, Verse
 from core.bible.references import BadReference
 from core.config import Config, ConfigError, load_config
+from core.printable import echo, printable
 from storage.bible import LibraryError
 from tui import cli_account, cli_images
 
@@ -30,6 +31,20 @@ if TYPE_CHECKING:
 BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
 COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS)
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse quotes unknown arguments as typed: escape them like every other echo."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {printable(message)}\n")
+
+
+def _say(exc: BaseException) -> None:
+    """The one line a failure prints. Messages quote paths, ids and words the user gave, so
+    the whole line is escaped once more here, whatever the raising code did."""
+    print(f"verselight: {printable(exc)}", file=sys.stderr)
 
 
 class _Fail(Exception):
@@ -64,7 +79,7 @@ def _context(config: Config) -> Context:
     progress = _progress_printer("Setting up the King James Version (first run only)...")
     ctx = open_context(config, progress)
     for notice in ctx.notices:
-        print(notice, file=sys.stderr)
+        print(printable(notice), file=sys.stderr)
     return ctx
 
 
@@ -118,11 +133,11 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
         print(line)
     shown = len(results.hits)
     if results.total == 0:
-        print(f"No verse in {tid} contains {query!r}.", file=sys.stderr)
+        print(f'No verse in {tid} contains "{echo(query)}".', file=sys.stderr)
         return EXIT_ERROR
     more = f" (showing the first {shown}; use --limit for more)" if shown < results.total else ""
     noun = "verse" if results.total == 1 else "verses"
-    print(f"{results.total} {noun} in {tid} match {query!r}{more}.", file=sys.stderr)
+    print(f'{results.total} {noun} in {tid} match "{echo(query)}"{more}.', file=sys.stderr)
     return EXIT_OK
 
 
@@ -135,38 +150,45 @@ def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
         print(f"{'':2}{'ID':<14}{'VERSES':>7}  NAME")
         for t in installed:
             mark = "* " if t.id == default else "  "
-            print(f"{mark}{t.id:<14}{t.verse_count:>7}  {t.name}")
+            print(f"{mark}{t.id:<14}{t.verse_count:>7}  {printable(t.name)}")
         have = {t.id.upper() for t in installed}
         found = [m for m in sword.discover(ctx.config) if m.translation_id.upper() not in have]
         if found:
             print("\nSWORD modules you can add (verselight translations add NAME):")
             for m in found:
-                print(f"  {m.name:<14} {m.description}  [{m.location}]")
+                print(printable(f"  {m.name:<14} {m.description}  [{m.location}]"))
         return EXIT_OK
     if args.action == "remove":
         if not ctx.library.remove(args.source):
-            raise _Fail(f'There is no translation "{args.source}" in the library.', EXIT_USAGE)
-        print(f"Removed {args.source}.")
+            raise _Fail(
+                f'There is no translation "{echo(args.source)}" in the library.', EXIT_USAGE
+            )
+        print(f"Removed {echo(args.source)}.")
         return EXIT_OK
     source = sword.locate(args.source, ctx.config)
     tid = args.id or source.translation_id
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", tid):
-        raise _Fail(f'"{tid}" cannot be a translation id: use letters, digits, "-" or "_".', 2)
+        raise _Fail(
+            f'"{echo(tid)}" cannot be a translation id: use letters, digits, "-" or "_".', 2
+        )
     if ctx.library.has(tid):
         raise _Fail(
             f"{tid} is already in the library; give this one another id with --id NAME.",
             EXIT_USAGE,
         )
-    print(f"Reading {source.description} from {source.location}...", file=sys.stderr)
+    print(
+        f"Reading {printable(source.description)} from {printable(source.location)}...",
+        file=sys.stderr,
+    )
     info, verses, expected = sword.load(source, ctx.config)
     info = dataclasses.replace(info, id=tid)
     t = ctx.library.add(info, verses, expected, _progress_printer(f"Importing {info.id}..."))
-    print(f"Added {t.id}: {t.name}, {t.verse_count} verses.")
+    print(f"Added {t.id}: {printable(t.name)}, {t.verse_count} verses.")
     return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="verselight",
         description="Read the Bible in your terminal. Without a command, opens the reader.",
     )
@@ -192,7 +214,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _reader_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="verselight",
         description="Read the Bible in your terminal.",
         epilog="Commands for scripts: " + ", ".join(COMMANDS) + " (verselight COMMAND --help).",
@@ -255,17 +277,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             _parser().print_help()
             return EXIT_OK
         return run_reader(config, _reader_parser().parse_args(argv))
-    except BadReference as exc:
-        print(f"verselight: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except UnknownTranslation as exc:
-        print(f"verselight: {exc}", file=sys.stderr)
+    except (BadReference, UnknownTranslation) as exc:
+        _say(exc)
         return EXIT_USAGE
     except (_Fail, cli_account.AccountFail, cli_images.ImagesFail) as exc:
-        print(f"verselight: {exc}", file=sys.stderr)
+        _say(exc)
         return exc.code
     except (ConfigError, LibraryError, ImportFailed) as exc:
-        print(f"verselight: {exc}", file=sys.stderr)
+        _say(exc)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("verselight: interrupted.", file=sys.stderr)

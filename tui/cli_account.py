@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.printable import printable
+
 if TYPE_CHECKING:  # the account side loads only when one of its commands runs
     from core.account import Account
     from core.config import Config
@@ -69,7 +71,7 @@ def _account(config: Config) -> Account:
 
     opened = open_account(config)
     for notice in opened.notices:
-        print(notice, file=sys.stderr)
+        print(printable(notice), file=sys.stderr)
     if opened.account is None:
         raise AccountFail("The credit ledger cannot be used right now.")
     return opened.account
@@ -91,7 +93,7 @@ def _session(config: Config, account: Account, args: argparse.Namespace) -> int:
         if args.action == "export":
             export_session(config, args.file)
             print(
-                f"Wrote this session to {args.file} (readable only by you). Anyone with the "
+                f"Wrote this session to {printable(args.file)} (readable only by you). Anyone with the "
                 "file can spend its credits: keep it private."
             )
             return 0
@@ -99,7 +101,7 @@ def _session(config: Config, account: Account, args: argparse.Namespace) -> int:
     except SessionError as exc:
         raise AccountFail(str(exc), 2) from exc
     except OSError as exc:
-        raise AccountFail(f"{args.file}: {exc.strerror}.", 2) from exc
+        raise AccountFail(f"{printable(args.file)}: {exc.strerror}.", 2) from exc
     print(f"This terminal now uses session {sid[:8]}.")
     return 0
 

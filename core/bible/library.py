@@ -16,6 +16,7 @@ from pathlib import Path
 
 from core.bible.references import Passage, VerseRef, parse, parse_near
 from core.bible.text import plain
+from core.printable import echo
 from storage import bible as db
 
 Progress = Callable[[int, int], None]
@@ -129,7 +130,7 @@ class Library:
             if row is None:
                 have = ", ".join(t.id for t in db.translations(self._conn)) or "none yet"
                 raise UnknownTranslation(
-                    f'There is no translation "{tid}" in the library (installed: {have}).'
+                    f'There is no translation "{echo(tid)}" in the library (installed: {have}).'
                 )
             self._rows[key] = row
         return row

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.printable import printable
 from storage.files import read_regular
 
 TEMP_PREFIX = ".tmp-"
@@ -166,10 +167,12 @@ class ImageStore:
         except ExportError:
             raise
         except FileExistsError as exc:
-            raise ExportError(f"{destination} already exists; choose another name.") from exc
+            raise ExportError(
+                f"{printable(destination)} already exists; choose another name."
+            ) from exc
         except (OSError, RuntimeError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
-            raise ExportError(f"Could not export to {destination} ({reason}).") from exc
+            raise ExportError(f"Could not export to {printable(destination)} ({reason}).") from exc
         return destination
 
     def _png(self, relative: str) -> bytes:

@@ -18,6 +18,7 @@ from pathlib import Path
 from core.billing.ledger import Balance, Ledger, UnknownSession
 from core.clock import Clock, utc_now
 from core.config import Config
+from core.printable import printable
 from core.sessions.files import publish_private, why, write_private
 from core.sessions.secret import load_secret
 from core.sessions.tiers import Tier, tier_of
@@ -103,9 +104,13 @@ def export_session(config: Config, dest: Path, clock: Clock = utc_now) -> None:
     try:
         created = publish_private(dest, f"{token}\n".encode("ascii"), make_parent=False)
     except OSError as exc:
-        raise SessionError(f"The session could not be written to {dest} ({why(exc)}).") from None
+        raise SessionError(
+            f"The session could not be written to {printable(dest)} ({why(exc)})."
+        ) from None
     if not created:
-        raise SessionError(f"{dest} already exists; choose another name or remove it first.")
+        raise SessionError(
+            f"{printable(dest)} already exists; choose another name or remove it first."
+        )
 
 
 def import_session(config: Config, ledger: Ledger, src: Path, clock: Clock = utc_now) -> str:
@@ -121,8 +126,9 @@ def import_session(config: Config, ledger: Ledger, src: Path, clock: Clock = utc
         if db.get_session(ledger.conn, claims.sid) is None:
             raise _unknown()
     except TokenProblem as problem:
-        reason = f"There is no file {src}." if problem.kind == "missing" else problem.reason
-        raise TokenProblem(problem.kind, f"{src} was not imported. {reason}") from None
+        where = printable(src)
+        reason = f"There is no file {where}." if problem.kind == "missing" else problem.reason
+        raise TokenProblem(problem.kind, f"{where} was not imported. {reason}") from None
     db.touch_session(ledger.conn, claims.sid, now)
     token = issue(claims.sid, secret, now, config.session_ttl)
     try:
