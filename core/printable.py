@@ -25,6 +25,15 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def decoded(text: str) -> str:
+    """Words from ``argv``: bytes that were not UTF-8 arrive as lone surrogates, which SQLite
+    and strict streams refuse; here they become U+FFFD. Only for words (references, queries,
+    ids), never for file names, which must reach the file system byte for byte."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def printable(text: object) -> str:
     """``str(text)`` with every unsafe character escaped; nothing is cut."""
     value = str(text)

@@ -21,7 +21,7 @@ from core.bible.importers import ImportFailed
 from core.bible.library import UnknownTranslation, Verse
 from core.bible.references import BadReference
 from core.config import Config, ConfigError, load_config
-from core.printable import echo, printable
+from core.printable import decoded, echo, printable
 from storage.bible import LibraryError
 from tui import cli_account, cli_images
 
@@ -187,6 +187,27 @@ def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _words_decoded(args: argparse.Namespace) -> argparse.Namespace:
+    """References, queries and ids as text; file names (translations add, images export's
+    PATH) stay as the file system gave them."""
+    for name in ("reference", "query"):
+        if hasattr(args, name):
+            setattr(args, name, [decoded(word) for word in getattr(args, name)])
+    for name in ("translation", "id"):
+        if getattr(args, name, None) is not None:
+            setattr(args, name, decoded(getattr(args, name)))
+    if getattr(args, "action", None) == "remove":
+        args.source = decoded(args.source)
+    if args.command == cli_images.IMAGES_COMMAND:
+        words = args.words
+        args.words = (
+            [*map(decoded, words[:2]), *words[2:]]
+            if words[0] == "export"
+            else [decoded(word) for word in words]
+        )
+    return args
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="verselight",
@@ -259,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv and argv[0] in cli_account.ACCOUNT_COMMANDS:
             return cli_account.run(config, _parser().parse_args(argv))
         if argv and argv[0] in BIBLE_COMMANDS:
-            args = _parser().parse_args(argv)
+            args = _words_decoded(_parser().parse_args(argv))
             handler = {
                 "read": cmd_read,
                 "search": cmd_search,

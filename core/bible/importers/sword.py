@@ -29,7 +29,7 @@ from core.bible.importers import ImportFailed
 from core.bible.text import plain
 from core.config import Config
 from storage.bible import NewTranslation
-from storage.files import read_regular
+from storage.files import read_regular, why
 
 Row = tuple[int, int, int, str, str]
 """(book number, chapter, verse, text, plain text) as ``Library.add`` takes it."""
@@ -397,14 +397,17 @@ def locate(source: str, config: Config) -> SwordModule:
     folder; the file is used only when no module is called that.
     """
     path = Path(source).expanduser()
-    if not _looks_like_path(source):
-        modules = discover(config)
-        module = _installed(source, modules)
-        if module is not None:
-            return module
-        if not path.exists():
-            raise _not_installed(source, modules, config)
-    return _from_path(path)
+    try:
+        if not _looks_like_path(source):
+            modules = discover(config)
+            module = _installed(source, modules)
+            if module is not None:
+                return module
+            if not path.exists():
+                raise _not_installed(source, modules, config)
+        return _from_path(path)
+    except OSError as exc:  # a name too long for a path, a folder we may not enter...
+        raise ImportFailed(f"{path} cannot be looked at ({why(exc)}).") from None
 
 
 def _from_path(path: Path) -> SwordModule:
