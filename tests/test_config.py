@@ -236,3 +236,61 @@ def test_api_keys_and_urls_from_the_environment_are_checked(tmp_path: Path) -> N
     assert _load(tmp_path, OPENROUTER_API_KEY="sk-or-v1-abc").images.openrouter_key == (
         "sk-or-v1-abc"
     )
+
+
+# -- other files whose path the user controls ---------------------------------------------------
+
+
+def test_fifo_log_file_does_not_hang_a_command(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    os.mkfifo(state / "verselight.log")
+    env = {**os.environ, "VERSELIGHT_HOME": str(tmp_path)}
+    env.pop("VERSELIGHT_SESSION_SECRET", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "session", "show"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("session ")
+
+
+def test_reader_state_that_is_a_fifo_or_dev_zero_means_start_at_the_beginning(
+    tmp_path: Path,
+) -> None:
+    from core import reader_state
+
+    fifo = tmp_path / "reader.json"
+    os.mkfifo(fifo)
+    assert _in_thread(lambda: reader_state.load(fifo)) is None
+    zero = tmp_path / "zero.json"
+    zero.symlink_to("/dev/zero")
+    assert _in_thread(lambda: reader_state.load(zero)) is None
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 50_000 + "]" * 50_000)
+    assert reader_state.load(deep) is None
+
+
+def test_sword_conf_that_is_a_fifo_is_passed_over(tmp_path: Path) -> None:
+    from core.bible.importers import sword
+
+    mods = tmp_path / "sword" / "mods.d"
+    mods.mkdir(parents=True)
+    os.mkfifo(mods / "trap.conf")
+    (mods / "zero.conf").symlink_to("/dev/zero")
+    config = _load(tmp_path, VERSELIGHT_SWORD_PATH=str(tmp_path / "sword"))
+    found = _in_thread(lambda: sword.discover(config))
+    assert all(m.root != tmp_path / "sword" for m in found)
+
+
+def test_stored_image_that_is_a_fifo_is_an_oserror_not_a_hang(tmp_path: Path) -> None:
+    from core.generation.store import read_image_file
+
+    fifo = tmp_path / "image.png"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        _in_thread(lambda: read_image_file(fifo))
