@@ -546,3 +546,18 @@ def test_load_macaroon_takes_hex_or_a_path(tmp_path: Path) -> None:
     path = tmp_path / "invoice.macaroon"
     path.write_bytes(b"\x02\x01\xff")
     assert load_macaroon(str(path)) == "0201ff"
+
+
+def test_doctor_escapes_a_path_with_control_characters(
+    verselight_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    monkeypatch.setenv(ENV_HOST, "127.0.0.1:1")
+    monkeypatch.setenv(ENV_TLS_CERT, str(verselight_home / "\x1b[2Jtls.cert"))
+    monkeypatch.setenv(ENV_MACAROON, "abcd")
+    monkeypatch.setenv("VERSELIGHT_PRICE_URLS", "coinbase=http://127.0.0.1:1")
+    monkeypatch.setenv("VERSELIGHT_OPENROUTER_URL", "http://127.0.0.1:1")
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[2Jtls.cert" in out

@@ -163,7 +163,7 @@ def _doctor(config: Config) -> int:
     blocking = 0
     for finding in examine(config):
         mark = "ok  " if finding.ok else "FAIL"
-        print(f"{mark} {finding.area:<16} {finding.text}")
+        print(printable(f"{mark} {finding.area:<16} {finding.text}"))
         blocking += not finding.ok and finding.needed_for_buying
     if blocking:
         print("Buying credits cannot work until the FAIL lines above are fixed.", file=sys.stderr)
