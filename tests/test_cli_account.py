@@ -209,3 +209,13 @@ def test_session_show_with_absurd_times_in_a_signed_token_starts_afresh(home, ca
     assert "Traceback" not in err
     assert "A new session was started." in err
     assert out.split()[1] != old[:8]
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999", "0", "-5"])
+def test_ledger_limit_out_of_range_is_one_usage_line(home, capsys, limit):
+    assert main(["ledger", "--limit", limit]) == 2
+    assert main(["ledger", "--audit", "--limit", limit]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.splitlines() == ["verselight: --limit must be a whole number from 1 to 1,000,000."] * 2
+    )

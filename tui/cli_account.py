@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # the account side loads only when one of its commands runs
     from core.config import Config
 
 ACCOUNT_COMMANDS = ("session", "ledger", "admin", "doctor")
+MAX_LIMIT = 1_000_000
+"""The most ledger or audit lines one command prints (SQLite's LIMIT is a 64-bit integer)."""
 
 
 class AccountFail(Exception):
@@ -55,6 +57,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
         return _doctor(config)
     if args.command == "ledger" and args.verify:
         return _verify(config)
+    if args.command == "ledger" and not 1 <= args.limit <= MAX_LIMIT:
+        raise AccountFail(f"--limit must be a whole number from 1 to {MAX_LIMIT:,}.", 2)
     account = _account(config)
     try:
         if args.command == "session":
