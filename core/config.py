@@ -151,8 +151,14 @@ def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None
     data = _read_file(paths.config_file)
     where = Path(printable(paths.config_file))
     translation = env.get("VERSELIGHT_TRANSLATION") or data.get("translation", "KJV")
-    if not isinstance(translation, str) or not translation.strip():
-        raise ConfigError(f"'translation' in {where} must be a translation id.")
+    if not _translation_id(translation):
+        said = (
+            "VERSELIGHT_TRANSLATION"
+            if env.get("VERSELIGHT_TRANSLATION")
+            else f"'translation' in {where}"
+        )
+        raise ConfigError(f"{said} must be a translation id, such as KJV.")
+    assert isinstance(translation, str)
     sword = data.get("sword_paths", [])
     if not isinstance(sword, list) or not all(isinstance(p, str) for p in sword):
         raise ConfigError(f"'sword_paths' in {where} must be a list of folders.")
@@ -167,6 +173,17 @@ def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None
         admin_password_hash=_optional_str(data, "admin_password_hash", where),
         limits=_limits(data.get("limits", {}), where),
         images=_images(data.get("images", {}), env, where),
+    )
+
+
+def _translation_id(value: object) -> bool:
+    """Text that can name a translation: printable, at most 64 characters, valid UTF-8."""
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and len(value) <= 64
+        and value.isprintable()
+        and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
     )
 
 

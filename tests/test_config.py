@@ -294,3 +294,16 @@ def test_stored_image_that_is_a_fifo_is_an_oserror_not_a_hang(tmp_path: Path) ->
     os.mkfifo(fifo)
     with pytest.raises(OSError, match="not a regular file"):
         _in_thread(lambda: read_image_file(fifo))
+
+
+@pytest.mark.parametrize("value", ["K\udcffJV", "\x1b[2J", "x" * 65])
+def test_a_translation_that_cannot_be_an_id_names_the_variable(tmp_path: Path, value: str) -> None:
+    message = _error(tmp_path, VERSELIGHT_TRANSLATION=value)
+    assert message == "VERSELIGHT_TRANSLATION must be a translation id, such as KJV."
+
+
+@pytest.mark.parametrize("toml", ['"\\u001b[2J"', '" "', "3", f'"{"x" * 65}"'])
+def test_a_translation_in_the_file_that_cannot_be_an_id_names_the_key(
+    tmp_path: Path, toml: str
+) -> None:
+    assert "'translation' in " in _error(tmp_path, f"translation = {toml}")
