@@ -353,3 +353,21 @@ def test_echo_escapes_controls_bidi_and_lone_surrogates() -> None:
     )
     assert echo("x" * 100) == "x" * 80 + "…"
     assert echo("\x1b" * 100).count("\\x1b") == 80
+
+
+def test_reader_arguments_from_undecodable_bytes_become_text(verselight_home: Path) -> None:
+    """The reader's own arguments go through the same decoding as the commands' words (a lone
+    surrogate in a translation id used to reach SQLite, which refuses it)."""
+    from tui.cli import _reader_parser, _words_decoded
+
+    args = _words_decoded(_reader_parser().parse_args(["Jo\udcffhn", "-t", "K\udcffJV"]))
+    assert args.reference == ["Jo\ufffdhn"] and args.translation == "K\ufffdJV"
+    from core.config import load_config
+    from core.context import open_context, start_point
+
+    ctx = open_context(load_config())
+    try:
+        point = start_point(ctx, " ".join(args.reference), args.translation)
+    finally:
+        ctx.close()
+    assert point.translation == "KJV" and len(point.problems) == 2

@@ -177,6 +177,21 @@ def test_oversized_secret_file_is_refused(config: Config) -> None:
         load_secret(config)
 
 
+@pytest.mark.parametrize("kind", ["fifo", "dev zero"])
+def test_secret_that_is_a_fifo_or_device_is_refused_without_blocking(
+    config: Config, kind: str
+) -> None:
+    path = config.paths.secret_file
+    path.parent.mkdir(parents=True)
+    if kind == "fifo":
+        os.mkfifo(path, 0o600)
+    else:
+        path.symlink_to("/dev/zero")
+    with pytest.raises(SecretError, match="it is not a regular file"):
+        load_secret(config)
+    assert not path.is_file()  # never replaced by a new secret
+
+
 def test_publish_private_never_replaces_and_leaves_no_temp_files(tmp_path: Path) -> None:
     path = tmp_path / "f"
     assert publish_private(path, b"first")

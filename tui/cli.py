@@ -198,7 +198,7 @@ def _words_decoded(args: argparse.Namespace) -> argparse.Namespace:
             setattr(args, name, decoded(getattr(args, name)))
     if getattr(args, "action", None) == "remove":
         args.source = decoded(args.source)
-    if args.command == cli_images.IMAGES_COMMAND:
+    if getattr(args, "command", None) == cli_images.IMAGES_COMMAND:
         words = args.words
         args.words = (
             [*map(decoded, words[:2]), *words[2:]]
@@ -297,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print()
             _parser().print_help()
             return EXIT_OK
-        return run_reader(config, _reader_parser().parse_args(argv))
+        return run_reader(config, _words_decoded(_reader_parser().parse_args(argv)))
     except (BadReference, UnknownTranslation) as exc:
         _say(exc)
         return EXIT_USAGE
