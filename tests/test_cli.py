@@ -307,7 +307,7 @@ UNSAFE = ("\x1b", "\x07", "\x9b", "\x7f", "\u202e", "\u2066", "\u2028", "\r")
         (["read", "\u202eJohn 3:16"], 2, 'called "\\u202eJohn"'),
         (["read", "Jo\x07hn 3:16"], 2, "\\x07"),
         (["search", "love", "-t", "K\x9bJV"], 2, '"K\\x9bJV"'),
-        (["search", "zzqx" + ESC], 1, 'contains "zzqx\\x1b[2J"'),
+        (["search", "zzqx" + ESC], 1, "contains 'zzqx\\x1b[2J'"),
         (["translations", "remove", ESC], 2, '"\\x1b[2J" in the library'),
         (["translations", "add", "/nowhere/" + ESC], 1, "/nowhere/\\x1b[2J"),
         (["translations", "add", "x\u2028y", "--id", "a\x7fb"], 1, "x\\u2028y"),

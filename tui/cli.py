@@ -133,11 +133,11 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
         print(line)
     shown = len(results.hits)
     if results.total == 0:
-        print(f'No verse in {tid} contains "{echo(query)}".', file=sys.stderr)
+        print(f"No verse in {tid} contains '{echo(query)}'.", file=sys.stderr)
         return EXIT_ERROR
     more = f" (showing the first {shown}; use --limit for more)" if shown < results.total else ""
     noun = "verse" if results.total == 1 else "verses"
-    print(f'{results.total} {noun} in {tid} match "{echo(query)}"{more}.', file=sys.stderr)
+    print(f"{results.total} {noun} in {tid} match '{echo(query)}'{more}.", file=sys.stderr)
     return EXIT_OK
 
 

@@ -92,10 +92,10 @@ def _export(gallery: Gallery, rest: list[str]) -> int:
     item = gallery.get(image_id)
     if item is None and len(gallery.matching(image_id)) > 1:
         raise ImagesFail(
-            f'More than one illustration\'s id starts with "{echo(image_id)}"; give more of it.', 2
+            f"More than one illustration's id starts with '{echo(image_id)}'; give more of it.", 2
         )
     if item is None:
-        raise ImagesFail(f'No illustration has the id "{echo(image_id)}".', 2)
+        raise ImagesFail(f"No illustration has the id '{echo(image_id)}'.", 2)
     try:
         written = gallery.export(item, Path(destination))
     except ExportError as exc:
