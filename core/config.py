@@ -182,8 +182,7 @@ def _translation_id(value: object) -> bool:
         isinstance(value, str)
         and bool(value.strip())
         and len(value) <= 64
-        and value.isprintable()
-        and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+        and value.isprintable()  # False for controls and for lone surrogates
     )
 
 
@@ -213,9 +212,8 @@ def _read_file(path: Path) -> dict[str, object]:
 
 
 MIN_SECRET_BYTES = 32
-
-
-MAX_SECRET_ENV_BYTES = 4096
+MAX_SECRET_BYTES = 4096
+"""A session secret, from the environment or the secret file, is 32 to 4096 bytes."""
 
 
 def _session_secret(env: Mapping[str, str]) -> bytes | None:
@@ -230,10 +228,10 @@ def _session_secret(env: Mapping[str, str]) -> bytes | None:
             "VERSELIGHT_SESSION_SECRET must be UTF-8 text (for example 64 hex digits); "
             "unset it to let Verselight keep its own secret."
         ) from None
-    if not MIN_SECRET_BYTES <= len(secret) <= MAX_SECRET_ENV_BYTES:
+    if not MIN_SECRET_BYTES <= len(secret) <= MAX_SECRET_BYTES:
         raise ConfigError(
             f"VERSELIGHT_SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes long and at "
-            f"most {MAX_SECRET_ENV_BYTES} (it is {len(secret)}); unset it to let Verselight keep "
+            f"most {MAX_SECRET_BYTES} (it is {len(secret)}); unset it to let Verselight keep "
             "its own secret."
         )
     return secret

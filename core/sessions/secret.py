@@ -16,11 +16,10 @@ import secrets
 import time
 from pathlib import Path
 
-from core.config import MIN_SECRET_BYTES, Config
+from core.config import MAX_SECRET_BYTES, MIN_SECRET_BYTES, Config
 from core.sessions.files import POSIX, publish_private, why
 from storage.files import UnreadableFile, read_regular
 
-MAX_SECRET_BYTES = 4096
 _RACE_WAIT = 2.0
 """Seconds a process that lost the creation race waits for the winner's file to be complete
 (only needed where hard links are unsupported and the file appears before it is written)."""
