@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from core.billing.limits import Limits
+from core.printable import echo, printable
+from storage.files import UnreadableFile, read_regular
 
 APP_NAME = "verselight"
 
@@ -124,111 +126,234 @@ class Config:
         return bool(self.admin_password or self.admin_password_hash)
 
 
+MAX_CONFIG_BYTES = 256 * 1024
+"""A config file is a few hundred bytes; anything past this is not one."""
+
+SESSION_DAYS = (1, 3650)
+LIMIT_BOUNDS: dict[str, tuple[int, int]] = {
+    "generations_per_minute": (0, 10_000),
+    "invoices_per_minute": (0, 10_000),
+    "daily_credit_cap": (0, 1_000_000_000),
+    "stale_hold_minutes": (1, 7 * 24 * 60),
+}
+"""Each [limits] setting's least and greatest value (README, "Configuration and files")."""
+SECONDS_MAX = 3600.0
+"""[images] connect_timeout, read_timeout and deadline are seconds above 0 and at most this."""
+MARKUP_BOUNDS = (Decimal(1), Decimal(100))
+PRICE_BOUNDS = (1, 1_000_000)
+MEGABYTES_BOUNDS = (1, 256)
+
+
 def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None) -> Config:
     """The configuration from the TOML file and the environment (which wins)."""
     env = os.environ if env is None else env
     paths = paths or resolve_paths(env)
-    data: dict[str, object] = {}
-    if paths.config_file.exists():
-        try:
-            data = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(
-                f"The config file {paths.config_file} cannot be read: {exc}."
-            ) from exc
+    data = _read_file(paths.config_file)
+    where = Path(printable(paths.config_file))
     translation = env.get("VERSELIGHT_TRANSLATION") or data.get("translation", "KJV")
-    if not isinstance(translation, str) or not translation.strip():
-        raise ConfigError(f"'translation' in {paths.config_file} must be a translation id.")
+    if not _translation_id(translation):
+        said = (
+            "VERSELIGHT_TRANSLATION"
+            if env.get("VERSELIGHT_TRANSLATION")
+            else f"'translation' in {where}"
+        )
+        raise ConfigError(f"{said} must be a translation id, such as KJV.")
+    assert isinstance(translation, str)
     sword = data.get("sword_paths", [])
     if not isinstance(sword, list) or not all(isinstance(p, str) for p in sword):
-        raise ConfigError(f"'sword_paths' in {paths.config_file} must be a list of folders.")
+        raise ConfigError(f"'sword_paths' in {where} must be a list of folders.")
     extra = [p for p in env.get("VERSELIGHT_SWORD_PATH", "").split(os.pathsep) if p]
     return Config(
         paths=paths,
         default_translation=translation.strip(),
         sword_paths=tuple(Path(p).expanduser() for p in [*extra, *sword]),
         session_secret=_session_secret(env),
-        session_ttl=timedelta(days=_number(data, "session_days", 90, paths.config_file, least=1)),
+        session_ttl=timedelta(days=_number(data, "session_days", 90, where, *SESSION_DAYS)),
         admin_password=env.get("VERSELIGHT_ADMIN_PASSWORD") or None,
-        admin_password_hash=_optional_str(data, "admin_password_hash", paths.config_file),
-        limits=_limits(data.get("limits", {}), paths.config_file),
-        images=_images(data.get("images", {}), env, paths.config_file),
+        admin_password_hash=_optional_str(data, "admin_password_hash", where),
+        limits=_limits(data.get("limits", {}), where),
+        images=_images(data.get("images", {}), env, where),
     )
 
 
+def _translation_id(value: object) -> bool:
+    """Text that can name a translation: printable, at most 64 characters, valid UTF-8."""
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and len(value) <= 64
+        and value.isprintable()  # False for controls and for lone surrogates
+    )
+
+
+def _read_file(path: Path) -> dict[str, object]:
+    """The config file's settings; {} when there is none. Whatever sits at the path (a FIFO,
+    a link to /dev/zero, a huge or binary file, TOML nested a thousand deep) gives one sentence
+    naming the file."""
+    where = printable(path)
+    try:
+        raw = read_regular(path, MAX_CONFIG_BYTES).data
+    except FileNotFoundError:
+        return {}
+    except UnreadableFile as exc:
+        raise ConfigError(f"The config file {where} cannot be read: {exc.reason}.") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"The config file {where} is not UTF-8 text.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The config file {where} is not valid TOML: {printable(exc)}.") from None
+    except RecursionError:
+        raise ConfigError(
+            f"The config file {where} nests tables or lists too deeply to be a config."
+        ) from None
+
+
 MIN_SECRET_BYTES = 32
+MAX_SECRET_BYTES = 4096
+"""A session secret, from the environment or the secret file, is 32 to 4096 bytes."""
 
 
 def _session_secret(env: Mapping[str, str]) -> bytes | None:
     raw = env.get("VERSELIGHT_SESSION_SECRET")
     if raw is None:
         return None
-    secret = raw.encode("utf-8")
-    if len(secret) < MIN_SECRET_BYTES:
+    try:
+        # os.environ holds undecodable bytes as lone surrogates, which strict UTF-8 refuses.
+        secret = raw.encode("utf-8")
+    except UnicodeEncodeError:
         raise ConfigError(
-            f"VERSELIGHT_SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes long "
-            f"(it is {len(secret)}); unset it to let Verselight keep its own secret."
+            "VERSELIGHT_SESSION_SECRET must be UTF-8 text (for example 64 hex digits); "
+            "unset it to let Verselight keep its own secret."
+        ) from None
+    if not MIN_SECRET_BYTES <= len(secret) <= MAX_SECRET_BYTES:
+        raise ConfigError(
+            f"VERSELIGHT_SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes long and at "
+            f"most {MAX_SECRET_BYTES} (it is {len(secret)}); unset it to let Verselight keep "
+            "its own secret."
         )
     return secret
 
 
 def _number(
-    data: Mapping[str, object], key: str, default: int, where: Path, *, least: int = 0
+    data: Mapping[str, object], key: str, default: int, where: object, least: int, most: int
 ) -> int:
     value = data.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < least:
-        raise ConfigError(f"'{key}' in {where} must be a whole number of at least {least}.")
+    if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= most:
+        raise ConfigError(f"'{key}' in {where} must be a whole number from {least} to {most:,}.")
     return value
 
 
-def _optional_str(data: Mapping[str, object], key: str, where: Path) -> str | None:
+def _optional_str(data: Mapping[str, object], key: str, where: object) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"'{key}' in {where} must be text.")
     return value or None
 
 
-def _limits(data: object, where: Path) -> Limits:
-    if not isinstance(data, dict):
-        raise ConfigError(f"[limits] in {where} must be a table.")
-    known = {
-        "generations_per_minute",
-        "invoices_per_minute",
-        "daily_credit_cap",
-        "stale_hold_minutes",
-    }
+def _unknown(data: Mapping[str, object], known: set[str], table: str, where: object) -> None:
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(f"Unknown setting [limits] {unknown[0]} in {where}.")
+        raise ConfigError(f"Unknown setting [{table}] {echo(unknown[0])} in {where}.")
+
+
+def _limits(data: object, where: object) -> Limits:
+    if not isinstance(data, dict):
+        raise ConfigError(f"[limits] in {where} must be a table.")
+    _unknown(data, set(LIMIT_BOUNDS), "limits", where)
     d = Limits()
+    defaults = {
+        "generations_per_minute": d.generations_per_minute,
+        "invoices_per_minute": d.invoices_per_minute,
+        "daily_credit_cap": d.daily_credit_cap,
+        "stale_hold_minutes": int(d.stale_hold_age.total_seconds() // 60),
+    }
+    got = {
+        key: _number(data, key, defaults[key], f"[limits] of {where}", *bounds)
+        for key, bounds in LIMIT_BOUNDS.items()
+    }
     return Limits(
-        generations_per_minute=_number(
-            data, "generations_per_minute", d.generations_per_minute, where
-        ),
-        invoices_per_minute=_number(data, "invoices_per_minute", d.invoices_per_minute, where),
-        daily_credit_cap=_number(data, "daily_credit_cap", d.daily_credit_cap, where),
-        stale_hold_age=timedelta(
-            minutes=_number(
-                data, "stale_hold_minutes", int(d.stale_hold_age.total_seconds() // 60), where
-            )
-        ),
+        generations_per_minute=got["generations_per_minute"],
+        invoices_per_minute=got["invoices_per_minute"],
+        daily_credit_cap=got["daily_credit_cap"],
+        stale_hold_age=timedelta(minutes=got["stale_hold_minutes"]),
     )
 
 
 def _url(value: object, name: str, where: str) -> str:
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise ConfigError(f"{name} {where} must be an http:// or https:// URL.")
+    if (
+        not isinstance(value, str)
+        or not value.startswith(("http://", "https://"))
+        or not (value.isascii() and value.isprintable())
+        or " " in value
+        or len(value) > 2048
+    ):
+        said = f"{name} {where}" if where else name
+        raise ConfigError(f"{said} must be an http:// or https:// URL.")
     return value.rstrip("/")
 
 
-def _seconds(data: Mapping[str, object], key: str, default: float, where: Path) -> float:
+def _key(env: Mapping[str, str], name: str) -> str | None:
+    """An API key from the environment: it goes into an HTTP header, so printable ASCII only."""
+    value = env.get(name) or None
+    if value is not None and not (
+        value.isascii() and value.isprintable() and " " not in value and len(value) <= 4096
+    ):
+        raise ConfigError(f"{name} must be printable ASCII without spaces (an API key).")
+    return value
+
+
+def _seconds(data: Mapping[str, object], key: str, default: float, where: object) -> float:
     value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"'{key}' in [images] of {where} must be a number of seconds above 0.")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 < value <= SECONDS_MAX
+    ):
+        raise ConfigError(
+            f"'{key}' in [images] of {where} must be a number of seconds above 0 and at most "
+            f"{SECONDS_MAX:g}."
+        )
     return float(value)
 
 
-def _images(data: object, env: Mapping[str, str], where: Path) -> ImageSettings:
+def _markup(data: Mapping[str, object], default: Decimal, in_file: str) -> Decimal:
+    value = data.get("markup", default)
+    try:
+        markup = Decimal(str(value)) if isinstance(value, str | int | float | Decimal) else None
+    except InvalidOperation:
+        markup = None
+    least, most = MARKUP_BOUNDS
+    if markup is None or isinstance(value, bool) or not markup.is_finite():
+        markup = Decimal(-1)
+    if not least <= markup <= most:
+        raise ConfigError(
+            f"'markup' {in_file} must be a number from {least} to {most} (like \"1.25\")."
+        )
+    return markup
+
+
+def _prices(data: Mapping[str, object], where: object) -> dict[str, int]:
+    prices = data.get("prices", {})
+    least, most = PRICE_BOUNDS
+    if not isinstance(prices, dict) or not all(
+        isinstance(k, str)
+        and "/" in k
+        and isinstance(v, int)
+        and not isinstance(v, bool)
+        and least <= v <= most
+        for k, v in prices.items()
+    ):
+        raise ConfigError(
+            f'[images.prices] in {where} must map "provider/model" to a whole number of '
+            f"credits from {least} to {most:,}."
+        )
+    return dict(prices)
+
+
+def _images(data: object, env: Mapping[str, str], where: object) -> ImageSettings:
     """[images] from the config file; URLs, keys and model names from the environment win."""
     if not isinstance(data, dict):
         raise ConfigError(f"[images] in {where} must be a table.")
@@ -236,9 +361,7 @@ def _images(data: object, env: Mapping[str, str], where: Path) -> ImageSettings:
         "openrouter_url", "images_url", "images_models", "markup", "prices", "default_model",
         "connect_timeout", "read_timeout", "deadline", "max_megabytes",
     }  # fmt: skip
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"Unknown setting [images] {unknown[0]} in {where}.")
+    _unknown(data, known, "images", where)
     d = ImageSettings()
     in_file = f"in [images] of {where}"
     openrouter_url = d.openrouter_url
@@ -254,46 +377,39 @@ def _images(data: object, env: Mapping[str, str], where: Path) -> ImageSettings:
     models: object = data.get("images_models", list(d.images_models))
     if env.get("VERSELIGHT_IMAGES_MODELS"):
         models = [m.strip() for m in env["VERSELIGHT_IMAGES_MODELS"].split(",") if m.strip()]
-    if not isinstance(models, list) or not all(isinstance(m, str) and m for m in models):
+    if not isinstance(models, list) or not all(_model_name(m) for m in models):
         raise ConfigError(f"'images_models' {in_file} must be a list of model names.")
-    try:
-        markup = Decimal(str(data.get("markup", d.markup)))
-    except InvalidOperation:
-        markup = Decimal(-1)
-    if not markup.is_finite() or markup < 1 or isinstance(data.get("markup"), bool):
-        raise ConfigError(f"'markup' {in_file} must be a number of at least 1 (like \"1.25\").")
-    prices = data.get("prices", {})
-    if not isinstance(prices, dict) or not all(
-        isinstance(k, str)
-        and "/" in k
-        and isinstance(v, int)
-        and not isinstance(v, bool)
-        and v >= 1
-        for k, v in prices.items()
-    ):
-        raise ConfigError(
-            f'[images.prices] in {where} must map "provider/model" to a whole number of '
-            "credits of at least 1."
-        )
     default_model = env.get("VERSELIGHT_IMAGES_DEFAULT_MODEL") or data.get(
         "default_model", d.default_model
     )
-    if not isinstance(default_model, str) or "/" not in default_model:
+    if not _model_name(default_model) or "/" not in str(default_model):
         raise ConfigError(f"'default_model' {in_file} must be \"provider/model\".")
-    megabytes = data.get("max_megabytes", d.max_bytes // (1024 * 1024))
-    if isinstance(megabytes, bool) or not isinstance(megabytes, int) or megabytes < 1:
-        raise ConfigError(f"'max_megabytes' {in_file} must be a whole number of at least 1.")
+    assert isinstance(default_model, str)
+    least, most = MEGABYTES_BOUNDS
+    megabytes = _number(
+        data, "max_megabytes", d.max_bytes // (1024 * 1024), f"[images] of {where}", least, most
+    )
     return ImageSettings(
         openrouter_url=openrouter_url,
-        openrouter_key=env.get("OPENROUTER_API_KEY") or None,
+        openrouter_key=_key(env, "OPENROUTER_API_KEY"),
         images_url=images_url,
-        images_key=env.get("VERSELIGHT_IMAGES_KEY") or None,
+        images_key=_key(env, "VERSELIGHT_IMAGES_KEY"),
         images_models=tuple(models),
-        markup=markup,
-        pinned=dict(prices),
+        markup=_markup(data, d.markup, in_file),
+        pinned=_prices(data, where),
         default_model=default_model,
         connect_timeout=_seconds(data, "connect_timeout", d.connect_timeout, where),
         read_timeout=_seconds(data, "read_timeout", d.read_timeout, where),
         deadline=_seconds(data, "deadline", d.deadline, where),
         max_bytes=megabytes * 1024 * 1024,
+    )
+
+
+def _model_name(value: object) -> bool:
+    """A model name goes into requests and onto the screen: printable, no spaces, not huge."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 200
+        and value.isprintable()
+        and not any(c.isspace() for c in value)
     )

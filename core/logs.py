@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from logging.handlers import RotatingFileHandler
 
 from core.config import Paths
@@ -28,7 +29,13 @@ def setup_logging(paths: Paths, level: int = logging.INFO) -> None:
         old.close()
     try:
         private_folder(paths.state_dir)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        # Non-blocking: a FIFO planted at the path would otherwise block this open forever.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK, 0o600)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return  # a FIFO with a reader, a device: not a log file
+        finally:
+            os.close(fd)
         os.chmod(path, 0o600)
         handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
     except OSError:

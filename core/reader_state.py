@@ -12,6 +12,10 @@ from pathlib import Path
 
 from core.bible.references import VerseRef
 from core.files import write_atomic
+from storage.files import read_regular
+
+MAX_STATE_BYTES = 64 * 1024
+"""The file is about 60 bytes; whatever is bigger is not ours."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +26,10 @@ class Position:
 
 def load(path: Path) -> Position | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path, MAX_STATE_BYTES).data.decode("utf-8"))
         ref = VerseRef(int(data["book"]), int(data["chapter"]), int(data["verse"]))
         return Position(str(data["translation"]), ref)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 

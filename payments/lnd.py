@@ -29,12 +29,18 @@ from typing import Any
 import grpc
 
 from payments.lnrpc import invoices_pb2, invoices_pb2_grpc, lightning_pb2, lightning_pb2_grpc
+from storage.files import UnreadableFile, read_regular, why
 
 log = logging.getLogger("verselight.lnd")
 
 ENV_HOST = "VERSELIGHT_LND_HOST"
 ENV_TLS_CERT = "VERSELIGHT_LND_TLS_CERT"
 ENV_MACAROON = "VERSELIGHT_LND_MACAROON"
+
+MAX_TLS_CERT_BYTES = 256 * 1024
+"""A node's tls.cert is under 1 KiB; even a long chain stays far below this."""
+MAX_MACAROON_BYTES = 64 * 1024
+"""invoice.macaroon is about 100-300 bytes."""
 
 DEFAULT_TIMEOUT_S = 10.0
 # The global stream ends (retryably) after this long; the caller resubscribes from its last
@@ -90,7 +96,15 @@ class LndConfig:
             )
         host = values[ENV_HOST]
         _, colon, port = host.rpartition(":")
-        if not colon or not port.isdigit():
+        if not (
+            colon
+            and host.isascii()
+            and host.isprintable()
+            and port.isdigit()
+            and len(port) <= 5
+            and 0 < int(port) < 65536
+            and " " not in host
+        ):
             raise LndConfigError(f"{ENV_HOST} must be host:port, for example localhost:10009.")
         return cls(
             host=host,
@@ -103,10 +117,14 @@ def load_tls_cert(path: str) -> bytes:
     """The node's ``tls.cert`` (PEM) as bytes, for use as the TLS trust root."""
     cert_path = Path(path).expanduser()
     try:
-        data = cert_path.read_bytes()
-    except OSError as exc:
+        data = read_regular(cert_path, MAX_TLS_CERT_BYTES).data
+    except FileNotFoundError as exc:
         raise LndConfigError(
-            f"Cannot read the LND TLS certificate {cert_path}: {exc.strerror or exc}."
+            f"Cannot read the LND TLS certificate {cert_path}: {why(exc)}."
+        ) from None
+    except UnreadableFile as exc:
+        raise LndConfigError(
+            f"Cannot read the LND TLS certificate {cert_path}: {exc.reason}."
         ) from None
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise LndConfigError(f"The LND TLS certificate {cert_path} is not a PEM certificate.")
@@ -121,13 +139,19 @@ def load_macaroon(value: str) -> str:
     """
     value = value.strip()
     if value and len(value) % 2 == 0 and all(c in string.hexdigits for c in value):
+        if len(value) > 2 * MAX_MACAROON_BYTES:
+            raise LndConfigError(
+                f"The macaroon in {ENV_MACAROON} is longer than any LND makes; check the value."
+            )
         return value.lower()
     mac_path = Path(value).expanduser()
     try:
-        data = mac_path.read_bytes()
-    except OSError as exc:
+        data = read_regular(mac_path, MAX_MACAROON_BYTES).data
+    except FileNotFoundError as exc:
+        raise LndConfigError(f"Cannot read the LND macaroon file {mac_path}: {why(exc)}.") from None
+    except UnreadableFile as exc:
         raise LndConfigError(
-            f"Cannot read the LND macaroon file {mac_path}: {exc.strerror or exc}."
+            f"Cannot read the LND macaroon file {mac_path}: {exc.reason}."
         ) from None
     if not data:
         raise LndConfigError(f"The LND macaroon file {mac_path} is empty.")

@@ -462,3 +462,82 @@ def test_the_reader_refuses_to_start_without_a_terminal(
     assert done.stdout == ""  # no escape codes written into the pipe
     line = _assert_one_line_error(done.stderr)
     assert "needs a terminal" in line and "verselight read" in line and "search" in line
+
+
+# -- user text echoed back is escaped -----------------------------------------------------------
+
+ESC = "\x1b[2J"
+UNSAFE = ("\x1b", "\x07", "\x9b", "\x7f", "\u202e", "\u2066", "\u2028", "\r")
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "echoed"),
+    [
+        (["read", "John 3:16", "-t", ESC], 2, 'no translation "\\x1b[2J"'),
+        (["read", "\u202eJohn 3:16"], 2, 'called "\\u202eJohn"'),
+        (["read", "Jo\x07hn 3:16"], 2, "\\x07"),
+        (["search", "love", "-t", "K\x9bJV"], 2, '"K\\x9bJV"'),
+        (["search", "zzqx" + ESC], 1, "contains 'zzqx\\x1b[2J'"),
+        (["translations", "remove", ESC], 2, '"\\x1b[2J" in the library'),
+        (["translations", "add", "/nowhere/" + ESC], 1, "/nowhere/\\x1b[2J"),
+        (["translations", "add", "x\u2028y", "--id", "a\x7fb"], 1, "x\\u2028y"),
+        (["images", "export", "\x1b]0;pwned\x07", "/tmp/x.png"], 2, "\\x1b]0;pwned\\x07"),
+        (["images", "John 3:16", "-t", "\u2066x"], 2, "\\u2066x"),
+        (["session", "import", "/nowhere/\r" + ESC], 2, "/nowhere/\\x0d\\x1b[2J"),
+        (["read", "John", "--x" + ESC], 2, "--x\\x1b[2J"),
+    ],
+)
+def test_user_text_echoed_in_messages_has_its_control_characters_escaped(
+    verselight_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    code: int,
+    echoed: str,
+) -> None:
+    try:
+        got = main(argv)
+    except SystemExit as exit_:  # argparse's usage errors
+        got = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    assert got == code, err
+    for char in UNSAFE:
+        assert char not in out + err, (char, err)
+    assert echoed in err
+    assert "Traceback" not in err
+
+
+def test_a_20_kb_translation_id_is_echoed_short(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, err = _run(capsys, "read", "John 3:16", "-t", "X" * 20_000)
+    line = _assert_one_line_error(err)
+    assert code == 2 and len(line) < 300 and "X…" in line
+
+
+def test_echo_escapes_controls_bidi_and_lone_surrogates() -> None:
+    from core.printable import echo, printable
+
+    assert printable("plain text, ünïcödé ✝") == "plain text, ünïcödé ✝"
+    assert printable("a\x1b[2Jb\x00\x7f\x85\u202e\u200b\udcff\n\t") == (
+        "a\\x1b[2Jb\\x00\\x7f\\x85\\u202e\\u200b\\udcff\\x0a\\x09"
+    )
+    assert echo("x" * 100) == "x" * 80 + "…"
+    assert echo("\x1b" * 100).count("\\x1b") == 80
+
+
+def test_reader_arguments_from_undecodable_bytes_become_text(verselight_home: Path) -> None:
+    """The reader's own arguments go through the same decoding as the commands' words (a lone
+    surrogate in a translation id used to reach SQLite, which refuses it)."""
+    from tui.cli import _reader_parser, _words_decoded
+
+    args = _words_decoded(_reader_parser().parse_args(["Jo\udcffhn", "-t", "K\udcffJV"]))
+    assert args.reference == ["Jo\ufffdhn"] and args.translation == "K\ufffdJV"
+    from core.config import load_config
+    from core.context import open_context, start_point
+
+    ctx = open_context(load_config())
+    try:
+        point = start_point(ctx, " ".join(args.reference), args.translation)
+    finally:
+        ctx.close()
+    assert point.translation == "KJV" and len(point.problems) == 2

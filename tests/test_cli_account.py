@@ -272,3 +272,34 @@ def test_import_help_documents_replace(capsys):
         main(["session", "import", "--help"])
     out = capsys.readouterr().out
     assert "--replace" in out and "backup" in out
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"exp": -(10**20)}, {"exp": 10**20}, {"iat": 4_000_000_000, "exp": 4_100_000_000}],
+    ids=["exp -10**20", "exp 10**20", "iat in 2096"],
+)
+def test_session_show_with_absurd_times_in_a_signed_token_starts_afresh(home, capsys, change):
+    import jwt
+
+    old = session_id(capsys)
+    secret = (home / "data" / "session.secret").read_bytes().strip()
+    token_file = home / "state" / "session.token"
+    claims = jwt.decode(token_file.read_text().strip(), secret, algorithms=["HS256"])
+    claims.update(change)
+    token_file.write_text(jwt.encode(claims, secret, algorithm="HS256"))
+    assert main(["session", "show"]) == 0
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    assert "A new session was started." in err
+    assert out.split()[1] != old[:8]
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999", "0", "-5"])
+def test_ledger_limit_out_of_range_is_one_usage_line(home, capsys, limit):
+    assert main(["ledger", "--limit", limit]) == 2
+    assert main(["ledger", "--audit", "--limit", limit]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.splitlines() == ["verselight: --limit must be a whole number from 1 to 1,000,000."] * 2
+    )

@@ -480,8 +480,84 @@ def test_from_env_bad_values_are_sentences(tmp_path: Path) -> None:
     assert LndConfig.from_env(good) is not None
 
 
+def test_from_env_refuses_devices_fifos_and_huge_files_in_a_sentence(tmp_path: Path) -> None:
+    """/dev/zero as the certificate or macaroon used to be read until memory ran out, and a
+    FIFO blocked forever; now only a regular file of sane size is read."""
+    cert = tmp_path / "tls.cert"
+    cert.write_bytes(self_signed_cert()[0])
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge.macaroon"
+    huge.write_bytes(b"\x02" * (1024 * 1024))
+    good = {ENV_HOST: "localhost:10009", ENV_TLS_CERT: str(cert), ENV_MACAROON: "abcd"}
+    cases = [
+        ({**good, ENV_TLS_CERT: "/dev/zero"}, "LND TLS certificate /dev/zero: it is not a regular"),
+        ({**good, ENV_MACAROON: "/dev/zero"}, "macaroon file /dev/zero: it is not a regular file"),
+        ({**good, ENV_TLS_CERT: str(fifo)}, "it is not a regular file"),
+        ({**good, ENV_MACAROON: str(huge)}, "it is larger than 64 KiB"),
+        ({**good, ENV_MACAROON: "ab" * (64 * 1024 + 1)}, "longer than any LND makes"),
+        ({**good, ENV_HOST: "localhost:99999"}, "host:port"),
+        ({**good, ENV_HOST: "localhost:\u00b2"}, "host:port"),
+        ({**good, ENV_HOST: "local\x1bhost:10009"}, "host:port"),
+    ]
+    for env, expected in cases:
+        done = threading.Event()
+        box: list[BaseException] = []
+
+        def attempt(
+            env: dict[str, str] = env,
+            box: list[BaseException] = box,
+            done: threading.Event = done,
+        ) -> None:
+            try:
+                LndConfig.from_env(env)
+            except BaseException as exc:
+                box.append(exc)
+            done.set()
+
+        threading.Thread(target=attempt, daemon=True).start()
+        assert done.wait(10), env
+        assert len(box) == 1 and isinstance(box[0], LndConfigError), box
+        assert expected in str(box[0])
+
+
+def test_doctor_reports_a_macaroon_at_dev_zero_in_one_line(
+    verselight_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    cert = verselight_home / "tls.cert"
+    cert.write_bytes(self_signed_cert()[0])
+    monkeypatch.setenv(ENV_HOST, "127.0.0.1:1")
+    monkeypatch.setenv(ENV_TLS_CERT, str(cert))
+    monkeypatch.setenv(ENV_MACAROON, "/dev/zero")
+    monkeypatch.setenv("VERSELIGHT_PRICE_URLS", "coinbase=http://127.0.0.1:1")
+    monkeypatch.setenv("VERSELIGHT_OPENROUTER_URL", "http://127.0.0.1:1")
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "FAIL lightning        Cannot read the LND macaroon file /dev/zero: it is not a regular "
+        "file." in out
+    )
+
+
 def test_load_macaroon_takes_hex_or_a_path(tmp_path: Path) -> None:
     assert load_macaroon(" 0201ABcd ") == "0201abcd"
     path = tmp_path / "invoice.macaroon"
     path.write_bytes(b"\x02\x01\xff")
     assert load_macaroon(str(path)) == "0201ff"
+
+
+def test_doctor_escapes_a_path_with_control_characters(
+    verselight_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    monkeypatch.setenv(ENV_HOST, "127.0.0.1:1")
+    monkeypatch.setenv(ENV_TLS_CERT, str(verselight_home / "\x1b[2Jtls.cert"))
+    monkeypatch.setenv(ENV_MACAROON, "abcd")
+    monkeypatch.setenv("VERSELIGHT_PRICE_URLS", "coinbase=http://127.0.0.1:1")
+    monkeypatch.setenv("VERSELIGHT_OPENROUTER_URL", "http://127.0.0.1:1")
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[2Jtls.cert" in out

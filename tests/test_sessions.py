@@ -167,6 +167,21 @@ def test_oversized_secret_file_is_refused(config: Config) -> None:
         load_secret(config)
 
 
+@pytest.mark.parametrize("kind", ["fifo", "dev zero"])
+def test_secret_that_is_a_fifo_or_device_is_refused_without_blocking(
+    config: Config, kind: str
+) -> None:
+    path = config.paths.secret_file
+    path.parent.mkdir(parents=True)
+    if kind == "fifo":
+        os.mkfifo(path, 0o600)
+    else:
+        path.symlink_to("/dev/zero")
+    with pytest.raises(SecretError, match="it is not a regular file"):
+        load_secret(config)
+    assert not path.is_file()  # never replaced by a new secret
+
+
 def test_publish_private_never_replaces_and_leaves_no_temp_files(tmp_path: Path) -> None:
     path = tmp_path / "f"
     assert publish_private(path, b"first")
@@ -342,6 +357,34 @@ FAILURES: list[tuple[str, Maker, str, str]] = [
         "damaged",
     ),
     ("folder instead of file", _folder, "unreadable", "could not be read"),
+    (
+        "iat three years ahead",
+        _with_claims(
+            iat=int(START.timestamp()) + 3 * 365 * 86400,
+            exp=int(START.timestamp()) + 4 * 365 * 86400,
+        ),
+        "claims",
+        "later than this computer's clock allows",
+    ),
+    (
+        "iat six minutes ahead",
+        _with_claims(iat=int(START.timestamp()) + 360),
+        "claims",
+        "issued on 2025-03-01",
+    ),
+    ("exp -10**20", _with_claims(exp=-(10**20)), "claims", "not ones Verselight writes"),
+    ("exp 10**20", _with_claims(exp=10**20), "claims", "not ones Verselight writes"),
+    ("iat negative", _with_claims(iat=-1), "claims", "not ones Verselight writes"),
+    ("iat after exp", _with_claims(iat=int(START.timestamp()) - 10, exp=1), "claims", "times"),
+    ("float exp", _with_claims(exp=1e300), "claims", "expiry"),
+    ("bool iat", _with_claims(iat=True), "claims", "issue"),
+    ("huge sid", _with_claims(sid="a" * 5000), "claims", "valid session"),
+    (
+        "header nested 3000 deep",
+        lambda e, _: f"{b64(b'[' * 3000 + b']' * 3000)}.{b64json({})}.{'A' * 43}".encode(),
+        "malformed",
+        "damaged",
+    ),
 ]
 
 
@@ -448,6 +491,46 @@ def test_no_file_content_crashes_resume(
     config.paths.token_file.write_bytes(content)
     got = resume(config, ledger, clock)
     assert got.new and got.notice
+
+
+CLAIM_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(),
+    st.text(max_size=40),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    sid=st.one_of(st.just(SID), CLAIM_VALUES),
+    iat=st.one_of(st.just(int(START.timestamp())), CLAIM_VALUES),
+    exp=st.one_of(st.just(int(START.timestamp()) + 86400), CLAIM_VALUES),
+    extra=st.dictionaries(st.sampled_from(["nbf", "aud", "iss", "sub", "jti"]), CLAIM_VALUES),
+)
+def test_correctly_signed_tokens_with_any_claims_never_crash_read(
+    sid: object, iat: object, exp: object, extra: dict[str, object]
+) -> None:
+    claims = {**extra, "sid": sid, "iat": iat, "exp": exp}
+    payload = json.dumps({k: v for k, v in claims.items() if v is not None}).encode()
+    token = jwt.api_jws.encode(payload, SECRET, "HS256")  # jwt.encode refuses odd claims
+    try:
+        got = read(token, SECRET, START)
+    except TokenProblem as problem:
+        assert str(problem) and "\n" not in str(problem)
+        return
+    # Accepted only with sane claims: our sid, issued no later than now plus the skew.
+    assert got.sid == SID
+    assert 0 <= got.iat <= START.timestamp() + 300 and START.timestamp() < got.exp
+
+
+def test_iat_within_the_clock_skew_is_accepted() -> None:
+    token = issue(SID, SECRET, START + timedelta(minutes=4, seconds=59), timedelta(days=1))
+    assert read(token, SECRET, START).sid == SID
 
 
 # renewal and files ------------------------------------------------------------------------------

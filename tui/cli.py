@@ -15,12 +15,13 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from core.bible.importers import ImportFailed
 from core.bible.library import BadQuery, LibraryError, UnknownTranslation, Verse
 from core.bible.references import BadReference, describe
 from core.config import Config, ConfigError, load_config
+from core.printable import decoded, echo, printable
 from tui import cli_account, cli_images
 
 if TYPE_CHECKING:
@@ -31,6 +32,20 @@ COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS)
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 MAX_LIMIT = 10_000
 """Most verses ``search --limit`` prints; more than there are in any query's answer."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse quotes unknown arguments as typed: escape them like every other echo."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {printable(message)}\n")
+
+
+def _say(exc: BaseException) -> None:
+    """The one line a failure prints. Messages quote paths, ids and words the user gave, so
+    the whole line is escaped once more here, whatever the raising code did."""
+    print(f"verselight: {printable(exc)}", file=sys.stderr)
 
 
 class _Fail(Exception):
@@ -65,7 +80,7 @@ def _context(config: Config) -> Context:
     progress = _progress_printer("Setting up the King James Version (first run only)...")
     ctx = open_context(config, progress)
     for notice in ctx.notices:
-        print(notice, file=sys.stderr)
+        print(printable(notice), file=sys.stderr)
     return ctx
 
 
@@ -129,12 +144,12 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
         print(line)
     shown = len(results.hits)
     if results.total == 0:
-        print(f"No verse in {tid} contains {query!r}.", file=sys.stderr)
+        print(f"No verse in {tid} contains '{echo(query)}'.", file=sys.stderr)
         return EXIT_ERROR
     more = f" (showing the first {shown}; use --limit for more)" if shown < results.total else ""
     noun = "verse" if results.total == 1 else "verses"
     how = "best first" if results.ranked else "in Bible order"
-    print(f"{results.total} {noun} in {tid} match {query!r}, {how}{more}.", file=sys.stderr)
+    print(f"{results.total} {noun} in {tid} match '{echo(query)}', {how}{more}.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -147,38 +162,66 @@ def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
         print(f"{'':2}{'ID':<14}{'VERSES':>7}  NAME")
         for t in installed:
             mark = "* " if t.id == default else "  "
-            print(f"{mark}{t.id:<14}{t.verse_count:>7}  {t.name}")
+            print(f"{mark}{t.id:<14}{t.verse_count:>7}  {printable(t.name)}")
         have = {t.id.upper() for t in installed}
         found = [m for m in sword.discover(ctx.config) if m.translation_id.upper() not in have]
         if found:
             print("\nSWORD modules you can add (verselight translations add NAME):")
             for m in found:
-                print(f"  {m.name:<14} {m.description}  [{m.location}]")
+                print(printable(f"  {m.name:<14} {m.description}  [{m.location}]"))
         return EXIT_OK
     if args.action == "remove":
         if not ctx.library.remove(args.source):
-            raise _Fail(f'There is no translation "{args.source}" in the library.', EXIT_USAGE)
-        print(f"Removed {args.source}.")
+            raise _Fail(
+                f'There is no translation "{echo(args.source)}" in the library.', EXIT_USAGE
+            )
+        print(f"Removed {echo(args.source)}.")
         return EXIT_OK
     source = sword.locate(args.source, ctx.config)
     tid = args.id or source.translation_id
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", tid):
-        raise _Fail(f'"{tid}" cannot be a translation id: use letters, digits, "-" or "_".', 2)
+        raise _Fail(
+            f'"{echo(tid)}" cannot be a translation id: use letters, digits, "-" or "_".', 2
+        )
     if ctx.library.has(tid):
         raise _Fail(
             f"{tid} is already in the library; give this one another id with --id NAME.",
             EXIT_USAGE,
         )
-    print(f"Reading {source.description} from {source.location}...", file=sys.stderr)
+    print(
+        f"Reading {printable(source.description)} from {printable(source.location)}...",
+        file=sys.stderr,
+    )
     info, verses, expected = sword.load(source, ctx.config)
     info = dataclasses.replace(info, id=tid)
     t = ctx.library.add(info, verses, expected, _progress_printer(f"Importing {info.id}..."))
-    print(f"Added {t.id}: {t.name}, {t.verse_count} verses.")
+    print(f"Added {t.id}: {printable(t.name)}, {t.verse_count} verses.")
     return EXIT_OK
 
 
+def _words_decoded(args: argparse.Namespace) -> argparse.Namespace:
+    """References, queries and ids as text; file names (translations add, images export's
+    PATH) stay as the file system gave them."""
+    for name in ("reference", "query"):
+        if hasattr(args, name):
+            setattr(args, name, [decoded(word) for word in getattr(args, name)])
+    for name in ("translation", "id"):
+        if getattr(args, name, None) is not None:
+            setattr(args, name, decoded(getattr(args, name)))
+    if getattr(args, "action", None) == "remove":
+        args.source = decoded(args.source)
+    if getattr(args, "command", None) == cli_images.IMAGES_COMMAND:
+        words = args.words
+        args.words = (
+            [*map(decoded, words[:2]), *words[2:]]
+            if words[0] == "export"
+            else [decoded(word) for word in words]
+        )
+    return args
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="verselight",
         description="Read the Bible in your terminal. Without a command, opens the reader.",
     )
@@ -213,7 +256,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _reader_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="verselight",
         description="Read the Bible in your terminal.",
         epilog="Commands for scripts: " + ", ".join(COMMANDS) + " (verselight COMMAND --help).",
@@ -294,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv and argv[0] in cli_account.ACCOUNT_COMMANDS:
             return cli_account.run(config, _parser().parse_args(argv))
         if argv and argv[0] in BIBLE_COMMANDS:
-            args = _parser().parse_args(argv)
+            args = _words_decoded(_parser().parse_args(argv))
             handler = {
                 "read": cmd_read,
                 "search": cmd_search,
@@ -311,18 +354,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print()
             _parser().print_help()
             return EXIT_OK
-        return run_reader(config, _reader_parser().parse_args(argv))
-    except BadReference as exc:
-        print(f"verselight: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (UnknownTranslation, BadQuery) as exc:
-        print(f"verselight: {exc}", file=sys.stderr)
+        return run_reader(config, _words_decoded(_reader_parser().parse_args(argv)))
+    except (BadReference, UnknownTranslation, BadQuery) as exc:
+        _say(exc)
         return EXIT_USAGE
     except (_Fail, cli_account.AccountFail, cli_images.ImagesFail) as exc:
-        print(f"verselight: {exc}", file=sys.stderr)
+        _say(exc)
         return exc.code
     except (ConfigError, LibraryError, ImportFailed) as exc:
-        print(f"verselight: {exc}", file=sys.stderr)
+        _say(exc)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("verselight: interrupted.", file=sys.stderr)

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.printable import printable
+
 if TYPE_CHECKING:  # the account side loads only when one of its commands runs
     from core.account import Account
     from core.config import Config
@@ -25,6 +27,8 @@ OPERATOR_RULE = (
     "change the admin password could do this anyway); otherwise they ask for the admin "
     "password (read from stdin when it is not a terminal)."
 )
+MAX_LIMIT = 1_000_000
+"""The most ledger or audit lines one command prints (SQLite's LIMIT is a 64-bit integer)."""
 
 
 class AccountFail(Exception):
@@ -107,6 +111,8 @@ def _run(config: Config, args: argparse.Namespace) -> int:
         return _doctor(config)
     if args.command == "ledger" and args.verify:
         return _verify(config)
+    if args.command == "ledger" and not 1 <= args.limit <= MAX_LIMIT:
+        raise AccountFail(f"--limit must be a whole number from 1 to {MAX_LIMIT:,}.", 2)
     account = _account(config)
     try:
         if args.command == "session":
@@ -123,7 +129,7 @@ def _account(config: Config) -> Account:
 
     opened = open_account(config)
     for notice in opened.notices:
-        print(notice, file=sys.stderr)
+        print(printable(notice), file=sys.stderr)
     if opened.account is None:
         raise AccountFail("The credit ledger cannot be used right now.")
     return opened.account
@@ -145,7 +151,7 @@ def _session(config: Config, account: Account, args: argparse.Namespace) -> int:
         if args.action == "export":
             export_session(config, args.file)
             print(
-                f"Wrote this session to {args.file} (readable only by you). Anyone with the "
+                f"Wrote this session to {printable(args.file)} (readable only by you). Anyone with the "
                 "file can spend its credits: keep it private."
             )
             return 0
@@ -160,7 +166,7 @@ def _session(config: Config, account: Account, args: argparse.Namespace) -> int:
     except SessionError as exc:
         raise AccountFail(str(exc), 2) from exc
     except OSError as exc:
-        raise AccountFail(f"{args.file}: {exc.strerror}.", 2) from exc
+        raise AccountFail(f"{printable(args.file)}: {exc.strerror}.", 2) from exc
     if imported.backup is not None:
         print(
             f"The replaced session {account.session_id[:8]} was saved to {imported.backup} "
@@ -229,7 +235,7 @@ def _doctor(config: Config) -> int:
     blocking = 0
     for finding in examine(config):
         mark = "ok  " if finding.ok else "FAIL"
-        print(f"{mark} {finding.area:<16} {finding.text}")
+        print(printable(f"{mark} {finding.area:<16} {finding.text}"))
         blocking += not finding.ok and finding.needed_for_buying
     if blocking:
         print("Buying credits cannot work until the FAIL lines above are fixed.", file=sys.stderr)

@@ -11,6 +11,8 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.printable import echo, printable
+
 if TYPE_CHECKING:
     from core.context import Context
     from core.generation.gallery import Gallery, Illustration
@@ -90,13 +92,13 @@ def _export(gallery: Gallery, rest: list[str]) -> int:
     item = gallery.get(image_id)
     if item is None and len(gallery.matching(image_id)) > 1:
         raise ImagesFail(
-            f"More than one illustration's id starts with {image_id!r}; give more of it.", 2
+            f"More than one illustration's id starts with '{echo(image_id)}'; give more of it.", 2
         )
     if item is None:
-        raise ImagesFail(f"No illustration has the id {image_id!r}.", 2)
+        raise ImagesFail(f"No illustration has the id '{echo(image_id)}'.", 2)
     try:
         written = gallery.export(item, Path(destination))
     except ExportError as exc:
         raise ImagesFail(str(exc)) from exc
-    print(f"Exported {item.reference} ({item.made_by}) to {written}.")
+    print(f"Exported {item.reference} ({item.made_by}) to {printable(written)}.")
     return 0

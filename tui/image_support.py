@@ -34,6 +34,7 @@ keyed by the illustration's id; ids never change their picture.
 from __future__ import annotations
 
 import importlib
+import io
 import logging
 import os
 import sys
@@ -263,8 +264,10 @@ class PictureCache:
 
 def decode(path: Path) -> PILImage.Image:
     """Open, fully load and convert to RGB, so drawing never touches the file again."""
+    from core.generation.store import read_image_file
+
     try:
-        with PILImage.open(path) as opened:
+        with PILImage.open(io.BytesIO(read_image_file(path))) as opened:
             opened.load()
             return opened.convert("RGB")
     except FileNotFoundError as exc:

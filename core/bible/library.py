@@ -25,6 +25,7 @@ from core.bible.references import (
     trailing_translation,
 )
 from core.bible.text import plain
+from core.printable import echo
 from storage import bible as db
 from storage.bible import MAX_QUERY, MAX_TERMS, BadQuery, SearchOrder
 from storage.bible import LibraryError as LibraryError  # re-exported: tui reaches storage via core
@@ -147,7 +148,7 @@ class Library:
             if row is None:
                 have = ", ".join(t.id for t in db.translations(self._conn)) or "none yet"
                 raise UnknownTranslation(
-                    f'There is no translation "{tid}" in the library (installed: {have}).'
+                    f'There is no translation "{echo(tid)}" in the library (installed: {have}).'
                 )
             self._rows[key] = row
         return row

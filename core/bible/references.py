@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from core.bible.books import BOOKS, Book, book
+from core.printable import echo
 
 MAX_INPUT = 160
 """Longest text treated as a reference; longer input is refused without parsing it."""
@@ -131,7 +132,7 @@ def match_books(text: str) -> list[Book]:
 def resolve_book(text: str) -> Book:
     """The one book the text names, or ``BadReference`` saying why not."""
     key = _book_key(text)
-    shown = _shorten(text.strip())
+    typed = _shorten(text)
     if not key:
         raise BadReference("Type a book name, such as Genesis or John.")
     if key in _EXACT:
@@ -142,7 +143,7 @@ def resolve_book(text: str) -> Book:
     if candidates:
         names = ", ".join(b.name for b in candidates[:5])
         more = ", ..." if len(candidates) > 5 else ""
-        raise BadReference(f'"{shown}" could be {names}{more}: type a few more letters.')
+        raise BadReference(f'"{typed}" could be {names}{more}: type a few more letters.')
     close = difflib.get_close_matches(key, list(_NAMES), n=1, cutoff=0.7) or (
         difflib.get_close_matches(key, list(_EXACT), n=1, cutoff=0.75)
     )
@@ -151,13 +152,12 @@ def resolve_book(text: str) -> Book:
         if close
         else " Try a name or an abbreviation such as Gen, Ps, Jn or 1 Cor."
     )
-    raise BadReference(f'There is no book called "{shown}".{hint}')
+    raise BadReference(f'There is no book called "{typed}".{hint}')
 
 
-def _shorten(text: str, limit: int = 30) -> str:
-    """The user's text made safe to quote in a one-line message: no control characters."""
-    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _shorten(text: str) -> str:
+    """The user's text for a one-line message: spaces collapsed, controls escaped, short."""
+    return echo(" ".join(text.split()), 30)
 
 
 _DASHES = str.maketrans(
@@ -194,9 +194,7 @@ def parse(text: str, versification: Versification = KJV_VERSIFICATION) -> Passag
         raise BadReference("That is too long to be a reference; try something like John 3:16.")
     m = _REF_RE.match(raw)
     if not m:
-        raise BadReference(
-            f'"{_shorten(raw.strip())}" is not a reference; try something like John 3:16.'
-        )
+        raise BadReference(f'"{_shorten(raw)}" is not a reference; try something like John 3:16.')
     bk = resolve_book(m["book"])
     counts = versification.verse_counts(bk.number)
     if not counts:

@@ -15,11 +15,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import files
+from core.printable import printable
+from storage.files import read_regular
 
 TEMP_PREFIX = ".tmp-"
 IN_FLIGHT = 60.0
 """Seconds a file may exist before its row: writing and committing take milliseconds, so a
 younger file may belong to a generation still finishing in another process."""
+
+
+MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024
+"""No image is saved larger than [images] max_megabytes (at most 256); reading stops here."""
+
+
+def read_image_file(path: Path) -> bytes:
+    """A stored image's bytes. Only a regular file, read to at most the cap: a FIFO or device
+    left in the images folder must not hang or flood the reader. OSError when unusable."""
+    return read_regular(path, MAX_IMAGE_FILE_BYTES).data
 
 
 class ExportError(Exception):
@@ -136,10 +148,12 @@ class ImageStore:
         except ExportError:
             raise
         except FileExistsError as exc:
-            raise ExportError(f"{destination} already exists; choose another name.") from exc
+            raise ExportError(
+                f"{printable(destination)} already exists; choose another name."
+            ) from exc
         except (OSError, RuntimeError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
-            raise ExportError(f"Could not export to {destination} ({reason}).") from exc
+            raise ExportError(f"Could not export to {printable(destination)} ({reason}).") from exc
         return destination
 
     def _png(self, relative: str) -> bytes:
@@ -149,7 +163,7 @@ class ImageStore:
         from PIL import Image
 
         try:
-            data = self.path(relative).read_bytes()
+            data = read_image_file(self.path(relative))
         except OSError as exc:
             raise ExportError(f"The image file is missing or unreadable ({exc.strerror}).") from exc
         if data.startswith(b"\x89PNG\r\n\x1a\n"):

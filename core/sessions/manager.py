@@ -18,7 +18,8 @@ from pathlib import Path
 from core.billing.ledger import Balance, Ledger, UnknownSession
 from core.clock import Clock, utc_now
 from core.config import Config
-from core.sessions.files import publish_private, read_capped, why, write_private
+from core.printable import printable
+from core.sessions.files import publish_private, why, write_private
 from core.sessions.secret import load_secret
 from core.sessions.tiers import Tier, tier_of
 from core.sessions.tokens import (
@@ -30,6 +31,7 @@ from core.sessions.tokens import (
     read,
 )
 from storage import ledger as db
+from storage.files import UnreadableFile, read_regular
 from storage.private import private_folder
 
 
@@ -103,9 +105,13 @@ def export_session(config: Config, dest: Path, clock: Clock = utc_now) -> None:
     try:
         created = publish_private(dest, f"{token}\n".encode("ascii"), make_parent=False)
     except OSError as exc:
-        raise SessionError(f"The session could not be written to {dest} ({why(exc)}).") from None
+        raise SessionError(
+            f"The session could not be written to {printable(dest)} ({why(exc)})."
+        ) from None
     if not created:
-        raise SessionError(f"{dest} already exists; choose another name or remove it first.")
+        raise SessionError(
+            f"{printable(dest)} already exists; choose another name or remove it first."
+        )
 
 
 class WouldStrandCredits(SessionError):
@@ -146,15 +152,16 @@ def import_session(
         if db.get_session(ledger.conn, claims.sid) is None:
             raise _unknown()
     except TokenProblem as problem:
-        reason = f"There is no file {src}." if problem.kind == "missing" else problem.reason
-        raise TokenProblem(problem.kind, f"{src} was not imported. {reason}") from None
+        where = printable(src)
+        reason = f"There is no file {where}." if problem.kind == "missing" else problem.reason
+        raise TokenProblem(problem.kind, f"{where} was not imported. {reason}") from None
     backup = None
     mine = db.get_session(ledger.conn, current) if current and current != claims.sid else None
     if mine is not None and (mine.balance or mine.held):
         if not replace:
             held = f" ({mine.held} of them held)" if mine.held else ""
             raise WouldStrandCredits(
-                f"{src} was not imported: this terminal's session {mine.id[:8]} holds "
+                f"{printable(src)} was not imported: this terminal's session {mine.id[:8]} holds "
                 f"{mine.balance} credits{held} that no file would reach any more, so save it "
                 "first with `verselight session export FILE` (or import with --replace, which "
                 "saves it for you)."
@@ -198,15 +205,17 @@ def _backup(config: Config, sid: str, clock: Clock) -> Path:
 def _read_token(path: Path) -> str:
     """The token text in ``path``, reading at most a few KiB whatever the file holds."""
     try:
-        got = read_capped(path, MAX_TOKEN_CHARS)
-    except OSError as exc:
+        got = read_regular(path, MAX_TOKEN_CHARS)
+    except FileNotFoundError:
+        raise TokenProblem("missing", "No session token was found.") from None
+    except UnreadableFile as exc:
+        if exc.too_large:
+            raise TokenProblem(
+                "malformed", "The session token file is far too large to be one."
+            ) from None
         raise TokenProblem(
-            "unreadable", f"The session token file could not be read ({why(exc)})."
+            "unreadable", f"The session token file could not be read ({exc.reason})."
         ) from None
-    if got is None:
-        raise TokenProblem("missing", "No session token was found.")
-    if len(got.data) > MAX_TOKEN_CHARS:
-        raise TokenProblem("malformed", "The session token file is far too large to be one.")
     try:
         return got.data.decode("ascii")
     except UnicodeDecodeError:

@@ -16,10 +16,10 @@ import secrets
 import time
 from pathlib import Path
 
-from core.config import MIN_SECRET_BYTES, Config
-from core.sessions.files import POSIX, publish_private, read_capped, why
+from core.config import MAX_SECRET_BYTES, MIN_SECRET_BYTES, Config
+from core.sessions.files import POSIX, publish_private, why
+from storage.files import UnreadableFile, read_regular
 
-MAX_SECRET_BYTES = 4096
 _RACE_WAIT = 2.0
 """Seconds a process that lost the creation race waits for the winner's file to be complete
 (only needed where hard links are unsupported and the file appears before it is written)."""
@@ -70,25 +70,25 @@ def _read_winner(path: Path) -> bytes:
 def _read(path: Path) -> bytes | None:
     """The secret in ``path``; None when there is no file; SecretError when it is unusable."""
     try:
-        got = read_capped(path, MAX_SECRET_BYTES)
-    except OSError as exc:
+        got = read_regular(path, MAX_SECRET_BYTES)
+    except FileNotFoundError:
+        return None
+    except UnreadableFile as exc:
+        if exc.too_large:
+            raise SecretError(
+                f"The session secret {path} is larger than {MAX_SECRET_BYTES} bytes, so it is "
+                "not one Verselight made. Restore the original from a backup, or delete it so a "
+                "new one is made (every existing session then starts afresh)."
+            ) from None
         raise SecretError(
-            f"The session secret {path} cannot be read ({why(exc)}). Make it a file you own "
+            f"The session secret {path} cannot be read ({exc.reason}). Make it a file you own "
             "with mode 600; only if no session needs keeping, delete it so a new one is made."
         ) from None
-    if got is None:
-        return None
     if POSIX and got.mode & 0o077:
         raise SecretError(
             f"The session secret {path} can be read by other users, who could forge sessions "
             f"with it. Run `chmod 600 {path}`; if someone may already have read it, delete it "
             "instead so a new one is made (every existing session then starts afresh)."
-        )
-    if len(got.data) > MAX_SECRET_BYTES:
-        raise SecretError(
-            f"The session secret {path} is larger than {MAX_SECRET_BYTES} bytes, so it is not "
-            "one Verselight made. Restore the original from a backup, or delete it so a new one "
-            "is made (every existing session then starts afresh)."
         )
     secret = got.data.strip()
     if len(secret) < MIN_SECRET_BYTES:

@@ -24,6 +24,11 @@ MAX_TOKEN_CHARS = 8192
 """Far more than a real token (about 150 characters); anything longer is not ours."""
 _SIGNATURE_CHARS = 43
 """An HMAC-SHA256 is 32 bytes: 43 base64url characters without padding."""
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far in the future a token's ``iat`` may lie: clocks of one installation's terminals
+drift by seconds, not days. A token issued later than that was not issued by this clock."""
+LATEST_TIME = 253402300799
+"""9999-12-31 23:59:59 UTC. ``iat`` and ``exp`` outside 0..this are not times we write."""
 _SID = re.compile(r"[0-9a-f]{32}")
 _SHOWABLE_ALG = re.compile(r"[A-Za-z0-9+_-]{1,16}")
 
@@ -107,9 +112,16 @@ def read(token: str, secret: bytes, now: datetime) -> Claims:
         ) from None
     except jwt.InvalidAlgorithmError:
         raise _wrong_algorithm(alg) from None
-    except (jwt.PyJWTError, ValueError, TypeError):
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
         raise _damaged() from None
     claims = _claims(payload)
+    if claims.iat > now.timestamp() + CLOCK_SKEW.total_seconds():
+        day = datetime.fromtimestamp(claims.iat, UTC).date().isoformat()
+        raise TokenProblem(
+            "claims",
+            f"The session token says it was issued on {day} (UTC), later than this computer's "
+            "clock allows.",
+        )
     if int(now.timestamp()) >= claims.exp:
         day = datetime.fromtimestamp(claims.exp, UTC).date().isoformat()
         raise TokenProblem("expired", f"The session token expired on {day} (UTC).")
@@ -119,7 +131,7 @@ def read(token: str, secret: bytes, now: datetime) -> Claims:
 def _header_alg(token: str) -> object:
     try:
         header = jwt.get_unverified_header(token)
-    except (jwt.PyJWTError, ValueError, TypeError):
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
         raise _damaged() from None
     return header.get("alg")
 
@@ -130,9 +142,14 @@ def _claims(payload: dict[str, Any]) -> Claims:
         raise TokenProblem(
             "claims", "The session token lacks the issue and expiry times every token carries."
         )
+    assert isinstance(iat, int) and isinstance(exp, int)
+    if not 0 <= iat <= exp <= LATEST_TIME:
+        raise TokenProblem(
+            "claims", "The session token's issue and expiry times are not ones Verselight writes."
+        )
     if not is_sid(sid):
         raise TokenProblem("claims", "The session token does not name a valid session.")
-    assert isinstance(sid, str) and isinstance(iat, int) and isinstance(exp, int)
+    assert isinstance(sid, str)
     return Claims(sid, iat, exp)
 
 

@@ -12,6 +12,10 @@ from types import MappingProxyType
 
 from core.bible.importers import ImportFailed
 from core.config import Config
+from storage.files import read_regular, why
+
+MAX_CONF_BYTES = 1024 * 1024
+"""A module's .conf is a few KiB; a bigger file in mods.d/ is not one."""
 
 BIBLE_DRIVERS = frozenset({"ztext", "ztext4", "rawtext", "rawtext4"})
 
@@ -103,8 +107,8 @@ def _folder_modules(root: Path) -> list[SwordModule]:
         return found
     for path in confs:
         try:
-            text = _decode(path.read_bytes())
-        except OSError:
+            text = _decode(read_regular(path, MAX_CONF_BYTES).data)
+        except OSError:  # storage.files.UnreadableFile included
             continue
         for name, conf in parse_conf(text).items():
             found.append(_module(name, conf, root, None))
@@ -185,14 +189,17 @@ def locate(source: str, config: Config) -> SwordModule:
     folder; the file is used only when no module is called that.
     """
     path = Path(source).expanduser()
-    if not _looks_like_path(source):
-        modules = discover(config)
-        module = _installed(source, modules)
-        if module is not None:
-            return module
-        if not path.exists():
-            raise _not_installed(source, modules, config)
-    return _from_path(path)
+    try:
+        if not _looks_like_path(source):
+            modules = discover(config)
+            module = _installed(source, modules)
+            if module is not None:
+                return module
+            if not path.exists():
+                raise _not_installed(source, modules, config)
+        return _from_path(path)
+    except OSError as exc:  # a name too long for a path, a folder we may not enter...
+        raise ImportFailed(f"{path} cannot be looked at ({why(exc)}).") from None
 
 
 def _from_path(path: Path) -> SwordModule:
