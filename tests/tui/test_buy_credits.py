@@ -157,10 +157,17 @@ def fixed_preimage() -> bytes:
     return hashlib.sha256(b"snapshot preimage").digest()
 
 
+BUY_SCENES = [
+    (state, size)
+    for state in ["selection", "loading", "invoice", "success", "expired", "error"]
+    for size in [(80, 24), (100, 32)]
+] + [("invoice", (80, 31)), ("invoice", (100, 40))]
+
+
 @pytest.mark.parametrize(
-    "state", ["selection", "loading", "invoice", "success", "expired", "error"]
+    ("state", "size"), BUY_SCENES, ids=[f"{s}-{w}x{h}" for s, (w, h) in BUY_SCENES]
 )
-def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state):
+def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state, size):
     fake_lnd.now = lambda: int(INVOICE_TIME.timestamp())
     clock = FixedClock(INVOICE_TIME)
     app = make_app(load_config(), "John 3:16", clock=clock)
@@ -189,10 +196,11 @@ def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state):
             await wait_for(pilot, lambda: screen.state == "expired", "expiry")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_buy_modal_unavailable_snapshot(snap_compare, home, monkeypatch):
+@pytest.mark.parametrize("size", [(80, 24), (100, 32)], ids=["80x24", "100x32"])
+def test_buy_modal_unavailable_snapshot(snap_compare, home, monkeypatch, size):
     for name in ("VERSELIGHT_LND_HOST", "VERSELIGHT_LND_TLS_CERT", "VERSELIGHT_LND_MACAROON"):
         monkeypatch.delenv(name, raising=False)
     app = make_app(load_config(), "John 3:16", clock=FixedClock(INVOICE_TIME))
@@ -202,7 +210,7 @@ def test_buy_modal_unavailable_snapshot(snap_compare, home, monkeypatch):
         await pilot.press("b")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_buy_modal_too_small_snapshot(snap_compare, lightning, fake_lnd):

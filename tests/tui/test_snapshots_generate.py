@@ -65,6 +65,8 @@ SCENES = [
     ("too-few-credits-80x24", 3, False, (80, 24)),
     ("enough-credits-80x24", 300, False, (80, 24)),
     ("enough-credits-100x30", 300, False, (100, 30)),
+    ("free-100x32", 0, False, (100, 32)),
+    ("too-few-credits-100x32", 3, False, (100, 32)),
     ("admin-80x24", 0, True, (80, 24)),
 ]
 
