@@ -80,6 +80,20 @@ def test_generate_dialog(snap_compare, images_config, known_session, credits, ad
     assert snap_compare(app, terminal_size=size, run_before=open_dialog)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (100, 32)], ids=["80x24", "100x32"])
+def test_generate_dialog_credits_held_elsewhere(snap_compare, images_config, known_session, size):
+    """Another terminal on this session is making an image: wait for it, no need to buy."""
+    prepare(known_session, 5)
+    ledger = known_session()
+    hold = ledger.place_hold(KNOWN_SID, 5)
+    app = make_app(images_config, "John 3:16", clock=FixedClock(SNAPSHOT_TIME))
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=open_dialog)
+    finally:
+        ledger.release(hold)
+        ledger.close()
+
+
 def test_generate_dialog_no_color(snap_compare, images_config, known_session, monkeypatch):
     """Too few credits without colour: the words carry the meaning, not the red."""
     monkeypatch.setenv("NO_COLOR", "1")
