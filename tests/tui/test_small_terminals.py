@@ -63,6 +63,23 @@ async def test_welcome_buttons_and_keys_are_on_screen(home, size):
         assert isinstance(app.screen, ReaderScreen)
 
 
+async def test_welcome_text_scrolls_with_the_arrows_while_the_buttons_keep_the_focus(home):
+    (home / "state" / "onboarded").unlink()
+    app = make_app(load_config(), "John 3:16")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        dialog = app.screen.query_one("#dialog")
+        assert dialog.max_scroll_y > 0  # the text is taller than the room at 80x24
+        assert "verselight session export" not in screen_words(app)
+        for _ in range(dialog.max_scroll_y):
+            await pilot.press("down")
+        await settle(pilot)
+        assert dialog.scroll_y == dialog.max_scroll_y
+        assert "verselight session export" in screen_words(app)
+        assert app.focused is app.screen.query_one("#browse")
+        assert on_screen(app, app.screen.query_one("#buy"))
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_help_close_keys_are_on_screen_and_the_last_rows_scroll_into_view(app_factory, size):
     app = app_factory("John 3:16")
