@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from core.billing.ledger import Ledger
 from core.config import load_config
+from payments.price import DISAGREE_MESSAGE
 from tests.price_servers import PriceServers, price_servers  # noqa: F401  (fixture)
 from tests.qr_raster import decode_screen
 from tests.tui.conftest import FixedClock, settle, wait_for
@@ -139,6 +140,22 @@ async def test_node_down_shows_an_error_and_try_again_works(lightning, fake_lnd)
             if await retry():
                 break
         assert screen.state == "invoice"
+
+
+async def test_sources_that_disagree_are_called_a_disagreement(lightning, price_servers):  # noqa: F811
+    for name, price in (("coinbase", "97000"), ("kraken", "97000")):
+        price_servers[name].price = price
+    for name in ("bitstamp", "coingecko"):
+        price_servers[name].price = "110000"
+    app = make_app(load_config(), "John 3:16")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("b", "enter")
+        screen = buy_screen(app)
+        await wait_for(pilot, lambda: screen.state == "error", "the refusal")
+        said = str(screen.query_one("#error-text", Static).render())
+        assert said == DISAGREE_MESSAGE
+        assert "cannot be fetched" not in said
 
 
 async def test_too_small_terminal_says_how_big_and_still_shows_the_invoice(lightning):
