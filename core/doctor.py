@@ -124,6 +124,8 @@ def _prices(env: Mapping[str, str]) -> Iterator[Finding]:
         return
     results = check(sources, settings)
     answered = {c.name: c.price for c in results if c.price is not None}
+    spread = f"{(settings.outlier_fraction * 100).normalize():f}%"
+    centre = median_of(list(answered.values())) if answered else None
     try:
         quote = aggregate(results, settings, datetime.now(UTC))
     except PriceUnavailable as exc:
@@ -131,8 +133,9 @@ def _prices(env: Mapping[str, str]) -> Iterator[Finding]:
         ok = False
         if exc.disagree:
             verdict = (
-                f"the sources disagree ({_listed(outliers)} too far from the others), so no "
-                f"invoice can be priced; {settings.min_sources} must agree"
+                f"the sources disagree ({_listed(outliers)}: more than {spread} from their "
+                f"median ${centre:,}), so no invoice can be priced; "
+                f"{settings.min_sources} must agree"
             )
         else:
             verdict = (
@@ -144,15 +147,13 @@ def _prices(env: Mapping[str, str]) -> Iterator[Finding]:
         ok, verdict = True, f"{len(quote.sources)} sources agree: ${quote.price:,}"
         if outliers:
             verdict += f"; {_listed(outliers)} left out as too far from the others"
-    spread = f"{(settings.outlier_fraction * 100).normalize():f}%"
     for result in results:
         area = f"price {result.name}"
         if result.name in outliers:
-            centre = median_of(list(answered.values()))
-            yield Finding(
-                area, False, f"${result.price:,} is an outlier: more than {spread} from the "
-                f"median ${centre:,}"
-            )  # fmt: skip
+            text = (
+                f"${result.price:,} is an outlier: more than {spread} from the median ${centre:,}"
+            )
+            yield Finding(area, False, text)
         elif result.ok:
             yield Finding(area, True, f"${result.price:,} ({result.elapsed_ms} ms)")
         else:

@@ -283,7 +283,8 @@ def test_two_against_two_is_a_disagreement_exactly_as_buying_sees_it(
     assert got.line("prices") == (
         False,
         "the sources disagree (coinbase $97,000, kraken $97,000, bitstamp $110,000, "
-        "coingecko $110,000 too far from the others), so no invoice can be priced; 2 must agree",
+        "coingecko $110,000: more than 5% from their median $103,500), so no invoice can be "
+        "priced; 2 must agree",
     )
     assert got.line("price kraken") == (
         False,
