@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from core.config import Config
 
@@ -109,9 +111,13 @@ def _lightning(env: Mapping[str, str]) -> Iterator[Finding]:
 
 
 def _prices(env: Mapping[str, str]) -> Iterator[Finding]:
+    """Each source on its own line, then the verdict of ``aggregate``: the very rule an invoice
+    is priced by (median, outliers dropped, at least ``min_sources``, sanity bounds), so doctor
+    cannot say "ok" while buying refuses."""
     from core.billing.shop import price_urls
     from core.config import ConfigError
-    from payments.price import PriceSettings, check, default_sources
+    from payments.price import PriceSettings, PriceUnavailable, aggregate, check, default_sources
+    from payments.price import median as median_of
 
     settings = PriceSettings()
     try:
@@ -120,24 +126,46 @@ def _prices(env: Mapping[str, str]) -> Iterator[Finding]:
         yield Finding("prices", False, str(exc), needed_for_buying=True)
         return
     results = check(sources, settings)
-    good = 0
-    for result in results:
-        if result.ok:
-            good += 1
-            yield Finding(
-                f"price {result.name}", True, f"${result.price:,} ({result.elapsed_ms} ms)"
+    answered = {c.name: c.price for c in results if c.price is not None}
+    spread = f"{(settings.outlier_fraction * 100).normalize():f}%"
+    centre = median_of(list(answered.values())) if answered else None
+    try:
+        quote = aggregate(results, settings, datetime.now(UTC))
+    except PriceUnavailable as exc:
+        outliers = exc.outliers
+        ok = False
+        if exc.disagree:
+            verdict = (
+                f"the sources disagree ({_listed(outliers)}: more than {spread} from their "
+                f"median ${centre:,}), so no invoice can be priced; "
+                f"{settings.min_sources} must agree"
             )
         else:
-            yield Finding(f"price {result.name}", False, result.reason or "no answer")
-    if good < settings.min_sources:
-        yield Finding(
-            "prices",
-            False,
-            f"only {good} source(s) answered; {settings.min_sources} are needed to quote",
-            needed_for_buying=True,
-        )
+            verdict = (
+                f"only {len(answered)} source(s) answered; "
+                f"{settings.min_sources} are needed to quote"
+            )
     else:
-        yield Finding("prices", True, f"{good} sources agree enough to quote")
+        outliers = {name: answered[name] for name in quote.dropped if name in answered}
+        ok, verdict = True, f"{len(quote.sources)} sources agree: ${quote.price:,}"
+        if outliers:
+            verdict += f"; {_listed(outliers)} left out as too far from the others"
+    for result in results:
+        area = f"price {result.name}"
+        if result.name in outliers:
+            text = (
+                f"${result.price:,} is an outlier: more than {spread} from the median ${centre:,}"
+            )
+            yield Finding(area, False, text)
+        elif result.ok:
+            yield Finding(area, True, f"${result.price:,} ({result.elapsed_ms} ms)")
+        else:
+            yield Finding(area, False, result.reason or "no answer")
+    yield Finding("prices", ok, verdict, needed_for_buying=not ok)
+
+
+def _listed(prices: Mapping[str, Decimal]) -> str:
+    return ", ".join(f"{name} ${price:,}" for name, price in prices.items())
 
 
 def _images(config: Config) -> Iterator[Finding]:

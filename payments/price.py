@@ -52,6 +52,11 @@ UNAVAILABLE_MESSAGE = (
     "Try again in a minute."
 )
 
+DISAGREE_MESSAGE = (
+    "The bitcoin price sources disagree right now, so no invoice can be made. "
+    "Try again in a minute."
+)
+
 DEFAULT_BASE_URLS: Mapping[str, str] = {
     "coinbase": "https://api.coinbase.com",
     "kraken": "https://api.kraken.com",
@@ -72,11 +77,24 @@ def utc_now() -> datetime:
 
 class PriceUnavailable(Exception):
     """No price can be trusted right now. ``str()`` is a sentence for the user; ``reasons`` says,
-    per source, what went wrong (for logs and ``verselight doctor``, not for the buyer)."""
+    per source, what went wrong (for logs and ``verselight doctor``, not for the buyer).
 
-    def __init__(self, reasons: Mapping[str, str] | None = None) -> None:
-        super().__init__(UNAVAILABLE_MESSAGE)
+    ``outliers`` names the sources that answered but were dropped for being too far from the
+    median; ``disagree`` is True when enough sources answered and only their disagreement stands
+    in the way, which is a different thing to tell a buyer than "cannot be fetched".
+    """
+
+    def __init__(
+        self,
+        reasons: Mapping[str, str] | None = None,
+        *,
+        outliers: Mapping[str, Decimal] | None = None,
+        disagree: bool = False,
+    ) -> None:
+        super().__init__(DISAGREE_MESSAGE if disagree else UNAVAILABLE_MESSAGE)
         self.reasons: dict[str, str] = dict(reasons or {})
+        self.outliers: dict[str, Decimal] = dict(outliers or {})
+        self.disagree = disagree
 
 
 class SourceError(Exception):
@@ -414,8 +432,10 @@ def aggregate(
     checks = tuple(checks)
     dropped = {c.name: c.reason or "no price" for c in checks if c.price is None}
     good = {c.name: c.price for c in checks if c.price is not None}
+    outliers: dict[str, str] = {}
     if len(good) >= settings.min_sources:
-        dropped |= _outliers(good, settings.outlier_fraction)
+        outliers = _outliers(good, settings.outlier_fraction)
+        dropped |= outliers
     kept = {name: price for name, price in good.items() if name not in dropped}
     if len(kept) < settings.min_sources:
         logger.warning(
@@ -424,7 +444,11 @@ def aggregate(
             len(checks),
             settings.min_sources,
         )
-        raise PriceUnavailable(dropped)
+        raise PriceUnavailable(
+            dropped,
+            outliers={name: good[name] for name in outliers},
+            disagree=len(good) >= settings.min_sources,
+        )
     for name, reason in dropped.items():
         logger.debug("price source %s dropped: %s", name, reason)
     return Quote(median(list(kept.values())), tuple(kept), fetched_at, dropped)

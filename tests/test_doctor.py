@@ -7,12 +7,19 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from core.billing.shop import ENV_PRICE_URLS
 from payments.lnd import ENV_HOST, ENV_MACAROON, ENV_TLS_CERT
+from payments.price import (
+    DISAGREE_MESSAGE,
+    PriceUnavailable,
+    default_sources,
+    fetch_quote_sync,
+)
 from tests.fake_lnd import FakeLnd
 from tests.image_servers import Behaviour as ImageBehaviour
 from tests.image_servers import StandIn
@@ -121,7 +128,7 @@ def test_all_good_is_one_ok_line_per_check_and_exit_0(
         True,
         f"node at {ready.host} answers and accepts the macaroon",
     )
-    assert got.line("prices") == (True, "4 sources agree enough to quote")
+    assert got.line("prices") == (True, "4 sources agree: $97,123.45")
     assert got.line("openrouter") == (
         True,
         "3 image model(s), 1 priced; default google/gemini-2.5-flash-image 5 credits",
@@ -233,8 +240,61 @@ def test_one_price_source_down_is_reported_but_buying_still_works(
     ok, reason = got.line("price kraken")
     assert not ok and reason and reason != "no answer"
     assert "Traceback" not in reason and "\n" not in reason
-    assert got.line("prices") == (True, "3 sources agree enough to quote")
+    assert got.line("prices") == (True, "3 sources agree: $97,123.45")
     assert [area for area, (ok, _) in got.checks.items() if not ok] == ["price kraken"]
+
+
+def test_an_outlier_is_named_and_the_others_still_quote(
+    ready: FakeLnd,
+    price_servers: PriceServers,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    price_servers["coingecko"].price = "110000"
+    use_prices(monkeypatch, price_servers)
+    got = doctor(capfd)
+    assert got.code == 0
+    assert got.line("price coingecko") == (
+        False,
+        "$110,000 is an outlier: more than 5% from the median $97,123.45",
+    )
+    assert got.line("prices") == (
+        True,
+        "3 sources agree: $97,123.45; coingecko $110,000 left out as too far from the others",
+    )
+    # Buying prices the invoice by the same rule, at the same price.
+    quote = fetch_quote_sync(default_sources(price_servers.urls()))
+    assert quote.price == Decimal("97123.45") and "coingecko" in quote.dropped
+
+
+def test_two_against_two_is_a_disagreement_exactly_as_buying_sees_it(
+    ready: FakeLnd,
+    price_servers: PriceServers,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    for name, price in (("coinbase", "97000"), ("kraken", "97000")):
+        price_servers[name].price = price
+    for name in ("bitstamp", "coingecko"):
+        price_servers[name].price = "110000"
+    use_prices(monkeypatch, price_servers)
+    got = doctor(capfd)
+    assert got.code == 1
+    assert got.line("prices") == (
+        False,
+        "the sources disagree (coinbase $97,000, kraken $97,000, bitstamp $110,000, "
+        "coingecko $110,000: more than 5% from their median $103,500), so no invoice can be "
+        "priced; 2 must agree",
+    )
+    assert got.line("price kraken") == (
+        False,
+        "$97,000 is an outlier: more than 5% from the median $103,500",
+    )
+    with pytest.raises(PriceUnavailable) as refused:
+        fetch_quote_sync(default_sources(price_servers.urls()))
+    assert str(refused.value) == DISAGREE_MESSAGE
+    assert "cannot be fetched" not in str(refused.value)
+    assert refused.value.disagree
 
 
 def test_three_price_sources_down_is_exit_1(

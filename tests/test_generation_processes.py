@@ -21,6 +21,7 @@ from core.account import open_account
 from core.bible.library import Library
 from core.bible.references import VerseRef
 from core.config import Config, load_config
+from core.generation.gallery import Gallery
 from core.generation.service import Generator
 from storage import ledger as db
 from tests.illustrations import add_sketches
@@ -162,9 +163,26 @@ def test_images_lists_a_verses_illustrations_with_their_record(
     assert code == 0
     assert out.count("Offline sketch (procedural, not AI)") == 2
     for label in ("Cost:", "Provider cost:", "Took:", "Theme:", "Size:", "Made:", "SHA-256:",
-                  "Prompt version:", "File:", "Prompt:"):  # fmt: skip
+                  "Prompt version:", "File:", "Prompt:", "Translation:", "Verse text:",
+                  "Aspect ratio:", "Session:", "Prompt inputs:"):  # fmt: skip
         assert out.count(label) == 2, label
     assert "Woodcut" in out and "No theme" in out
+    # The whole record: what the ledger database holds for each image is printed.
+    config = load_config()
+    gallery = Gallery.open(config)
+    try:
+        saved = gallery.for_verse(VerseRef(43, 3, 16))
+    finally:
+        gallery.close()
+    for item in saved:
+        assert f"    Translation:    {item.translation}\n" in out
+        assert f"    Aspect ratio:   {item.aspect_ratio}\n" in out
+        assert f"    Session:        {item.session_id}\n" in out
+        assert item.prompt_inputs
+        for key, value in item.prompt_inputs.items():
+            assert f"{key}: {value}" in out
+    verse = "For God so loved the world"
+    assert out.count(f"    Verse text:     {verse}") == 2
     assert "2 illustrations for John 3:16" in err
 
 

@@ -46,14 +46,26 @@ def _open_gallery(ctx: Context) -> Gallery:
         raise ImagesFail(str(exc)) from exc
 
 
+def _field(label: str, value: str) -> None:
+    """One labelled field; later lines of a long value line up under the first."""
+    print(f"    {label + ':':<16}" + textwrap.indent(value, " " * 20).lstrip())
+
+
 def _print(item: Illustration) -> None:
+    """The whole stored record (DESIGN.md section 7), so a script sees what the viewer shows."""
     print(f"{item.id}  {item.reference}  {item.made_by}")
+    _field("Translation", item.translation)
+    _field("Verse text", textwrap.fill(item.verse_text, 60))
     for label, value in item.details():
         if label in ("Id", "Verse", "Made by", "Prompt"):
             continue  # on the first line, or printed last
-        print(f"    {label + ':':<16}{value}")
-    print(f"    {'File:':<16}{item.path}")
-    print(f"    {'Prompt:':<16}" + textwrap.indent(item.prompt, " " * 20).lstrip())
+        _field(label, value)
+    _field("Aspect ratio", item.aspect_ratio)
+    _field("Session", item.session_id)
+    _field("File", str(item.path))
+    inputs = "\n".join(f"{key}: {value}" for key, value in sorted(item.prompt_inputs.items()))
+    _field("Prompt inputs", inputs or "none stored")
+    _field("Prompt", item.prompt)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:

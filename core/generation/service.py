@@ -72,6 +72,17 @@ class Readiness:
         return max(0, self.price - self.available) if self.tier is Tier.PAID else 0
 
     @property
+    def held(self) -> int:
+        """Credits set aside by generations still in progress (this terminal's or another's)."""
+        return self.balance - self.available
+
+    @property
+    def waiting_for_holds(self) -> bool:
+        """Short only because generations in progress hold credits: the balance covers the
+        price, so the answer is to wait for them, not to buy more."""
+        return self.tier is Tier.PAID and self.available < self.price <= self.balance
+
+    @property
     def balance_after(self) -> int:
         return self.balance if self.tier is Tier.ADMIN else self.balance - self.price
 
@@ -164,6 +175,13 @@ class Generator:
             return Readiness(
                 tier, balance, available, price, False,
                 "Free sessions can read and look at illustrations; making one needs credits.",
+            )  # fmt: skip
+        if tier is Tier.PAID and available < price <= balance:
+            return Readiness(
+                tier, balance, available, price, False,
+                f"{balance - available} of your {balance} credits are held by an illustration "
+                f"still being made (perhaps in another terminal); {offer.name} costs {price}, "
+                "so it can start once that one finishes.",
             )  # fmt: skip
         if tier is Tier.PAID and available < price:
             return Readiness(

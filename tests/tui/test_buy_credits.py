@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from core.billing.ledger import Ledger
 from core.config import load_config
+from payments.price import DISAGREE_MESSAGE
 from tests.clock import ManualClock
 from tests.price_servers import PriceServers
 from tests.qr_raster import decode_screen
@@ -142,6 +143,22 @@ async def test_node_down_shows_an_error_and_try_again_works(lightning, fake_lnd)
         assert screen.state == "invoice"
 
 
+async def test_sources_that_disagree_are_called_a_disagreement(lightning, price_servers):
+    for name, price in (("coinbase", "97000"), ("kraken", "97000")):
+        price_servers[name].price = price
+    for name in ("bitstamp", "coingecko"):
+        price_servers[name].price = "110000"
+    app = make_app(load_config(), "John 3:16")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("b", "enter")
+        screen = buy_screen(app)
+        await wait_for(pilot, lambda: screen.state == "error", "the refusal")
+        said = str(screen.query_one("#error-text", Static).render())
+        assert said == DISAGREE_MESSAGE
+        assert "cannot be fetched" not in said
+
+
 async def test_too_small_terminal_says_how_big_and_still_shows_the_invoice(lightning):
     app = make_app(load_config(), "John 3:16")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -158,10 +175,17 @@ def fixed_preimage() -> bytes:
     return hashlib.sha256(b"snapshot preimage").digest()
 
 
+BUY_SCENES = [
+    (state, size)
+    for state in ["selection", "loading", "invoice", "success", "expired", "error"]
+    for size in [(80, 24), (100, 32)]
+] + [("invoice", (80, 31)), ("invoice", (100, 40))]
+
+
 @pytest.mark.parametrize(
-    "state", ["selection", "loading", "invoice", "success", "expired", "error"]
+    ("state", "size"), BUY_SCENES, ids=[f"{s}-{w}x{h}" for s, (w, h) in BUY_SCENES]
 )
-def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state):
+def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state, size):
     fake_lnd.now = lambda: int(INVOICE_TIME.timestamp())
     clock = ManualClock(INVOICE_TIME)
     app = make_app(load_config(), "John 3:16", clock=clock)
@@ -190,10 +214,11 @@ def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state):
             await wait_for(pilot, lambda: screen.state == "expired", "expiry")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_buy_modal_unavailable_snapshot(snap_compare, home, monkeypatch):
+@pytest.mark.parametrize("size", [(80, 24), (100, 32)], ids=["80x24", "100x32"])
+def test_buy_modal_unavailable_snapshot(snap_compare, home, monkeypatch, size):
     for name in ("VERSELIGHT_LND_HOST", "VERSELIGHT_LND_TLS_CERT", "VERSELIGHT_LND_MACAROON"):
         monkeypatch.delenv(name, raising=False)
     app = make_app(load_config(), "John 3:16", clock=ManualClock(INVOICE_TIME))
@@ -203,7 +228,7 @@ def test_buy_modal_unavailable_snapshot(snap_compare, home, monkeypatch):
         await pilot.press("b")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_buy_modal_too_small_snapshot(snap_compare, lightning, fake_lnd):

@@ -184,6 +184,31 @@ async def test_too_few_credits_says_how_many_more_and_offers_buying(
     assert_books_clean(ledger(), 3)
 
 
+async def test_credits_held_by_a_generation_elsewhere_say_so_not_buy_more(
+    images_config, session, known_session, openrouter_server, ledger
+):
+    session(5)
+    # Another terminal on the same session is making an image: its hold is live (its process,
+    # here the test's own, is running), so the app at start leaves it alone.
+    elsewhere = known_session()
+    hold = elsewhere.place_hold(KNOWN_SID, 5)
+    app = new_app(images_config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_dialog(pilot)
+        assert screen.state == "pick" and screen.chosen.credits == 5
+        said = text(screen, "#balance")
+        assert said.startswith("5 of your 5 credits are held by an illustration still being made")
+        assert "can start once that one finishes" in said
+        assert "more needed" not in said and "sketch is free" not in said
+        start = screen.query_one("#start", Button)
+        assert start.display and start.disabled
+        assert not screen.query_one("#pick-buy", Button).display
+        assert image_calls(openrouter_server) == 0
+    elsewhere.release(hold)
+    elsewhere.close()
+    assert_books_clean(ledger(), 5)
+
+
 # enough credits ------------------------------------------------------------------------------
 
 
@@ -259,6 +284,25 @@ async def test_the_sketch_is_free_for_a_paid_session_and_labelled(
     finally:
         images.close()
     assert_books_clean(ledger(), 3)
+
+
+async def test_an_admin_sketch_is_named_an_offline_sketch(
+    images_config, session, openrouter_server, ledger
+):
+    session(0, admin=True)
+    app = new_app(images_config)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await open_dialog(pilot)
+        await pilot.press("down")
+        await settle(pilot)
+        assert screen.chosen is not None and screen.chosen.is_sketch
+        await press_generate(pilot, screen)
+        await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
+        assert "Offline sketch saved for John 3:16: admin, no credits used (audited)." in toasts(
+            app
+        )
+    assert image_calls(openrouter_server) == 0
+    assert_books_clean(ledger(), 0)
 
 
 async def test_admin_generates_without_credits_and_is_audited(

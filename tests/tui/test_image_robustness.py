@@ -175,7 +175,7 @@ async def test_a_sketch_made_while_the_gallery_fails_is_saved_and_the_reader_sur
         await pilot.click("#start")
         await wait_for(pilot, lambda: app.screen is reader, "the reader")
         await settle(pilot)
-        assert any(n.startswith("Illustration saved for Psalms 23:1") for n in toasts(app))
+        assert any(n.startswith("Offline sketch saved for Psalms 23:1") for n in toasts(app))
         assert MARK not in strip_text(app)
         assert reader.query_one(ImagePane).message == UNREADABLE_RECORDS
         await pilot.press("down")

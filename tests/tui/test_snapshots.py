@@ -23,10 +23,18 @@ SCENES = [
     ("reader-120x40", "John 3:16", (120, 40), []),
     ("reader-long-chapter-scrolled", "Ps 119:100", (80, 24), ["j"] * 40),
     ("goto-dialog", "John 3:16", (80, 24), ["g", *"1 cor 13:4"]),
+    ("goto-dialog-100x32", "John 3:16", (100, 32), ["g", *"1 cor 13:4"]),
     ("goto-suggestions-and-error", "John 3:16", (80, 24), ["g", *"jo 99"]),
     ("search-results", "John 3:16", (100, 30), ["slash", *"faith hope"]),
+    ("search-results-80x24", "John 3:16", (80, 24), ["slash", *"faith hope"]),
+    ("search-results-100x32", "John 3:16", (100, 32), ["slash", *"faith hope"]),
     ("help-screen", "John 3:16", (80, 24), ["question_mark"]),
+    ("help-screen-scrolled-to-the-end", "John 3:16", (80, 24), ["question_mark", "end"]),
+    ("help-screen-100x32", "John 3:16", (100, 32), ["question_mark"]),
 ]
+
+SIZES = [(80, 24), (100, 32)]
+"""Every dialog is pictured at the smallest size the README promises and at a common one."""
 
 
 @pytest.mark.parametrize(
@@ -46,13 +54,14 @@ def test_reader_no_color(snap_compare, app_factory, monkeypatch):
     assert snap_compare(app_factory("Ps 23:1"), terminal_size=(80, 24), run_before=settle)
 
 
-def test_translations_dialog(snap_compare, app_factory, with_tiny_translation):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_translations_dialog(snap_compare, app_factory, with_tiny_translation, size):
     async def run_before(pilot):
         await settle(pilot)
         await pilot.press("t")
         await settle(pilot)
 
-    assert snap_compare(app_factory("John 3:16"), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app_factory("John 3:16"), terminal_size=size, run_before=run_before)
 
 
 def test_badge_paid(snap_compare, config, known_session):
@@ -63,7 +72,8 @@ def test_badge_paid(snap_compare, config, known_session):
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
 
 
-def test_history_screen(snap_compare, config, known_session):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_history_screen(snap_compare, config, known_session, size):
     ledger = known_session()
     ledger.grant(KNOWN_SID, 300, "test grant")
     ledger.adjust(KNOWN_SID, -20, "correction")
@@ -76,17 +86,19 @@ def test_history_screen(snap_compare, config, known_session):
         await pilot.press("c")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_onboarding(snap_compare, config, known_session, home):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_onboarding(snap_compare, config, known_session, home, size):
     (home / "state" / "onboarded").unlink()
     app = make_app(config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
-    assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("scene", ["asking", "wrong", "locked", "admitted"])
-def test_admin_login(snap_compare, home, known_session, monkeypatch, scene):
+def test_admin_login(snap_compare, home, known_session, monkeypatch, scene, size):
     monkeypatch.setenv("VERSELIGHT_ADMIN_PASSWORD", "correct horse battery staple")
     config = load_config()
     clock = ManualClock(SNAPSHOT_TIME)
@@ -106,4 +118,4 @@ def test_admin_login(snap_compare, home, known_session, monkeypatch, scene):
             await settle(pilot)
 
     app = make_app(config, "John 3:16", admin=True, clock=clock)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

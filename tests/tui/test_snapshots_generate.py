@@ -66,6 +66,8 @@ SCENES = [
     ("too-few-credits-80x24", 3, False, (80, 24)),
     ("enough-credits-80x24", 300, False, (80, 24)),
     ("enough-credits-100x30", 300, False, (100, 30)),
+    ("free-100x32", 0, False, (100, 32)),
+    ("too-few-credits-100x32", 3, False, (100, 32)),
     ("admin-80x24", 0, True, (80, 24)),
 ]
 
@@ -77,6 +79,20 @@ def test_generate_dialog(snap_compare, images_config, known_session, credits, ad
     prepare(known_session, credits, admin)
     app = make_app(images_config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
     assert snap_compare(app, terminal_size=size, run_before=open_dialog)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 32)], ids=["80x24", "100x32"])
+def test_generate_dialog_credits_held_elsewhere(snap_compare, images_config, known_session, size):
+    """Another terminal on this session is making an image: wait for it, no need to buy."""
+    prepare(known_session, 5)
+    ledger = known_session()
+    hold = ledger.place_hold(KNOWN_SID, 5)
+    app = make_app(images_config, "John 3:16", clock=ManualClock(SNAPSHOT_TIME))
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=open_dialog)
+    finally:
+        ledger.release(hold)
+        ledger.close()
 
 
 def test_generate_dialog_no_color(snap_compare, images_config, known_session, monkeypatch):

@@ -51,6 +51,8 @@ SCENES = [
     ("viewer-sketch-80x24", "John 3:16", (80, 24), ["v", "end"]),
     ("viewer-narrow-60x30", "John 3:16", (60, 30), ["v", "l"]),
     ("export-dialog", "John 3:16", (80, 24), ["v", "e"]),
+    ("export-dialog-100x32", "John 3:16", (100, 32), ["v", "e"]),
+    ("viewer-100x32", "John 3:16", (100, 32), ["v"]),
 ]
 
 

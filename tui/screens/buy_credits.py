@@ -22,11 +22,32 @@ from tui.widgets.qr_code import QrCode
 SELECTION = f"""\
 [b]{BUNDLE_CREDITS} credits for ${BUNDLE_USD}[/b]
 
-Pay with any Lightning wallet, or with Cash App: scan the code with the phone's camera.
+Pay with any Lightning wallet, or with Cash App: scan the code with the phone's camera. \
 Credits arrive here by themselves a few seconds after you pay.
 
-[dim]Alpha: Lightning is the only way to pay. No refunds. No accounts: the credits belong
+[dim]Alpha: Lightning is the only way to pay. No refunds. No accounts: the credits belong \
 to this terminal's session (move it with verselight session export).[/dim]"""
+
+CLOSE_KEYS = "[b]Esc[/b] or [b]q[/b] close"
+
+STATE_KEYS: dict[str, str] = {
+    "selection": f"[b]Enter[/b] get the invoice  {CLOSE_KEYS}",
+    "loading": CLOSE_KEYS,
+    "invoice": f"[b]y[/b] copy invoice  {CLOSE_KEYS}",
+    "success": "[b]Enter[/b] done",
+    "expired": f"[b]Enter[/b] new invoice  {CLOSE_KEYS}",
+    "error": f"[b]Enter[/b] try again  {CLOSE_KEYS}",
+    "unavailable": CLOSE_KEYS,
+}
+"""Each state's keys, shown in the dialog's bottom border so they stay visible at any size."""
+
+PRIMARY_BUTTON: dict[str, str] = {
+    "selection": "get-invoice",
+    "success": "done",
+    "expired": "new-invoice",
+    "error": "retry",
+}
+"""The button that has the focus after the dialog enters each state, so Enter presses it."""
 
 
 def _clock_text(seconds: int) -> str:
@@ -39,6 +60,8 @@ class BuyCreditsScreen(ModalScreen[bool]):
     CSS_PATH = "buy_credits.tcss"
     BINDINGS = [
         Binding("escape", "close", "Close"),
+        # q closes the dialog rather than quitting: a payment made afterwards is still credited.
+        Binding("q", "close", "Close", show=False),
         Binding("y", "copy_invoice", "Copy invoice", show=False),
     ]
 
@@ -71,7 +94,6 @@ class BuyCreditsScreen(ModalScreen[bool]):
                         yield Static("Waiting for payment...", id="waiting")
                         yield Static("", id="too-small")
                         yield Static("", id="invoice-text")
-                        yield Label("[b]y[/b] copy invoice  [b]Esc[/b] close", id="invoice-keys")
                 with Vertical(id="success"):
                     yield Static("", id="success-text")
                     with Horizontal(classes="choices"):
@@ -94,11 +116,19 @@ class BuyCreditsScreen(ModalScreen[bool]):
         if not self.shop.available:
             self.query_one("#unavailable-text", Static).update(self.shop.unavailable or "")
             self._show("unavailable")
+        else:
+            self._show("selection")
         self.set_interval(1.0, self._tick)
 
     def _show(self, state: str) -> None:
         self.query_one("#states", ContentSwitcher).current = state
         self.set_class(state == "invoice", "-invoice")
+        self.query_one("#buy", Vertical).border_subtitle = STATE_KEYS[state]
+        primary = PRIMARY_BUTTON.get(state)
+        if primary is None:
+            self.set_focus(None)
+        else:
+            self.query_one(f"#{primary}", Button).focus()
 
     @property
     def state(self) -> str:

@@ -21,7 +21,9 @@ class FirstRunScreen(Screen[bool]):
     FirstRunScreen #box {
         width: 60; height: auto; border: round $accent; padding: 1 2; background: $surface;
     }
-    FirstRunScreen #detail { color: $text-muted; margin-top: 1; }
+    FirstRunScreen #box { max-width: 100%; max-height: 100%; }
+    FirstRunScreen #detail { width: 100%; color: $text-muted; margin-top: 1; }
+    FirstRunScreen #keys { width: 100%; color: $text-muted; margin-top: 1; }
     FirstRunScreen ProgressBar { margin-top: 1; }
     """
 
@@ -36,6 +38,7 @@ class FirstRunScreen(Screen[bool]):
             yield Label("[b]Welcome to Verselight[/b]")
             yield Label("Setting up the King James Version. This happens only once.", id="detail")
             yield ProgressBar(total=100, show_eta=False, id="progress")
+            yield Label("[b]q[/b] quit (the import starts again next time)", id="keys")
 
     def on_mount(self) -> None:
         self._import()

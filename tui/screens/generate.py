@@ -143,7 +143,8 @@ def saved_message(illustration: Illustration) -> str:
     """The toast after a saved illustration, saying what it cost."""
     where = f"saved for {illustration.reference}"
     if illustration.admin:
-        return f"Illustration {where}: admin, no credits used (audited)."
+        kind = "Offline sketch" if illustration.is_sketch else "Illustration"
+        return f"{kind} {where}: admin, no credits used (audited)."
     if illustration.is_sketch:
         return f"Offline sketch {where}: free."
     return f"Illustration {where}: {credits_text(illustration.credits)}."
@@ -471,7 +472,7 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         )
         balance.update(Content(self._balance_line(offer, ready)))
         balance.set_class(not ready.allowed, "-refused")
-        short = not ready.allowed and ready.missing > 0
+        short = not ready.allowed and ready.missing > 0 and not ready.waiting_for_holds
         start.display, buy.display = not short, short
         start.disabled = not ready.allowed
 
@@ -479,6 +480,8 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         """What the image does to the balance, or why it cannot be made."""
         if ready.tier is Tier.ADMIN:
             return ADMIN_LINE
+        if ready.waiting_for_holds:
+            return ready.reason or ""
         if not ready.allowed and ready.missing > 0:
             line = (
                 f"This model needs {credits_text(ready.price)}, you have {ready.available} "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -41,8 +41,13 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss(None)", "Close")]
 
     def compose(self) -> ComposeResult:
+        # The key hints are docked so they stay visible while the table scrolls at 80x24.
         with VerticalScroll(id="dialog", classes="help") as box:
             box.border_title = "Keys"
+            with Vertical(id="footer"):
+                yield Label(
+                    "[b]\u2191\u2193[/b] scroll  [b]Esc[/b] [b]q[/b] [b]?[/b] close", id="keys"
+                )
             yield Static(key_table(), id="key-table")
             yield Static(
                 "Verselight reads offline from its own library. The King James Version is "
@@ -50,4 +55,3 @@ class HelpScreen(ModalScreen[None]):
                 'From a shell: [b]verselight read "John 3:16"[/b], [b]verselight search love[/b].',
                 id="about",
             )
-            yield Label("[b]Esc[/b] close", id="keys")

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.context import Context
@@ -42,8 +42,8 @@ class TranslationsScreen(ModalScreen[str | None]):
             ids = [t.id for t in translations]
             options.highlighted = ids.index(self.current) if self.current in ids else 0
             yield options
-            yield Label(
-                "Add more from SWORD modules: [b]verselight translations add NAME[/b]", id="hint"
+            yield Static(
+                "Add more from SWORD modules:\n[b]verselight translations add NAME[/b]", id="hint"
             )
             yield Label("[b]Enter[/b] read  [b]Esc[/b] close", id="keys")
 

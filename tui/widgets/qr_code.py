@@ -28,7 +28,7 @@ that the terminal has grown from the layout passes, which a hidden widget does n
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -206,10 +206,22 @@ class QrCode(Widget):
             # The message names a terminal size worked out from the room offered; the widget's
             # own size may not change with it, so nothing else would repaint it.
             self.refresh()
-        fit = choose_layout(self._payload, container.width, container.height)
+        # Within the widget's own max-width/max-height: a code that fits only the container
+        # would be clamped to a width it does not fit, leaving a wide, empty message box.
+        room = self._within_limits(container, viewport)
+        fit = choose_layout(self._payload, room.width, room.height)
         if isinstance(fit, Layout):
             return fit.cols
-        return max(len(line) for line in wrap_message(self.message, container.width))
+        return max(len(line) for line in wrap_message(self.message, room.width))
+
+    def _within_limits(self, container: Size, viewport: Size) -> Size:
+        """``container`` narrowed by this widget's ``max-width`` and ``max-height``, if any."""
+        width, height = container
+        if self.styles.max_width is not None:
+            width = min(width, int(self.styles.max_width.resolve(container, viewport)))
+        if self.styles.max_height is not None:
+            height = min(height, int(self.styles.max_height.resolve(container, viewport)))
+        return Size(width, height)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """Exactly the code's height when it fits in ``width`` columns, else the message's lines.
@@ -265,10 +277,25 @@ class QrCode(Widget):
             self.post_message(self.Hidden(self, needed, self._terminal_needed(needed)))
 
     def _terminal_needed(self, needed: TooSmall) -> Size:
-        """The terminal size that would give this widget ``needed`` cells (see ``Hidden``)."""
+        """The terminal size that would give this widget ``needed`` cells (see ``Hidden``).
+
+        A ``max-width`` or ``max-height`` in percent grows slower than the terminal (75% of the
+        width gains 3 columns for every 4), so the room is searched for, not subtracted.
+        """
         width, height = self._offered
         screen_width, screen_height = self.app.size
-        return Size(
-            screen_width + max(0, needed.needed_cols - width),
-            screen_height + max(0, needed.needed_rows - height),
-        )
+        columns = self._room_needed(width, needed.needed_cols, lambda c: Size(c, height), "width")
+        rows = self._room_needed(height, needed.needed_rows, lambda r: Size(width, r), "height")
+        return Size(screen_width + columns - width, screen_height + rows - height)
+
+    def _room_needed(
+        self, offered: int, needed: int, container: Callable[[int], Size], axis: str
+    ) -> int:
+        """The smallest container extent (at least ``offered``) whose max-width/height allows
+        ``needed`` cells along ``axis``."""
+        limit = self.styles.max_width if axis == "width" else self.styles.max_height
+        viewport = self.app.size
+        for extent in range(max(offered, needed), max(offered, needed) * 4 + 1):
+            if limit is None or limit.resolve(container(extent), viewport) >= needed:
+                return extent
+        return max(offered, needed)
