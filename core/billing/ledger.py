@@ -16,6 +16,7 @@ from pathlib import Path
 from core.billing.limits import Limits
 from core.billing.owners import current_owner, status
 from core.clock import Clock, utc_now
+from core.sessions.tiers import Refusal, spend_refusal, tier_of
 from storage import ledger as db
 from storage.ledger import LedgerBusy, LedgerError
 
@@ -174,12 +175,18 @@ class Ledger:
         with db.transaction(self.conn):
             row = self._session(sid)
             available = row.balance - row.held
-            if available < amount:
+            spent = db.charged_on(self.conn, sid, now) + row.held
+            # A hold spends credits, so it is judged as a paying session's whatever the admin
+            # flag (admin generations place no hold). Running short is said before the rate
+            # limit counts the attempt, the daily cap after, as always.
+            tier = tier_of(False, row.balance)
+            cap = self.limits.daily_credit_cap
+            refusal = spend_refusal(tier, available, amount, spent, cap)
+            if refusal in (Refusal.FREE_TIER, Refusal.SHORT):
                 raise InsufficientCredits(amount, available)
             self._admit(sid, purpose, self.limits.generations_per_minute, "generations", now)
-            spent = db.charged_on(self.conn, sid, now) + row.held
-            if spent + amount > self.limits.daily_credit_cap:
-                raise DailyCapReached(self.limits.daily_credit_cap, spent, amount)
+            if refusal is Refusal.DAILY_CAP:
+                raise DailyCapReached(cap, spent, amount)
             hold_id = db.insert_hold(self.conn, sid, amount, purpose, now, self.owner)
         return Hold(hold_id, sid, amount)
 

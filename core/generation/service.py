@@ -41,7 +41,7 @@ from core.generation.imagecheck import CheckedImage, check_image
 from core.generation.prompts import ASPECT_RATIOS, PROMPT_VERSION, PromptInputs, build_prompt
 from core.generation.providers.base import ImageRequest, Provider, ProviderError, ProviderImage
 from core.generation.store import ImageStore
-from core.sessions.tiers import Tier, tier_of
+from core.sessions.tiers import Refusal, Tier, spend_refusal, tier_of
 from storage import images as db
 from storage import ledger as ledger_db
 
@@ -160,23 +160,23 @@ class Generator:
         price = offer.credits if offer.credits is not None else 0
         if offer.credits is None:
             return Readiness(tier, balance, available, price, False, offer.refusal)
-        if tier is Tier.FREE:
+        cap = self.config.limits.daily_credit_cap
+        spent = ledger_db.charged_on(self.ledger.conn, self.session_id, self.clock()) + held
+        refusal = spend_refusal(tier, available, price, spent, cap)
+        if refusal is Refusal.FREE_TIER:
             return Readiness(
                 tier, balance, available, price, False,
                 "Free sessions can read and look at illustrations; making one needs credits.",
             )  # fmt: skip
-        if tier is Tier.PAID and available < price:
+        if refusal is Refusal.SHORT:
             return Readiness(
                 tier, balance, available, price, False,
                 f"{offer.name} costs {price} credits and {available} are available: "
                 f"{price - available} more needed.",
             )  # fmt: skip
-        if tier is Tier.PAID and price > 0:
-            cap = self.config.limits.daily_credit_cap
-            spent = ledger_db.charged_on(self.ledger.conn, self.session_id, self.clock()) + held
-            if spent + price > cap:
-                reason = str(DailyCapReached(cap, spent, price))
-                return Readiness(tier, balance, available, price, False, reason)
+        if refusal is Refusal.DAILY_CAP:
+            reason = str(DailyCapReached(cap, spent, price))
+            return Readiness(tier, balance, available, price, False, reason)
         return Readiness(tier, balance, available, price, True, None)
 
     def _inputs(self, job: Job) -> PromptInputs:
