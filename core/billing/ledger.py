@@ -17,6 +17,7 @@ from core.billing.limits import Limits
 from core.billing.owners import current_owner, status
 from core.clock import Clock, utc_now
 from core.sessions.tiers import Refusal, spend_refusal, tier_of
+from storage import invoices as inv
 from storage import ledger as db
 from storage.ledger import LedgerBusy, LedgerError
 
@@ -243,12 +244,28 @@ class Ledger:
 
     # credits in --------------------------------------------------------------------------
 
-    def add_invoice(self, sid: str, payment_hash: str, credits: int) -> None:
-        """Record an invoice we issued (within the invoices-per-minute limit)."""
+    def add_invoice(
+        self,
+        sid: str,
+        payment_hash: str,
+        credits: int,
+        *,
+        preimage_hex: str,
+        amount_sats: int,
+        usd: str,
+        btc_usd: str,
+        expires_at: datetime,
+    ) -> None:
+        """Record an invoice we issue, with its frozen quote and our preimage, within the
+        invoices-per-minute limit: one transaction, and the only way an invoice row is made."""
         now = self.clock()
         with db.transaction(self.conn):
             self._admit(sid, "invoice", self.limits.invoices_per_minute, "invoices", now)
-            db.insert_invoice(self.conn, payment_hash, sid, credits, now)
+            inv.insert(
+                self.conn, payment_hash=payment_hash, sid=sid, credits=credits,
+                preimage_hex=preimage_hex, amount_sats=amount_sats, usd=usd, btc_usd=btc_usd,
+                now=now, expires_at=expires_at,
+            )  # fmt: skip
 
     def credit_purchase(self, payment_hash: str) -> bool:
         """Credit a settled invoice. True if credited now, False if it already was.
@@ -259,10 +276,10 @@ class Ledger:
         now = self.clock()
         try:
             with db.transaction(self.conn):
-                invoice = db.get_invoice(self.conn, payment_hash)
+                invoice = inv.find(self.conn, payment_hash)
                 if invoice is None:
                     raise UnknownInvoice(payment_hash)
-                db.mark_invoice_settled(self.conn, payment_hash, now)
+                inv.mark_settled(self.conn, payment_hash, now)
                 db.insert_entry(
                     self.conn, invoice.session_id, "purchase", invoice.credits, now,
                     payment_hash=payment_hash,
