@@ -57,8 +57,3 @@ def spend_refusal(
     if daily_cap is not None and cost > 0 and spent_today + cost > daily_cap:
         return Refusal.DAILY_CAP
     return None
-
-
-def can_generate(tier: Tier, available: int, cost: int) -> bool:
-    """The tier pre-check alone (no daily cap): ``spend_refusal`` with nothing spent today."""
-    return spend_refusal(tier, available, cost) is None
