@@ -1,5 +1,7 @@
 """Lightning invoices in the ledger database: the frozen quote, our preimage, LND's request,
-and the settle index from which LND's invoice stream resumes after a restart."""
+and the settle index from which LND's invoice stream resumes after a restart. Every read and
+write of an invoice row is here (``Ledger.add_invoice`` and ``Ledger.credit_purchase`` call
+them inside their transactions)."""
 
 from __future__ import annotations
 
@@ -49,6 +51,35 @@ def insert(
         (payment_hash, sid, credits, ts(now), preimage_hex, amount_sats, usd, btc_usd,
          ts(expires_at)),
     )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    """Any invoice row, whatever made it: what crediting a purchase needs."""
+
+    payment_hash: str
+    session_id: str
+    credits: int
+    state: str
+    created_at: str
+    settled_at: str | None
+
+
+def find(conn: sqlite3.Connection, payment_hash: str) -> InvoiceRow | None:
+    row = conn.execute(
+        "SELECT payment_hash, session_id, credits, state, created_at, settled_at FROM invoices"
+        " WHERE payment_hash = ?",
+        (payment_hash,),
+    ).fetchone()
+    return InvoiceRow(*row) if row else None
+
+
+def mark_settled(conn: sqlite3.Connection, payment_hash: str, now: datetime) -> None:
+    conn.execute(
+        "UPDATE invoices SET state = 'settled', settled_at = coalesce(settled_at, ?)"
+        " WHERE payment_hash = ?",
+        (ts(now), payment_hash),
+    )
 
 
 def get(conn: sqlite3.Connection, payment_hash: str) -> LightningInvoice | None:

@@ -573,14 +573,6 @@ def close_hold(conn: sqlite3.Connection, hold_id: int, state: str, now: datetime
     return cur.rowcount == 1
 
 
-def release_holds_before(conn: sqlite3.Connection, cutoff: datetime, now: datetime) -> int:
-    cur = conn.execute(
-        "UPDATE holds SET state = 'released', closed_at = ? WHERE state = 'open' AND created_at < ?",
-        (ts(now), ts(cutoff)),
-    )
-    return cur.rowcount
-
-
 def open_hold_owners(conn: sqlite3.Connection) -> list[tuple[int, str | None, str]]:
     """(hold id, owner, created_at) of every open hold."""
     return [
@@ -635,45 +627,6 @@ def charged_on(conn: sqlite3.Connection, sid: str, moment: datetime) -> int:
         (sid, ts(moment)[:10]),
     ).fetchone()
     return int(row[0]) if row else 0
-
-
-# invoices ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceRow:
-    payment_hash: str
-    session_id: str
-    credits: int
-    state: str
-    created_at: str
-    settled_at: str | None
-
-
-def insert_invoice(
-    conn: sqlite3.Connection, payment_hash: str, sid: str, credits: int, now: datetime
-) -> None:
-    conn.execute(
-        "INSERT INTO invoices (payment_hash, session_id, credits, created_at) VALUES (?, ?, ?, ?)",
-        (payment_hash, sid, credits, ts(now)),
-    )
-
-
-def get_invoice(conn: sqlite3.Connection, payment_hash: str) -> InvoiceRow | None:
-    row = conn.execute(
-        "SELECT payment_hash, session_id, credits, state, created_at, settled_at FROM invoices"
-        " WHERE payment_hash = ?",
-        (payment_hash,),
-    ).fetchone()
-    return InvoiceRow(*row) if row else None
-
-
-def mark_invoice_settled(conn: sqlite3.Connection, payment_hash: str, now: datetime) -> None:
-    conn.execute(
-        "UPDATE invoices SET state = 'settled', settled_at = coalesce(settled_at, ?)"
-        " WHERE payment_hash = ?",
-        (ts(now), payment_hash),
-    )
 
 
 # rate limits ---------------------------------------------------------------------------------

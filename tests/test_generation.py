@@ -705,3 +705,61 @@ async def test_a_cached_list_from_the_future_is_not_trusted_forever(
     world.conn.execute("UPDATE model_lists SET fetched_at = '2099-01-01T00:00:00.000000+00:00'")
     await world.generator.offers()
     assert len([r for r in openrouter_server.requests if "/models" in r.path]) == 2
+
+
+async def test_a_cancel_while_the_hold_waits_for_the_lock_still_releases_it(
+    world: World, openrouter_server: StandIn
+) -> None:
+    """The hold is placed in a thread; another connection holds the write lock, the cancel
+    lands while the thread waits for it, and only then is the lock let go. The hold placed
+    after the cancel must be found and released, and the provider never asked."""
+    import threading
+
+    offer = await world.offer()
+    attempting = threading.Event()
+
+    def trace(statement: str) -> None:
+        if statement.startswith("BEGIN IMMEDIATE"):
+            attempting.set()
+
+    blocker = sqlite3.connect(world.config.paths.ledger_db, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    world.conn.set_trace_callback(trace)
+    openrouter_server.started.clear()
+    task = asyncio.create_task(world.generator.generate(Job(JOHN_3_16, "KJV", offer)))
+    assert await asyncio.to_thread(attempting.wait, 10)  # the thread waits for the lock
+    task.cancel()
+    blocker.execute("COMMIT")  # now the hold can be placed, after the cancel arrived
+    blocker.close()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    world.conn.set_trace_callback(None)
+    world.assert_nothing_happened()
+    assert world.holds() == ["released"]  # it was placed, and then given back
+    assert not openrouter_server.started.is_set()
+
+
+async def test_the_event_loop_runs_while_the_ledger_waits_for_its_lock(world: World) -> None:
+    """Placing the hold waits for the lock in a thread: the loop goes on meanwhile."""
+    import threading
+
+    offer = await world.offer()
+    attempting = threading.Event()
+    world.conn.set_trace_callback(
+        lambda statement: attempting.set() if statement.startswith("BEGIN IMMEDIATE") else None
+    )
+    blocker = sqlite3.connect(world.config.paths.ledger_db, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    task = asyncio.create_task(world.generator.generate(Job(JOHN_3_16, "KJV", offer)))
+    assert await asyncio.to_thread(attempting.wait, 10)
+    ran = asyncio.Event()
+    asyncio.get_running_loop().call_soon(ran.set)
+    await ran.wait()  # the loop turned while the hold still waits
+    assert not task.done()
+    assert world.holds() == []
+    blocker.execute("COMMIT")
+    blocker.close()
+    illustration = await task
+    world.conn.set_trace_callback(None)
+    assert illustration.credits == offer.credits
+    assert world.holds() == ["charged"]

@@ -31,8 +31,10 @@ from core.billing.ledger import (
     UnknownInvoice,
 )
 from core.billing.limits import Limits
+from storage import invoices as inv
 from storage import ledger as db
 from tests.clock import ManualClock
+from tests.invoice_rows import add_invoice
 
 START = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -108,7 +110,7 @@ def sid(ledger: Ledger, clock: ManualClock) -> str:
 
 def buy(ledger: Ledger, sid: str, credits: int = 300, payment_hash: str | None = None) -> str:
     payment_hash = payment_hash or uuid4().hex + uuid4().hex
-    ledger.add_invoice(sid, payment_hash, credits)
+    add_invoice(ledger, sid, payment_hash, credits)
     assert ledger.credit_purchase(payment_hash) is True
     return payment_hash
 
@@ -155,7 +157,7 @@ def test_balances_of_sessions_are_separate(ledger: Ledger, sid: str, clock: Manu
 
 def test_a_purchase_is_credited_once_per_payment_hash(ledger: Ledger, sid: str) -> None:
     payment_hash = "ab" * 32
-    ledger.add_invoice(sid, payment_hash, 300)
+    add_invoice(ledger, sid, payment_hash, 300)
     assert ledger.balance(sid).balance == 0  # an invoice alone credits nothing
     assert ledger.credit_purchase(payment_hash) is True
     assert ledger.credit_purchase(payment_hash) is False
@@ -163,7 +165,7 @@ def test_a_purchase_is_credited_once_per_payment_hash(ledger: Ledger, sid: str) 
     assert ledger.balance(sid).balance == 300
     purchases = [e for e in ledger.history(sid) if e.kind == "purchase"]
     assert [(e.amount, e.payment_hash) for e in purchases] == [(300, payment_hash)]
-    invoice = db.get_invoice(ledger.conn, payment_hash)
+    invoice = inv.find(ledger.conn, payment_hash)
     assert invoice is not None
     assert invoice.state == "settled"
     assert problems(ledger) == {}
@@ -186,7 +188,7 @@ def test_a_purchase_for_an_unknown_hash_is_refused(ledger: Ledger, sid: str) -> 
         ledger.credit_purchase("cd" * 32)
     assert entry_count(ledger.conn) == 0
     assert ledger.balance(sid).balance == 0
-    assert db.get_invoice(ledger.conn, "cd" * 32) is None
+    assert inv.find(ledger.conn, "cd" * 32) is None
 
 
 # -- holds and charges -----------------------------------------------------------------------
@@ -416,21 +418,21 @@ def test_waiting_retry_after_is_enough(ledger: Ledger, sid: str, clock: ManualCl
 def test_ten_invoices_a_minute(ledger: Ledger, sid: str, clock: ManualClock) -> None:
     hashes = [uuid4().hex for _ in range(12)]
     for h in hashes[:10]:
-        ledger.add_invoice(sid, h, 300)
+        add_invoice(ledger, sid, h, 300)
         clock.advance(seconds=1)
     with pytest.raises(RateLimited) as limited:
-        ledger.add_invoice(sid, hashes[10], 300)
+        add_invoice(ledger, sid, hashes[10], 300)
     assert limited.value.retry_after == pytest.approx(50.0)
     assert "invoices" in str(limited.value)
-    assert db.get_invoice(ledger.conn, hashes[10]) is None
+    assert inv.find(ledger.conn, hashes[10]) is None
     # Another session has its own allowance; generations are counted apart from invoices.
     other = new_sid()
     db.create_session(ledger.conn, other, clock())
-    ledger.add_invoice(other, hashes[11], 300)
+    add_invoice(ledger, other, hashes[11], 300)
     ledger.grant(sid, 10, "start")
     ledger.place_hold(sid, 1)
     clock.advance(seconds=51)
-    ledger.add_invoice(sid, hashes[10], 300)
+    add_invoice(ledger, sid, hashes[10], 300)
 
 
 def test_the_daily_cap_counts_charged_and_held(
@@ -622,7 +624,7 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> Good:
     charge_entry = led.charge(charged, save)
     led.release(led.place_hold(a, 5))
     open_hold = led.place_hold(a, 20)
-    led.add_invoice(a, "bb" * 32, 300)
+    add_invoice(led, a, "bb" * 32, 300)
     led.grant(b, 50, "start")
     led.charge(led.place_hold(b, 10), Saver(b, clock))
     purchase_entry = next(e.id for e in led.history(a) if e.kind == "purchase")
@@ -854,7 +856,7 @@ def test_a_locked_database_refuses_without_losing_anything(
     succeed."""
     ledger.grant(sid, 100, "start")
     payment_hash = "ee" * 32
-    ledger.add_invoice(sid, payment_hash, 300)
+    add_invoice(ledger, sid, payment_hash, 300)
     hold = ledger.place_hold(sid, 30)
 
     blocker = raw(ledger_path)
@@ -869,7 +871,7 @@ def test_a_locked_database_refuses_without_losing_anything(
             lambda: busy.charge(hold, save),
             lambda: busy.release(hold),
             lambda: busy.credit_purchase(payment_hash),
-            lambda: busy.add_invoice(sid, "ff" * 32, 300),
+            lambda: add_invoice(busy, sid, "ff" * 32, 300),
             lambda: busy.grant(sid, 5, "x"),
             lambda: busy.adjust(sid, -5, "x"),
             lambda: busy.release_stale_holds(),

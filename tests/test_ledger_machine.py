@@ -45,6 +45,7 @@ from core.billing.ledger import (
 from core.billing.limits import Limits
 from storage import ledger as db
 from tests.clock import ManualClock
+from tests.invoice_rows import add_invoice
 
 LIMITS = Limits(
     generations_per_minute=2,
@@ -252,7 +253,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def add_invoice(self, who: int, credits: int) -> str:
         sid = self.sids[who]
         payment_hash = uuid4().hex + uuid4().hex
-        self.ledger.add_invoice(sid, payment_hash, credits)
+        add_invoice(self.ledger, sid, payment_hash, credits)
         self.invoice_of[payment_hash] = (sid, credits)
         return payment_hash
 

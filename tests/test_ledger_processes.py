@@ -40,6 +40,7 @@ from core.billing.ledger import (
 )
 from core.billing.limits import Limits
 from storage import ledger as db
+from tests.invoice_rows import add_invoice
 
 # Limits high enough that they never refuse: this is about concurrency, not limits.
 LIMITS = Limits(generations_per_minute=10**9, invoices_per_minute=10**9, daily_credit_cap=10**12)
@@ -216,7 +217,7 @@ def test_four_processes_on_one_ledger(tmp_path: Path) -> None:
         led.grant(sid, 500, "start")
     hashes = [uuid4().hex + uuid4().hex for _ in range(12)]
     for i, payment_hash in enumerate(hashes):
-        led.add_invoice(sids[i % len(sids)], payment_hash, 300)
+        add_invoice(led, sids[i % len(sids)], payment_hash, 300)
 
     go = SPAWN.Event()
     results = SPAWN.Queue()

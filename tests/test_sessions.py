@@ -26,7 +26,7 @@ from core.config import Config, ConfigError, Paths, load_config
 from core.sessions.files import publish_private
 from core.sessions.manager import describe, export_session, import_session, resume
 from core.sessions.secret import SecretError, load_secret
-from core.sessions.tiers import Tier, can_generate, tier_of
+from core.sessions.tiers import Refusal, Tier, spend_refusal, tier_of
 from core.sessions.tokens import SessionError, TokenProblem, issue, read
 from storage import ledger as db
 from tests.clock import ManualClock
@@ -721,12 +721,30 @@ def test_tier_of(is_admin: bool, balance: int, tier: Tier) -> None:
     ],
 )
 def test_can_generate(tier: Tier, available: int, cost: int, allowed: bool) -> None:
-    assert can_generate(tier, available, cost) is allowed
+    assert (spend_refusal(tier, available, cost) is None) is allowed
 
 
 def test_can_generate_refuses_a_negative_cost() -> None:
     with pytest.raises(ValueError):
-        can_generate(Tier.PAID, 10, -1)
+        spend_refusal(Tier.PAID, 10, -1)
+
+
+@pytest.mark.parametrize(
+    ("tier", "available", "cost", "spent", "refusal"),
+    [
+        (Tier.FREE, 0, 5, 0, Refusal.FREE_TIER),
+        (Tier.PAID, 4, 5, 0, Refusal.SHORT),
+        (Tier.PAID, 4, 5, 999, Refusal.SHORT),  # short is said before the cap
+        (Tier.PAID, 50, 5, 96, Refusal.DAILY_CAP),
+        (Tier.PAID, 50, 5, 95, None),  # exactly at the cap
+        (Tier.PAID, 50, 0, 200, None),  # the free sketch is not capped
+        (Tier.ADMIN, 0, 5, 999, None),
+    ],
+)
+def test_one_rule_for_spending(
+    tier: Tier, available: int, cost: int, spent: int, refusal: Refusal | None
+) -> None:
+    assert spend_refusal(tier, available, cost, spent, daily_cap=100) is refusal
 
 
 def test_paid_falls_back_to_free_at_zero_and_admin_is_sticky(

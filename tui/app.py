@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 
-from core.account import Account, open_account, start_ledger_check
-from core.bible.library import LibraryError
-from core.billing.invoices import Outcome
-from core.billing.shop import Shop, open_shop
+from core.account import Account, start_ledger_check
 from core.clock import Clock, utc_now
 from core.config import Config
-from core.context import Context, open_context, start_point
+from core.context import Context, start_point
 from core.generation.gallery import Gallery, LedgerError
+from core.services import LibraryError, ServiceOptions, Services, open_services
 from tui.commands import ReaderCommands
+from tui.messages import (
+    CreditsChanged,
+    IllustrationSaved,
+    InvoiceExpired,
+    InvoiceOnScreen,
+    PaymentSettled,
+    SettlementReported,
+)
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.reader import ReaderScreen
 
 if TYPE_CHECKING:
+    from core.billing.invoices import Outcome
+    from core.billing.shop import Shop
     from core.generation.service import Generator
 
 
@@ -39,6 +49,8 @@ class VerselightApp(App[None]):
         *,
         admin: bool = False,
         clock: Clock = utc_now,
+        services: Services | None = None,
+        options: ServiceOptions | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -46,41 +58,49 @@ class VerselightApp(App[None]):
         self.translation = translation
         self.admin = admin
         self.clock = clock
-        self.ctx: Context | None = None
-        self.account: Account | None = None
-        self.shop: Shop | None = None
-        self.gallery: Gallery | None = None
-        self._generator: Generator | None = None
-        self._payments_watcher: object | None = None
+        self.services = services
+        """Everything the app uses; opened on mount (and closed on unmount) when not given."""
+        self._owns_services = services is None
+        self._options = options
+        self._invoice_on_screen: str | None = None
+
+    # the parts, as the screens and tests know them ------------------------------------------
+
+    @property
+    def ctx(self) -> Context | None:
+        return self.services.ctx if self.services else None
+
+    @property
+    def account(self) -> Account | None:
+        return self.services.account if self.services else None
+
+    @property
+    def gallery(self) -> Gallery | None:
+        return self.services.gallery if self.services else None
+
+    @property
+    def shop(self) -> Shop | None:
+        """Built on first use (it loads the Lightning client)."""
+        return self.services.shop if self.services else None
 
     def on_mount(self) -> None:
-        try:
-            self.ctx = open_context(self.config, first_run_import=False)
-        except LibraryError as exc:
-            self.exit(return_code=1, message=str(exc))
-            return
-        opened = open_account(self.config, self.clock)
-        self.account = opened.account
-        for notice in [*self.ctx.notices, *opened.notices]:
+        if self.services is None:
+            try:
+                self.services = open_services(self.config, self.clock, self._options)
+            except LibraryError as exc:
+                self.exit(return_code=1, message=str(exc))
+                return
+        services = self.services
+        for notice in services.notices:
             self.notify(notice, severity="warning", timeout=10)
-        if self.account is not None:
-            self.gallery = self._open_gallery()
-        self.shop = open_shop(self.config, clock=self.clock)
-        if self.shop.available and self.account is not None:
+        if services.gallery is not None:
+            self._check_image_files()
+        if services.account is not None and services.options.watch_payments:
             self._start_payments()
-        if self.ctx.library.needs_first_run_import():
-            self.push_screen(FirstRunScreen(self.ctx.library), self._library_ready)
+        if services.ctx.library.needs_first_run_import():
+            self.push_screen(FirstRunScreen(services.ctx.library), self._library_ready)
         else:
             self._library_ready(True)
-
-    def _open_gallery(self) -> Gallery | None:
-        try:
-            gallery = Gallery.open(self.config)
-        except LedgerError as exc:
-            self.notify(f"Illustrations are unavailable: {exc}", severity="warning", timeout=10)
-            return None
-        self._check_image_files()
-        return gallery
 
     @work(thread=True, exit_on_error=False, group="images")
     def _check_image_files(self) -> None:
@@ -102,18 +122,13 @@ class VerselightApp(App[None]):
 
     def generator(self) -> Generator | None:
         """The session's generator, opened on first use (None when credits are unavailable)."""
-        if self._generator is None and self.account is not None and self.ctx is not None:
-            # Imported here: the HTTP client and the sketch's drawing code are not needed
-            # to start reading.
-            from core.generation.service import Generator
-
-            try:
-                self._generator = Generator.open(
-                    self.config, self.ctx.library, self.account.session_id, clock=self.clock
-                )
-            except LedgerError as exc:
-                self.notify(str(exc), severity="error")
-        return self._generator
+        if self.services is None:
+            return None
+        try:
+            return self.services.generator()
+        except LedgerError as exc:
+            self.notify(str(exc), severity="error")
+            return None
 
     def _library_ready(self, ok: bool | None) -> None:
         if not ok:
@@ -155,9 +170,11 @@ class VerselightApp(App[None]):
         start = start_point(self.ctx, self.reference, self.translation)
         for problem in start.problems:
             self.notify(problem, severity="error", timeout=8)
-        self.push_screen(
-            ReaderScreen(self.ctx, start.translation, start.ref, self.account, self.gallery)
-        )
+        reader = ReaderScreen(
+            self.ctx, start.translation, start.ref, self.account, self.gallery,
+            generator=self.generator,
+        )  # fmt: skip
+        self.push_screen(reader)
         # Everything made while starting (the library's caches, Textual's widgets) lives as
         # long as the app: out of the collector's way, full collections stay short and do not
         # stall a keypress or a page turn.
@@ -193,10 +210,14 @@ class VerselightApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="payments")
     def _start_payments(self) -> None:
-        """Credit what was paid while the app was closed, then follow LND's invoice stream."""
-        assert self.shop is not None
+        """Credit what was paid while the app was closed, then follow LND's invoice stream
+        (in a thread: building the shop loads the Lightning client)."""
+        assert self.services is not None
+        services = self.services
         try:
-            credited = self.shop.recover()
+            if not services.follows_payments:
+                return
+            credited = services.recover_payments()
         except Exception as exc:  # the node may be down: the stream below keeps trying
             self.call_from_thread(
                 self.notify,
@@ -208,35 +229,46 @@ class VerselightApp(App[None]):
             self.call_from_thread(
                 self.notify, f"A payment made earlier was credited ({credited} invoice(s))."
             )
-        self._payments_watcher = self.shop.watch_all(self._credited_from_thread)
+        services.follow_payments(self.report_settlement)
 
-    def _credited_from_thread(self, payment_hash: str, outcome: Outcome) -> None:
-        if outcome is Outcome.CREDITED:
-            self.call_from_thread(self._payment_received, payment_hash)
+    # app-level messages (tui/messages.py) ----------------------------------------------------
 
-    def _payment_received(self, payment_hash: str) -> None:
-        from tui.screens.buy_credits import BuyCreditsScreen
+    def report_settlement(self, payment_hash: str, outcome: Outcome) -> None:
+        """What every watcher calls, from its own thread: into the one settlement queue."""
+        self.post_message(SettlementReported(payment_hash, outcome))
 
-        screen = self.screen
-        showing = isinstance(screen, BuyCreditsScreen) and screen.invoice is not None
-        if showing and screen.invoice.payment_hash == payment_hash:  # type: ignore[union-attr]
-            return  # the open buy screen shows this payment itself
-        self.notify("Payment received: 300 credits were added.")
+    def on_settlement_reported(self, event: SettlementReported) -> None:
+        """The one settlement handler: every outcome of every watcher comes through here."""
+        from core.billing.invoices import Outcome
+
+        outcome, payment_hash = event.outcome, event.payment_hash
+        if outcome in (Outcome.CREDITED, Outcome.ALREADY_CREDITED):
+            credited_now = outcome is Outcome.CREDITED
+            self.broadcast(lambda: PaymentSettled(payment_hash, credited_now))
+            self.broadcast(CreditsChanged)
+            if credited_now and payment_hash != self._invoice_on_screen:
+                self.notify("Payment received: 300 credits were added.")
+        elif outcome is Outcome.EXPIRED:
+            self.broadcast(lambda: InvoiceExpired(payment_hash))
+
+    def on_invoice_on_screen(self, event: InvoiceOnScreen) -> None:
+        self._invoice_on_screen = event.payment_hash
+
+    def on_credits_changed(self) -> None:
+        self.broadcast(CreditsChanged)
+
+    def on_illustration_saved(self, event: IllustrationSaved) -> None:
+        self.broadcast(lambda: IllustrationSaved(event.illustration))
+
+    def broadcast(self, make: Callable[[], Message]) -> None:
+        """A fresh copy of a message to every screen on the stack (messages posted to the app
+        do not reach them by themselves; see tui/messages.py)."""
+        for screen in self.screen_stack:
+            screen.post_message(make())
 
     async def on_unmount(self) -> None:
-        if self._generator is not None:
-            await self._generator.aclose()
-        if self.gallery is not None:
-            self.gallery.close()
-        stop = getattr(self._payments_watcher, "stop", None)
-        if stop is not None:
-            stop()
-        if self.shop is not None:
-            self.shop.close()
-        if self.ctx is not None:
-            self.ctx.close()
-        if self.account is not None:
-            self.account.close()
+        if self.services is not None and self._owns_services:
+            await self.services.aclose()
 
 
 def _sentence(exc: Exception) -> str:
@@ -250,6 +282,14 @@ def make_app(
     *,
     admin: bool = False,
     clock: Clock = utc_now,
+    services: Services | None = None,
+    options: ServiceOptions | None = None,
 ) -> VerselightApp:
-    start_ledger_check(config)  # runs beside Textual's start; ``open_account`` waits for it
-    return VerselightApp(config, reference, translation, admin=admin, clock=clock)
+    """The app on ``services`` (the caller closes them), or on its own, opened from
+    ``config`` with ``options`` on mount and closed when it ends."""
+    if services is None:
+        start_ledger_check(config)  # runs beside Textual's start; ``open_account`` waits for it
+    return VerselightApp(
+        config, reference, translation, admin=admin, clock=clock, services=services,
+        options=options,
+    )  # fmt: skip

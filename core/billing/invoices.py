@@ -102,20 +102,16 @@ class InvoiceDesk:
         sats = sats_for_usd(BUNDLE_USD, btc_usd)
         preimage = self.new_preimage()
         payment_hash = hashlib.sha256(preimage).hexdigest()
-        self.ledger.admit(sid, "invoice", self.ledger.limits.invoices_per_minute, "invoices")
-        with db.transaction(self.ledger.conn):
-            inv.insert(
-                self.ledger.conn,
-                payment_hash=payment_hash,
-                sid=sid,
-                credits=BUNDLE_CREDITS,
-                preimage_hex=preimage.hex(),
-                amount_sats=sats,
-                usd=str(BUNDLE_USD),
-                btc_usd=str(btc_usd),
-                now=now,
-                expires_at=now + EXPIRY,
-            )
+        self.ledger.add_invoice(
+            sid,
+            payment_hash,
+            BUNDLE_CREDITS,
+            preimage_hex=preimage.hex(),
+            amount_sats=sats,
+            usd=str(BUNDLE_USD),
+            btc_usd=str(btc_usd),
+            expires_at=now + EXPIRY,
+        )
         row = inv.get(self.ledger.conn, payment_hash)
         assert row is not None
         return self._register(row)

@@ -18,6 +18,8 @@ from core.billing.limits import Limits
 from core.billing.owners import current_owner, status
 from core.clock import Clock, utc_now
 from core.config import Config
+from core.sessions.tiers import Refusal, spend_refusal, tier_of
+from storage import invoices as inv
 from storage import ledger as db
 from storage.ledger import LedgerBusy, LedgerDamaged, LedgerError
 
@@ -213,12 +215,18 @@ class Ledger:
         with db.transaction(self.conn):
             row = self._session(sid)
             available = row.balance - row.held
-            if available < amount:
+            spent = db.charged_on(self.conn, sid, now) + row.held
+            # A hold spends credits, so it is judged as a paying session's whatever the admin
+            # flag (admin generations place no hold). Running short is said before the rate
+            # limit counts the attempt, the daily cap after, as always.
+            tier = tier_of(False, row.balance)
+            cap = self.limits.daily_credit_cap
+            refusal = spend_refusal(tier, available, amount, spent, cap)
+            if refusal in (Refusal.FREE_TIER, Refusal.SHORT):
                 raise InsufficientCredits(amount, available)
             self._admit(sid, purpose, self.limits.generations_per_minute, "generations", now)
-            spent = db.charged_on(self.conn, sid, now) + row.held
-            if spent + amount > self.limits.daily_credit_cap:
-                raise DailyCapReached(self.limits.daily_credit_cap, spent, amount)
+            if refusal is Refusal.DAILY_CAP:
+                raise DailyCapReached(cap, spent, amount)
             hold_id = db.insert_hold(self.conn, sid, amount, purpose, now, self.owner)
         return Hold(hold_id, sid, amount)
 
@@ -275,12 +283,28 @@ class Ledger:
 
     # credits in --------------------------------------------------------------------------
 
-    def add_invoice(self, sid: str, payment_hash: str, credits: int) -> None:
-        """Record an invoice we issued (within the invoices-per-minute limit)."""
+    def add_invoice(
+        self,
+        sid: str,
+        payment_hash: str,
+        credits: int,
+        *,
+        preimage_hex: str,
+        amount_sats: int,
+        usd: str,
+        btc_usd: str,
+        expires_at: datetime,
+    ) -> None:
+        """Record an invoice we issue, with its frozen quote and our preimage, within the
+        invoices-per-minute limit: one transaction, and the only way an invoice row is made."""
         now = self.clock()
         with db.transaction(self.conn):
             self._admit(sid, "invoice", self.limits.invoices_per_minute, "invoices", now)
-            db.insert_invoice(self.conn, payment_hash, sid, credits, now)
+            inv.insert(
+                self.conn, payment_hash=payment_hash, sid=sid, credits=credits,
+                preimage_hex=preimage_hex, amount_sats=amount_sats, usd=usd, btc_usd=btc_usd,
+                now=now, expires_at=expires_at,
+            )  # fmt: skip
 
     def credit_purchase(self, payment_hash: str) -> bool:
         """Credit a settled invoice. True if credited now, False if it already was.
@@ -291,10 +315,10 @@ class Ledger:
         now = self.clock()
         try:
             with db.transaction(self.conn):
-                invoice = db.get_invoice(self.conn, payment_hash)
+                invoice = inv.find(self.conn, payment_hash)
                 if invoice is None:
                     raise UnknownInvoice(payment_hash)
-                db.mark_invoice_settled(self.conn, payment_hash, now)
+                inv.mark_settled(self.conn, payment_hash, now)
                 db.insert_entry(
                     self.conn, invoice.session_id, "purchase", invoice.credits, now,
                     payment_hash=payment_hash,

@@ -108,6 +108,8 @@ class Gallery:
     def __init__(self, conn: sqlite3.Connection, store: ImageStore) -> None:
         self.conn = conn
         self.store = store
+        self.exports = True
+        """Whether ``export`` may write copies where the user names (off when served)."""
 
     @classmethod
     def open(cls, config: Config) -> Gallery:
@@ -188,6 +190,11 @@ class Gallery:
         return self.store.check(db.image_files(self.conn))
 
     def export(self, illustration: Illustration, destination: Path) -> Path:
+        """A copy at ``destination``; ``ExportError`` (a sentence) when refused."""
+        if not self.exports:
+            raise ExportError(
+                "Saving copies of illustrations is switched off here; nothing was written."
+            )
         return self.store.export(str(illustration.path.relative_to(self.store.root)), destination)
 
     def data_version(self) -> int:

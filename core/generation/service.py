@@ -12,8 +12,14 @@ saved. A crash leaves the hold to the next start (``Ledger.release_stale_holds``
 generations place no hold and touch no balance; their row and an audit entry commit together.
 The offline sketch costs 0: no hold, no charge, but the rate limit still counts it.
 
-Ledger calls run on the caller's thread (they take milliseconds), so a cancel can never land
-between placing a hold and knowing its id.
+Ledger writes (the hold, the charge, a release) run in a worker thread, never on the event
+loop: each takes milliseconds, but may wait up to the ledger's 10 s busy wait while another
+process holds the write lock, and the UI must not freeze meanwhile. A cancel cannot open a
+window between placing a hold and knowing its id: the thread is shielded from the cancel, and
+the cancel handler first waits for the thread's answer (``_outlast``), so it learns the hold
+that was placed, even one placed after the cancel arrived, and releases it before the cancel
+goes on. A cancel that lands while the charge commits likewise waits for it: once committed,
+the image is saved and paid for, and it is returned (the cancel came too late to undo it).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from core.admin import audit
 from core.bible.library import Library
@@ -41,13 +48,26 @@ from core.generation.imagecheck import CheckedImage, check_image
 from core.generation.prompts import ASPECT_RATIOS, PROMPT_VERSION, PromptInputs, build_prompt
 from core.generation.providers.base import ImageRequest, Provider, ProviderError, ProviderImage
 from core.generation.store import ImageStore
-from core.sessions.tiers import Tier, tier_of
+from core.sessions.tiers import Refusal, Tier, spend_refusal, tier_of
 from storage import images as db
 from storage import ledger as ledger_db
 
 NOTHING_CHARGED = "Nothing was charged."
 
 log = logging.getLogger("verselight.images")
+
+T = TypeVar("T")
+
+
+async def _outlast(task: asyncio.Future[T]) -> T:
+    """The result of a shielded thread's task, waited for through any number of cancels (a
+    ledger write in flight must be known before its caller lets a cancel through)."""
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                return task.result()
 
 
 class GenerationError(Exception):
@@ -171,30 +191,30 @@ class Generator:
         price = offer.credits if offer.credits is not None else 0
         if offer.credits is None:
             return Readiness(tier, balance, available, price, False, offer.refusal)
-        if tier is Tier.FREE:
+        cap = self.config.limits.daily_credit_cap
+        spent = ledger_db.charged_on(self.ledger.conn, self.session_id, self.clock()) + held
+        refusal = spend_refusal(tier, available, price, spent, cap)
+        if refusal is Refusal.FREE_TIER:
             return Readiness(
                 tier, balance, available, price, False,
                 "Free sessions can read and look at illustrations; making one needs credits.",
             )  # fmt: skip
-        if tier is Tier.PAID and available < price <= balance:
+        if refusal is Refusal.SHORT and price <= balance:
             return Readiness(
                 tier, balance, available, price, False,
                 f"{balance - available} of your {balance} credits are held by an illustration "
                 f"still being made (perhaps in another terminal); {offer.name} costs {price}, "
                 "so it can start once that one finishes.",
             )  # fmt: skip
-        if tier is Tier.PAID and available < price:
+        if refusal is Refusal.SHORT:
             return Readiness(
                 tier, balance, available, price, False,
                 f"{offer.name} costs {price} credits and {available} are available: "
                 f"{price - available} more needed.",
             )  # fmt: skip
-        if tier is Tier.PAID and price > 0:
-            cap = self.config.limits.daily_credit_cap
-            spent = ledger_db.charged_on(self.ledger.conn, self.session_id, self.clock()) + held
-            if spent + price > cap:
-                reason = str(DailyCapReached(cap, spent, price))
-                return Readiness(tier, balance, available, price, False, reason)
+        if refusal is Refusal.DAILY_CAP:
+            reason = str(DailyCapReached(cap, spent, price))
+            return Readiness(tier, balance, available, price, False, reason)
         return Readiness(tier, balance, available, price, True, None)
 
     def _inputs(self, job: Job) -> PromptInputs:
@@ -239,7 +259,7 @@ class Generator:
             inputs.reference, job.theme, offer.modalities,
         )  # fmt: skip
 
-        hold = self._reserve(ready)
+        hold = await self._reserve(ready)
         try:
             if on_started is not None:
                 on_started(self.eta(offer, job.aspect_ratio))
@@ -248,11 +268,11 @@ class Generator:
             duration = self.timer() - started
             checked = await asyncio.to_thread(check_image, answer.data)
         except ProviderError as exc:
-            self._release(hold)
+            await self._release(hold)
             log.warning("%s failed (%s): %s", offer.key, exc.kind, exc)
             raise GenerationError(f"{exc} {NOTHING_CHARGED}") from exc
         except BaseException:
-            self._release(hold)
+            await self._release(hold)
             raise
 
         image_id = self.new_id()
@@ -262,27 +282,27 @@ class Generator:
                 image_id, job, inputs, prompt, answer, checked, duration, relative, ready
             )
             await self._write(relative, checked.data)
-            self._record(row, hold, ready.tier is Tier.ADMIN, offer)
+            await self._record(row, hold, ready.tier is Tier.ADMIN, offer)
         except BillingError as exc:  # the hold is gone: its own sentence says so
             self.store.discard(relative)
             raise GenerationError(str(exc)) from exc
         except OSError as exc:
             self.store.discard(relative)
-            self._release(hold)
+            await self._release(hold)
             raise GenerationError(
                 f"The image could not be written to disk ({exc.strerror or exc}); it was "
                 f"discarded. {NOTHING_CHARGED}"
             ) from exc
         except (LedgerError, sqlite3.Error) as exc:
             self.store.discard(relative)
-            self._release(hold)
+            await self._release(hold)
             raise GenerationError(
                 f"The image could not be recorded ({exc}), so it was discarded. {NOTHING_CHARGED}"
             ) from exc
         except BaseException:
             # A cancel, or a bug: whatever it was, the image is not kept and not paid for.
             self.store.discard(relative)
-            self._release(hold)
+            await self._release(hold)
             raise
         log.info(
             "%s: image %s for %s, %d credits, %.1f s", offer.key, image_id, row.reference,
@@ -301,9 +321,23 @@ class Generator:
                 await task
             raise
 
-    def _reserve(self, ready: Readiness) -> Hold | None:
-        """The hold for a priced generation; for admin and the free sketch, only the rate
-        limit (they move no credits)."""
+    async def _reserve(self, ready: Readiness) -> Hold | None:
+        """The hold for a priced generation, placed in a thread (see the module docstring).
+
+        A cancel that arrives while the thread waits for the ledger's lock does not abandon
+        it: the thread's answer is awaited, and a hold it placed is released before the
+        cancel is let through, so no hold is left open with nobody knowing its id.
+        """
+        task = asyncio.ensure_future(asyncio.to_thread(self._reserve_now, ready))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(GenerationError):  # a refusal placed nothing
+                await self._release(await _outlast(task))
+            raise
+
+    def _reserve_now(self, ready: Readiness) -> Hold | None:
+        """For admin and the free sketch, only the rate limit (they move no credits)."""
         try:
             if ready.tier is Tier.ADMIN or ready.price == 0:
                 limit = self.config.limits.generations_per_minute
@@ -317,13 +351,14 @@ class Generator:
                 f"The credit ledger refused the request ({exc}). {NOTHING_CHARGED}"
             ) from exc
 
-    def _release(self, hold: Hold | None) -> None:
+    async def _release(self, hold: Hold | None) -> None:
+        """Release in a thread, and see it through even when cancelled meanwhile."""
         if hold is None:
             return
         # If this fails the hold stays until the next start releases it; nothing is charged
         # either way.
         with contextlib.suppress(LedgerError, sqlite3.Error):
-            self.ledger.release(hold)
+            await _outlast(asyncio.ensure_future(asyncio.to_thread(self.ledger.release, hold)))
 
     def _row(
         self,
@@ -367,7 +402,20 @@ class Generator:
             admin=admin,
         )
 
-    def _record(self, row: db.ImageRow, hold: Hold | None, admin: bool, offer: Offer) -> None:
+    async def _record(self, row: db.ImageRow, hold: Hold | None, admin: bool, offer: Offer) -> None:
+        """``_record_now`` in a thread. A cancel waits for the transaction's outcome: a failure
+        is raised (and handled as any failure); once committed, the image is paid for and kept,
+        so the cancel is withdrawn and the generation ends as a success."""
+        task = asyncio.ensure_future(asyncio.to_thread(self._record_now, row, hold, admin, offer))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await _outlast(task)
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+
+    def _record_now(self, row: db.ImageRow, hold: Hold | None, admin: bool, offer: Offer) -> None:
         """The image row, its stats and (for a priced image) the charge: one transaction."""
         now = self.clock()
         res = stats.resolution(*ASPECT_RATIOS[row.aspect_ratio])

@@ -24,16 +24,36 @@ def tier_of(is_admin: bool, balance: int) -> Tier:
     return Tier.PAID if balance > 0 else Tier.FREE
 
 
-def can_generate(tier: Tier, available: int, cost: int) -> bool:
-    """The tier pre-check before a hold: admin always, paid when ``available >= cost``, free never.
+class Refusal(Enum):
+    """Why a session may not spend credits on something now."""
 
-    ``available`` is balance minus open holds, so two generations cannot both count the same
-    credits. The hold itself is the real check; this one only spares the user a doomed attempt.
+    FREE_TIER = "free tier"
+    """No credits at all: a free session only reads and looks."""
+    SHORT = "short"
+    """The available credits do not cover the cost."""
+    DAILY_CAP = "daily cap"
+    """Today's charges and open holds plus this cost would pass the daily cap."""
+
+
+def spend_refusal(
+    tier: Tier, available: int, cost: int, spent_today: int = 0, daily_cap: int | None = None
+) -> Refusal | None:
+    """THE rule for spending credits (DESIGN 4 and 5): the generate dialog's readiness and the
+    ledger's ``place_hold`` both ask it, so the pre-check and the real check cannot drift.
+
+    Admin: always (no credit checks). Free: never. Paid: when ``available`` (balance minus
+    open holds, so two generations cannot both count the same credits) covers ``cost`` and,
+    for a priced action, ``spent_today`` (charged today plus held) plus ``cost`` stays within
+    ``daily_cap`` (no cap when None). None means allowed.
     """
     if cost < 0:
         raise ValueError("a cost cannot be negative")
     if tier is Tier.ADMIN:
-        return True
-    if tier is Tier.PAID:
-        return available >= cost
-    return False
+        return None
+    if tier is Tier.FREE:
+        return Refusal.FREE_TIER
+    if available < cost:
+        return Refusal.SHORT
+    if daily_cap is not None and cost > 0 and spent_today + cost > daily_cap:
+        return Refusal.DAILY_CAP
+    return None

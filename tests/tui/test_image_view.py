@@ -512,3 +512,19 @@ def test_the_pane_caption_counts_and_names_the_maker(sketches):
     assert pane_caption(one, 1).plain == f"{SKETCH_LABEL}\n1 of 1 · v for details"
     paid = dataclasses.replace(one, provider="openrouter", model=GEMINI)
     assert pane_caption(paid, 5).plain == f"{GEMINI} via OpenRouter\n1 of 5 · v to view all"
+
+
+async def test_with_export_switched_off_the_viewer_writes_nothing(config, sketches, tmp_path):
+    """A served process (``allow_export=False``): e says why and no dialog opens."""
+    from core.services import ServiceOptions
+    from tui.app import make_app
+
+    app = make_app(config, "John 3:16", options=ServiceOptions(allow_export=False))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ViewerScreen)
+        assert any("switched off" in n.message for n in app._notifications)

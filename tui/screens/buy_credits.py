@@ -17,6 +17,7 @@ from textual.widgets import Button, ContentSwitcher, Label, LoadingIndicator, St
 
 from core.billing.invoices import BUNDLE_CREDITS, BUNDLE_USD, Outcome, PendingInvoice
 from core.billing.shop import LndError, Shop, Watching, expires_in
+from tui.messages import InvoiceExpired, InvoiceOnScreen, PaymentSettled, SettlementReported
 from tui.widgets.qr_code import QrCode
 
 SELECTION = f"""\
@@ -166,6 +167,7 @@ class BuyCreditsScreen(ModalScreen[bool]):
         self._show("invoice")
         self._tick()
         self._stop_watching()
+        self.app.post_message(InvoiceOnScreen(invoice.payment_hash))
         self._watching = self.shop.watch(
             invoice, self._outcome_from_thread, self._problem_from_thread
         )
@@ -173,7 +175,16 @@ class BuyCreditsScreen(ModalScreen[bool]):
     # watching ----------------------------------------------------------------------------
 
     def _outcome_from_thread(self, payment_hash: str, outcome: Outcome) -> None:
-        self.app.call_from_thread(self._outcome, payment_hash, outcome)
+        # Into the app's one settlement handler, which answers with PaymentSettled or
+        # InvoiceExpired (and tells the other screens the credits changed).
+        self.app.post_message(SettlementReported(payment_hash, outcome))
+
+    def on_payment_settled(self, event: PaymentSettled) -> None:
+        outcome = Outcome.CREDITED if event.credited_now else Outcome.ALREADY_CREDITED
+        self._outcome(event.payment_hash, outcome)
+
+    def on_invoice_expired(self, event: InvoiceExpired) -> None:
+        self._outcome(event.payment_hash, Outcome.EXPIRED)
 
     def _problem_from_thread(self, problem: LndError | None) -> None:
         self.app.call_from_thread(self._problem, problem)
@@ -188,18 +199,9 @@ class BuyCreditsScreen(ModalScreen[bool]):
                 f"[b]Paid. {self.invoice.credits} credits were added.[/b]\n\nThank you."
             )
             self._show("success")
-            self._refresh_badges()
         elif outcome is Outcome.EXPIRED and self.state == "invoice":
             self._stop_watching()
             self._show("expired")
-
-    def _refresh_badges(self) -> None:
-        """Show the new balance behind this dialog now, not at the next ledger poll."""
-        from tui.screens.reader import ReaderScreen
-
-        for screen in self.app.screen_stack:
-            if isinstance(screen, ReaderScreen):
-                screen.refresh_credits()
 
     def _problem(self, problem: LndError | None) -> None:
         if self.state != "invoice":
@@ -250,6 +252,8 @@ class BuyCreditsScreen(ModalScreen[bool]):
 
     def on_unmount(self) -> None:
         self._stop_watching()
+        if self.invoice is not None:
+            self.app.post_message(InvoiceOnScreen(None))
 
 
 def _sentence(exc: Exception) -> str:

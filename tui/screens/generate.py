@@ -60,6 +60,7 @@ from core.generation.prompts import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO, THEMES
 from core.generation.service import GenerationError, Generator, Job, Readiness
 from core.generation.stats import Eta
 from core.sessions.tiers import Tier
+from tui.messages import CreditsChanged, IllustrationSaved
 
 log = logging.getLogger("verselight.tui.generate")
 
@@ -555,19 +556,9 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         self._refresh_badges()
 
     def _refresh_badges(self) -> None:
-        """Show held or released credits behind this dialog now, not at the next ledger poll.
-
-        Only a courtesy: when the ledger cannot be read the badge catches up at the next poll,
-        so a failure here is logged and never stops the dialog from showing the outcome.
-        """
-        from tui.screens.reader import ReaderScreen
-
-        try:
-            for screen in self.app.screen_stack:
-                if isinstance(screen, ReaderScreen):
-                    screen.refresh_credits()
-        except DATABASE_ERRORS as exc:
-            log.warning("Could not refresh the credits badge: %s", exc)
+        """Show held or released credits behind this dialog now, not at the next ledger poll
+        (the screens showing credits listen for ``CreditsChanged``)."""
+        self.app.post_message(CreditsChanged())
 
     def _tick(self) -> None:
         if self.state != "progress" or self.eta is None or self._started_at is None:
@@ -614,6 +605,7 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         """Saved and paid for: close with it now, or as soon as nothing covers the dialog."""
         self._stop_ticker()
         self._saved = illustration
+        self.app.post_message(IllustrationSaved(illustration))
         self.app.notify(saved_message(illustration))
         if not self.is_attached:
             return  # the app is closing: the illustration is saved all the same

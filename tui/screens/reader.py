@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,13 +25,17 @@ from core.account import Account
 from core.bible import navigation
 from core.bible.references import VerseRef, Versification
 from core.context import Context
-from core.generation.gallery import Gallery, Illustration, LedgerError
+from core.generation.gallery import Gallery, LedgerError
+from tui.messages import CreditsChanged, IllustrationSaved
 from tui.widgets.chapter_view import ChapterView
 from tui.widgets.credits_badge import CreditsBadge
 from tui.widgets.image_pane import ImagePane
 from tui.widgets.navigator import Navigator
 from tui.widgets.reader_header import ReaderHeader
 from tui.widgets.verse_strip import VerseStrip
+
+if TYPE_CHECKING:
+    from core.generation.service import Generator
 
 log = logging.getLogger("verselight.tui.reader")
 
@@ -73,11 +79,15 @@ class ReaderScreen(Screen[None]):
         start: VerseRef,
         account: Account | None = None,
         gallery: Gallery | None = None,
+        *,
+        generator: Callable[[], Generator | None] | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.account = account
         self.gallery = gallery
+        self.generator = generator
+        """Opens the session's generator on first use (None: illustrations unavailable)."""
         self._marks: dict[int, int] = {}
         """Illustrations per verse of the chapter shown (for the verse strip)."""
         self.translation = translation
@@ -117,6 +127,15 @@ class ReaderScreen(Screen[None]):
         else:
             self._ledger_problem = None
         self.query_one(CreditsBadge).show(state)
+
+    def on_credits_changed(self, _: CreditsChanged) -> None:
+        """Credits moved in this process (bought, held, released, charged): show it now,
+        not at the next ledger poll."""
+        self.refresh_credits()
+
+    def on_illustration_saved(self, _: IllustrationSaved) -> None:
+        self.refresh_credits()
+        self.refresh_illustrations()
 
     def on_screen_resume(self) -> None:
         # Back from a dialog (history, buying, generating): show the credits as they are now.
@@ -262,19 +281,15 @@ class ReaderScreen(Screen[None]):
     def action_generate(self) -> None:
         from tui.screens.generate import GenerateScreen
 
-        generator = self.app.generator()  # type: ignore[attr-defined]
+        generator = self.generator() if self.generator is not None else None
         if generator is None:
             self.notify(
                 "Illustrations cannot be made in this run: the credit ledger is unavailable.",
                 severity="error",
             )
             return
-        self.app.push_screen(GenerateScreen(generator, self.ref, self.translation), self._generated)
-
-    def _generated(self, illustration: Illustration | None) -> None:
-        self.refresh_credits()
-        if illustration is not None:
-            self.refresh_illustrations()
+        # The new illustration arrives as IllustrationSaved, the credits on resuming.
+        self.app.push_screen(GenerateScreen(generator, self.ref, self.translation))
 
     def action_view_images(self) -> None:
         if self.gallery is None:

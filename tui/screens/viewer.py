@@ -185,6 +185,9 @@ class ViewerScreen(Screen[None]):
         if shown is None:
             self.notify("There is no illustration to export.", severity="warning")
             return
+        if not self.gallery.exports:
+            self.notify("Saving copies of illustrations is switched off here.", severity="warning")
+            return
 
         def export(destination: Path) -> Path:
             return self.gallery.export(shown, destination)

@@ -1,0 +1,176 @@
+"""Everything one Verselight process uses, opened once, closed once: the library, this
+session's account, the gallery, the shop with its settlement watcher, the generator, and the
+sentences to show the user about how opening went.
+
+A front end (the TUI, and later one process per SSH connection) gets one ``Services`` and
+asks it for parts; nothing else opens them. Parts a process must not have are switched off
+with ``ServiceOptions``: a per-connection process follows no Lightning stream of its own (one
+watcher per host), writes no exported files outside the app's data, and uses the session the
+host gives it instead of this terminal's token file.
+
+The heavy parts load on first use, not here: the shop (gRPC, the price sources' HTTP client)
+and the generator (an HTTP client, the sketch's drawing code).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from core.account import Account, open_account
+from core.billing.ledger import Ledger, LedgerError
+from core.clock import Clock, utc_now
+from core.config import Config
+from core.context import Context, open_context
+from core.generation.gallery import Gallery
+from storage.bible import LibraryError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.billing.invoices import Outcome
+    from core.billing.shop import Shop
+    from core.generation.service import Generator
+
+__all__ = ["LibraryError", "ServiceOptions", "Services", "open_services"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    watch_payments: bool = True
+    """Credit payments made while closed at start, and follow LND's invoice stream for the
+    process's lifetime. Off for a per-connection process: the host runs one watcher."""
+    allow_export: bool = True
+    """Let the user save copies of illustrations where they name. Off when served: a visitor
+    must not write files outside the app's data."""
+    session_id: str | None = None
+    """The session to use, chosen by the host (it must be in the ledger); None: this
+    terminal's own session from its token file (created on first run)."""
+
+
+@dataclass(eq=False)
+class Services:
+    config: Config
+    clock: Clock
+    options: ServiceOptions
+    ctx: Context
+    account: Account | None
+    """None when the ledger cannot be used: reading goes on without credits."""
+    gallery: Gallery | None
+    notices: list[str]
+    """Sentences to show once, in order (a damaged library moved aside, a released hold)."""
+    _shop: Shop | None = field(default=None, repr=False)
+    _generator: Generator | None = field(default=None, repr=False)
+    _watcher: Callable[[], None] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def shop(self) -> Shop:
+        """The shop, built on first use (from any thread: the app's payment worker asks
+        first, off the event loop, so gRPC loads there)."""
+        with self._lock:
+            if self._shop is None:
+                from core.billing.shop import open_shop
+
+                self._shop = open_shop(self.config, clock=self.clock)
+            return self._shop
+
+    def generator(self) -> Generator | None:
+        """The session's generator, opened on first use; None when credits are unavailable.
+        Raises ``LedgerError`` (a sentence) when its ledger connection cannot be opened."""
+        if self._generator is None and self.account is not None:
+            from core.generation.service import Generator
+
+            self._generator = Generator.open(
+                self.config, self.ctx.library, self.account.session_id, clock=self.clock
+            )
+        return self._generator
+
+    @property
+    def follows_payments(self) -> bool:
+        """True when this process credits payments itself (switched on, with an account and
+        a configured node). Builds the shop: ask from a worker thread."""
+        return self.options.watch_payments and self.account is not None and self.shop.available
+
+    def recover_payments(self) -> int:
+        """Credit what was paid while no app ran; how many invoices were credited now (0 when
+        this process does not follow payments). Raises what LND or the ledger raised."""
+        return self.shop.recover() if self.follows_payments else 0
+
+    def follow_payments(self, report: Callable[[str, Outcome], None]) -> bool:
+        """Follow LND's invoice stream until ``close()``, telling ``report`` (from the watcher's
+        thread) every outcome. False when this process does not follow payments."""
+        if not self.follows_payments or self._watcher is not None:
+            return False
+        self._watcher = self.shop.watch_all(report).stop
+        return True
+
+    async def aclose(self) -> None:
+        """Close everything, the generator's HTTP clients included (the app's way)."""
+        generator, self._generator = self._generator, None
+        if generator is not None:
+            await generator.aclose()
+        self.close()
+
+    def close(self) -> None:
+        """Close everything opened; safe to call twice. A generator still open is closed by
+        ``aclose`` only (its HTTP clients close on the event loop)."""
+        stop, self._watcher = self._watcher, None
+        if stop is not None:
+            stop()
+        if self.gallery is not None:
+            self.gallery.close()
+            self.gallery = None
+        shop, self._shop = self._shop, None
+        if shop is not None:
+            shop.close()
+        self.ctx.close()
+        if self.account is not None:
+            self.account.close()
+            self.account = None
+
+
+def open_services(
+    config: Config, clock: Clock = utc_now, options: ServiceOptions | None = None
+) -> Services:
+    """Open the library, the account and the gallery. Raises ``LibraryError`` (a sentence)
+    only when the Bible library cannot be used; trouble with credits or illustrations
+    becomes a notice and that part is None, and reading goes on."""
+    options = options or ServiceOptions()
+    ctx = open_context(config, first_run_import=False)
+    notices = list(ctx.notices)
+    if options.session_id is None:
+        opened = open_account(config, clock)
+        account = opened.account
+        notices += opened.notices
+    else:
+        account, notice = _given_session(config, clock, options.session_id)
+        notices += [notice] if notice else []
+    gallery = None
+    if account is not None:
+        try:
+            gallery = Gallery.open(config)
+        except LedgerError as exc:
+            notices.append(f"Illustrations are unavailable: {exc}")
+        else:
+            gallery.exports = options.allow_export
+    return Services(config, clock, options, ctx, account, gallery, notices)
+
+
+def _given_session(config: Config, clock: Clock, sid: str) -> tuple[Account | None, str | None]:
+    """The account of a session the host chose: never this terminal's token file."""
+    from core.billing.ledger import UnknownSession
+
+    try:
+        ledger = Ledger.open(config.paths.ledger_db, config.limits, clock)
+    except LedgerError as exc:
+        return None, f"{exc} Credits are unavailable; reading works as usual."
+    try:
+        ledger.balance(sid)
+        ledger.release_stale_holds()
+    except (UnknownSession, LedgerError, sqlite3.Error) as exc:
+        ledger.close()
+        return None, f"Credits are unavailable ({exc}). Reading works as usual."
+    return Account(config, ledger, sid), None
