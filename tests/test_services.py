@@ -15,7 +15,7 @@ from core.config import Config, load_config
 from core.generation.store import ExportError
 from core.services import ServiceOptions, Services, open_services
 from storage import ledger as db
-from tests.price_servers import PriceServers, price_servers  # noqa: F401  (fixture)
+from tests.price_servers import PriceServers
 
 HOST_SID = "0575" + "0" * 28
 
@@ -29,7 +29,7 @@ def config(
 
 
 @pytest.fixture
-def lightning(tmp_path: Path, fake_lnd, price_servers: PriceServers, monkeypatch) -> None:  # noqa: F811
+def lightning(tmp_path: Path, fake_lnd, price_servers: PriceServers, monkeypatch) -> None:
     cert = tmp_path / "tls.cert"
     cert.write_bytes(fake_lnd.tls_cert)
     monkeypatch.setenv("VERSELIGHT_LND_HOST", fake_lnd.host)

@@ -14,7 +14,7 @@ from textual.widgets import Static
 from core.billing.invoices import Outcome
 from core.config import Config
 from core.services import open_services
-from tests.tui.conftest import settle, wait_for
+from tests.tui.helpers import settle, toasts, wait_for
 from tui.app import make_app
 from tui.messages import (
     CreditsChanged,
@@ -72,7 +72,7 @@ async def test_a_settlement_reaches_every_screen_and_is_announced_once(app_facto
         assert settled.credited_now and isinstance(changed, CreditsChanged)
         badge = reader.query_one(CreditsBadge)
         await wait_for(pilot, lambda: "300 credits" in str(badge.render()), "the badge")
-        messages = [n.message for n in app._notifications]
+        messages = toasts(app)
         assert messages.count("Payment received: 300 credits were added.") == 1
 
         # The same payment reported again (the dialog's own watcher): no second notice.
@@ -81,7 +81,7 @@ async def test_a_settlement_reaches_every_screen_and_is_announced_once(app_facto
         assert not listener.heard[2].credited_now
         await settle(pilot)
         assert len(listener.heard) == 4  # nothing bounced back to be broadcast again
-        messages = [n.message for n in app._notifications]
+        messages = toasts(app)
         assert messages.count("Payment received: 300 credits were added.") == 1
 
 
@@ -97,7 +97,7 @@ async def test_the_payment_shown_in_the_buy_dialog_is_not_announced_again(app_fa
         await wait_for(pilot, lambda: len(listener.heard) == 3, "the messages")
         expired = listener.heard[2]
         assert isinstance(expired, InvoiceExpired) and expired.payment_hash == "cd" * 32
-        assert not any("Payment received" in n.message for n in app._notifications)
+        assert not any("Payment received" in n for n in toasts(app))
         # Unknown or waiting invoices say nothing to anyone.
         report_from_a_thread(app, "ef" * 32, Outcome.WAITING)
         await settle(pilot)

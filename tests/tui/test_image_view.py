@@ -527,4 +527,4 @@ async def test_with_export_switched_off_the_viewer_writes_nothing(config, sketch
         await pilot.press("e")
         await settle(pilot)
         assert isinstance(app.screen, ViewerScreen)
-        assert any("switched off" in n.message for n in app._notifications)
+        assert any("switched off" in n for n in toasts(app))
