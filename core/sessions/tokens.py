@@ -2,8 +2,13 @@
 
 The token is the TUI's cookie. ``read`` accepts HS256 only: the header is checked before any
 verification so ``alg: none`` and algorithm switching are refused with a message that says so,
-and ``algorithms=["HS256"]`` makes pyjwt refuse them again. Expiry is judged against the ``now``
-passed in, not pyjwt's own clock, so tests can walk past ``exp`` without waiting.
+and the signature is only ever checked as HMAC-SHA256. Expiry is judged against the ``now``
+passed in, so tests can walk past ``exp`` without waiting.
+
+HS256 is written and checked here with the standard library (``hmac``, ``base64``, ``json``),
+byte for byte as pyjwt writes it: pyjwt imports ``cryptography`` for algorithms Verselight
+never accepts, and that import alone took a third of a second before the reader's first frame
+(the tests check every token against pyjwt both ways).
 
 Every refusal is a ``TokenProblem`` whose ``str()`` is a sentence for the user; no message ever
 quotes the token or the session id in it.
@@ -11,13 +16,16 @@ quotes the token or the session id in it.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-
-import jwt
 
 ALGORITHM = "HS256"
 MAX_TOKEN_CHARS = 8192
@@ -69,7 +77,10 @@ def issue(sid: str, secret: bytes, now: datetime, ttl: timedelta) -> str:
     if seconds <= 0:
         raise ValueError("sessions must stay valid for at least a day (session_days >= 1)")
     iat = int(now.timestamp())
-    return jwt.encode({"sid": sid, "iat": iat, "exp": iat + seconds}, secret, ALGORITHM)
+    header = _segment(_dumps({"alg": ALGORITHM, "typ": "JWT"}, sort_keys=True))
+    payload = _segment(_dumps({"sid": sid, "iat": iat, "exp": iat + seconds}))
+    signing_input = f"{header}.{payload}"
+    return f"{signing_input}.{_segment(_sign(signing_input, secret))}"
 
 
 def read(token: str, secret: bytes, now: datetime) -> Claims:
@@ -84,30 +95,20 @@ def read(token: str, secret: bytes, now: datetime) -> Claims:
         raise _wrong_algorithm(alg)
     if len(token.rsplit(".", 1)[1]) != _SIGNATURE_CHARS:
         raise _damaged()
+    signing_input, signature = token.rsplit(".", 1)
     try:
-        payload = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_aud": False,
-                "verify_iss": False,
-                "verify_sub": False,
-                "verify_jti": False,
-            },
-        )
-    except jwt.InvalidSignatureError:
+        given = _unsegment(signature)
+    except ValueError:
+        raise _damaged() from None
+    if not hmac.compare_digest(given, _sign(signing_input, secret)):
         raise TokenProblem(
             "signature",
             "The session token's signature does not match: it was changed, "
             "or it was made by another Verselight installation.",
-        ) from None
-    except jwt.InvalidAlgorithmError:
-        raise _wrong_algorithm(alg) from None
-    except (jwt.PyJWTError, ValueError, TypeError):
+        )
+    try:
+        payload = _json_object(signing_input.split(".", 1)[1])
+    except ValueError:
         raise _damaged() from None
     claims = _claims(payload)
     if int(now.timestamp()) >= claims.exp:
@@ -118,10 +119,44 @@ def read(token: str, secret: bytes, now: datetime) -> Claims:
 
 def _header_alg(token: str) -> object:
     try:
-        header = jwt.get_unverified_header(token)
-    except (jwt.PyJWTError, ValueError, TypeError):
+        header = _json_object(token.split(".", 1)[0])
+    except ValueError:
         raise _damaged() from None
     return header.get("alg")
+
+
+def _dumps(value: dict[str, Any], sort_keys: bool = False) -> bytes:
+    return json.dumps(value, separators=(",", ":"), sort_keys=sort_keys).encode()
+
+
+def _sign(signing_input: str, secret: bytes) -> bytes:
+    return hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest()
+
+
+def _segment(data: bytes) -> str:
+    """base64url without padding, as JWTs are written."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unsegment(text: str) -> bytes:
+    """The bytes of a base64url segment; ValueError for anything else."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+        raise ValueError("not base64url")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """A segment holding a JSON object; ValueError for anything else."""
+    try:
+        value = json.loads(_unsegment(text))  # its decoding errors are ValueErrors
+    except RecursionError:  # "[[[[..." thousands deep
+        raise ValueError("nested too deeply") from None
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
 
 
 def _claims(payload: dict[str, Any]) -> Claims:
