@@ -7,17 +7,30 @@ from just before the process is spawned until it has exited, measured in this pr
 ``time.perf_counter``. Both bytecode modes are measured (see ``_common``); the target is
 checked in each. A bare ``python -c pass`` is timed the same way to show the interpreter's
 own share.
+
+Side by side with diatheke (target: ours at most 1.0x its time): ``diatheke -b MODULE -k
+"John 3:16"``, SWORD's command-line reader, from Debian's ``diatheke`` and ``sword-text-kjv``
+packages (its KJV module is ``engKJV2006eb``; ``-b KJV`` prints nothing here, so the module is
+found by its "King James" description). Both are warmed, then run alternately ``RUNS`` times
+in the same loop ("pyc cached" for ours), so a busy machine slows both alike. diatheke is
+not a project dependency and the tests never need it: when it is missing this script
+installs it with apt-get if it runs as root, and otherwise prints what to install and shows
+the figures without the comparison.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from _common import MODES, PYTHON, ROOT, Row, child_env, median, ms, p95, report, temp_home
 
 WARMUP, RUNS = 3, 20
+EXPECT = "For God so loved the world"
 SCRIPT = Path(PYTHON).with_name("verselight")
 
 
@@ -29,10 +42,53 @@ def timed(cmd: list[str], env: dict[str, str], expect: str = "") -> float:
     return elapsed
 
 
+def diatheke_command() -> list[str] | None:
+    """``diatheke -b MODULE -k "John 3:16"`` for the installed KJV module, or None (said why)."""
+    if shutil.which("diatheke") is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("Installing diatheke and sword-text-kjv with apt-get...", file=sys.stderr)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "diatheke", "sword-text-kjv"],
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            capture_output=True,
+        )
+    if shutil.which("diatheke") is None:
+        print(
+            "diatheke is missing: apt-get install diatheke sword-text-kjv (Debian) to compare.",
+            file=sys.stderr,
+        )
+        return None
+    listed = subprocess.run(
+        ["diatheke", "-b", "system", "-k", "modulelist"], capture_output=True, text=True
+    ).stdout
+    names = [ln.split(" : ")[0] for ln in listed.splitlines() if "King James" in ln]
+    if not names:
+        print("diatheke has no King James module: apt-get install sword-text-kjv", file=sys.stderr)
+        return None
+    return ["diatheke", "-b", names[0].strip(), "-k", "John 3:16"]
+
+
+def against_diatheke(cmd: list[str], env: dict[str, str]) -> list[Row]:
+    theirs = diatheke_command()
+    if theirs is None:
+        return []
+    for _ in range(WARMUP):
+        timed(cmd, env, EXPECT)
+        timed(theirs, env, "loved")
+    ours, diatheke = [], []
+    for _ in range(RUNS):
+        ours.append(timed(cmd, env, EXPECT))
+        diatheke.append(timed(theirs, env, "loved"))
+    return [
+        Row(f"read John 3:16 alternating with diatheke, median of {RUNS}", ms(median(ours)), "ms"),
+        Row(f"{' '.join(theirs[:3])} -k ..., same loop", ms(median(diatheke)), "ms"),
+        Row("ratio verselight read / diatheke", median(ours) / median(diatheke), "x", 1.0),
+    ]
+
+
 def run() -> list[Row]:
     cmd = [str(SCRIPT)] if SCRIPT.exists() else [PYTHON, "-m", "tui.cli"]
     cmd += ["read", "John 3:16"]
-    expect = "For God so loved the world"
+    expect = EXPECT
     rows = []
     with temp_home() as home:
         for mode, pyc in MODES.items():
@@ -45,7 +101,8 @@ def run() -> list[Row]:
                 Row(f"[{mode}] read John 3:16, p95 of {RUNS}", ms(p95(times)), "ms"),
             ]
         bare = [timed([PYTHON, "-c", "pass"], child_env(home)) for _ in range(10)]
-    rows.append(Row("bare interpreter start (python -c pass), median", ms(median(bare)), "ms"))
+        rows.append(Row("bare interpreter start (python -c pass), median", ms(median(bare)), "ms"))
+        rows += against_diatheke(cmd, child_env(home, pyc=True))
     return rows
 
 
