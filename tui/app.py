@@ -10,18 +10,17 @@ from textual.app import App
 from textual.binding import Binding
 
 from core.account import Account, open_account
-from core.billing.invoices import Outcome
-from core.billing.shop import Shop, open_shop
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, open_context, start_point
 from core.generation.gallery import Gallery, LedgerError
 from storage.bible import LibraryError
 from tui.commands import ReaderCommands
-from tui.screens.first_run import FirstRunScreen
 from tui.screens.reader import ReaderScreen
 
 if TYPE_CHECKING:
+    from core.billing.invoices import Outcome
+    from core.billing.shop import Shop
     from core.generation.service import Generator
 
 
@@ -48,7 +47,7 @@ class VerselightApp(App[None]):
         self.clock = clock
         self.ctx: Context | None = None
         self.account: Account | None = None
-        self.shop: Shop | None = None
+        self._shop: Shop | None = None
         self.gallery: Gallery | None = None
         self._generator: Generator | None = None
         self._payments_watcher: object | None = None
@@ -65,13 +64,27 @@ class VerselightApp(App[None]):
             self.notify(notice, severity="warning", timeout=10)
         if self.account is not None:
             self.gallery = self._open_gallery()
-        self.shop = open_shop(self.config, clock=self.clock)
-        if self.shop.available and self.account is not None:
-            self._start_payments()
+        # Buying (its LND client and price sources) is set up once the reader is painted.
+        self.call_after_refresh(self._open_shop)
         if self.ctx.library.needs_first_run_import():
+            from tui.screens.first_run import FirstRunScreen
+
             self.push_screen(FirstRunScreen(self.ctx.library), self._library_ready)
         else:
             self._library_ready(True)
+
+    @property
+    def shop(self) -> Shop:
+        """Everything buying needs, opened on first use (it never stops the reader)."""
+        if self._shop is None:
+            from core.billing.shop import open_shop
+
+            self._shop = open_shop(self.config, clock=self.clock)
+        return self._shop
+
+    def _open_shop(self) -> None:
+        if self.account is not None and self.shop.available:
+            self._start_payments()
 
     def _open_gallery(self) -> Gallery | None:
         try:
@@ -182,7 +195,7 @@ class VerselightApp(App[None]):
             self.action_buy_credits()
 
     def action_buy_credits(self) -> None:
-        if self.account is None or self.shop is None:
+        if self.account is None:
             self.notify(
                 "Credits are unavailable in this run, so nothing can be bought.", severity="error"
             )
@@ -194,7 +207,6 @@ class VerselightApp(App[None]):
     @work(thread=True, exit_on_error=False, group="payments")
     def _start_payments(self) -> None:
         """Credit what was paid while the app was closed, then follow LND's invoice stream."""
-        assert self.shop is not None
         try:
             credited = self.shop.recover()
         except Exception as exc:  # the node may be down: the stream below keeps trying
@@ -211,6 +223,8 @@ class VerselightApp(App[None]):
         self._payments_watcher = self.shop.watch_all(self._credited_from_thread)
 
     def _credited_from_thread(self, payment_hash: str, outcome: Outcome) -> None:
+        from core.billing.invoices import Outcome
+
         if outcome is Outcome.CREDITED:
             self.call_from_thread(self._payment_received, payment_hash)
 
@@ -231,8 +245,8 @@ class VerselightApp(App[None]):
         stop = getattr(self._payments_watcher, "stop", None)
         if stop is not None:
             stop()
-        if self.shop is not None:
-            self.shop.close()
+        if self._shop is not None:
+            self._shop.close()
         if self.ctx is not None:
             self.ctx.close()
         if self.account is not None:
