@@ -174,7 +174,7 @@ class VerselightApp(App[None]):
         # Everything made while starting (the library's caches, Textual's widgets) lives as
         # long as the app: out of the collector's way, full collections stay short and do not
         # stall a keypress or a page turn.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(_after_first_frame)
         self._onboard_once()
 
     def _onboard_once(self) -> None:
@@ -251,6 +251,11 @@ class VerselightApp(App[None]):
             self.ctx.close()
         if self.account is not None:
             self.account.close()
+
+
+def _after_first_frame() -> None:
+    gc.freeze()
+    gc.enable()  # off while starting (see ``tui.cli.run_reader``); a no-op when it was on
 
 
 def _sentence(exc: Exception) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import os
 import re
 import shutil
@@ -226,6 +227,9 @@ def run_reader(config: Config, args: argparse.Namespace) -> int:
             "(make the value with: verselight admin hash).",
             EXIT_USAGE,
         )
+    # Starting allocates a great deal and frees almost nothing: the cyclic collector would
+    # only slow the first frame. The app turns it back on once that frame is painted.
+    gc.disable()
     from tui.app import make_app
 
     app = make_app(
