@@ -42,13 +42,12 @@ import time
 from pathlib import Path
 
 import pyte
-from _common import PYTHON, ROOT, Row, child_env, median, ms, report, temp_home
+from _common import CACHE, PYTHON, ROOT, Row, child_env, median, ms, report, temp_home
 
 RUNS = 7
 SIZE = (100, 32)
 EXPECT = "In the beginning God created"
 BIBLE_TUI = "bible-tui==0.7.1"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "verselight-bench"
 
 
 class _Terminal(pyte.Screen):
