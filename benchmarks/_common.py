@@ -200,3 +200,6 @@ def bytecode_note() -> str:
 
 
 PYTHON = sys.executable
+
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "verselight-bench"
+"""Where the benchmarks keep the other readers they compare with (never the project's venv)."""

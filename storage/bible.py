@@ -214,6 +214,22 @@ def verse_counts(conn: sqlite3.Connection, tid: str) -> dict[int, tuple[int, ...
     return {bk: tuple(chs) for bk, chs in out.items()}
 
 
+def book_verse_counts(conn: sqlite3.Connection, tid: str, book: int) -> tuple[int, ...] | None:
+    """One book's verse count per chapter (None when the translation lacks the book)."""
+    rows = conn.execute(
+        "SELECT chapter, max(verse) FROM verses WHERE translation = ? AND book = ?"
+        " GROUP BY chapter ORDER BY chapter",
+        (tid, book),
+    ).fetchall()
+    if not rows:
+        return None
+    chapters: list[int] = []
+    for ch, last in rows:
+        chapters.extend([0] * (ch - 1 - len(chapters)))
+        chapters.append(last)
+    return tuple(chapters)
+
+
 def chapter(conn: sqlite3.Connection, tid: str, book: int, chapter_no: int) -> list[VerseRow]:
     rows = conn.execute(
         "SELECT book, chapter, verse, text FROM verses"

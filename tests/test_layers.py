@@ -133,3 +133,84 @@ def test_cli_read_and_search_never_import_textual(
     assert report["after_import"] is False
     assert report["codes"] == [0, 0, 0, 2]
     assert report["textual"] == []
+
+
+HEAVY = (
+    "grpc",
+    "google.protobuf",
+    "httpx",
+    "PIL",
+    "qrcode",
+    "textual_image",
+)
+"""Modules the first frame does not need: each costs tens of milliseconds (grpc hundreds on a
+busy machine) and loads when buying, drawing or generating first needs it. (pyjwt is needed:
+the session token is checked before the badge is drawn.)"""
+
+_FIRST_PAINT = textwrap.dedent(
+    """
+    import asyncio, json, sys
+
+    HEAVY = json.loads(sys.argv[1])
+
+    def heavy():
+        return sorted(
+            m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in HEAVY)
+        )
+
+    import tui.cli
+    import tui.app
+    after_import = heavy()
+
+    from core.config import load_config
+    from tui.image_support import prepare_terminal_graphics
+    from tui.screens.reader import ReaderScreen
+
+    async def first_paint():
+        app = tui.app.make_app(load_config())
+        prepare_terminal_graphics()  # as the command line does before the app runs
+        painted = {}
+        display = app._display
+
+        def watch(screen, renderable):  # every frame Textual hands to its driver
+            display(screen, renderable)
+            if painted or renderable is None or not isinstance(screen, ReaderScreen):
+                return
+            if "beginning God created" in renderable.render_segments(app.console):
+                painted["heavy"] = heavy()
+
+        app._display = watch
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()  # the start-up checks, done after the paint
+            await pilot.pause()
+        return painted.get("heavy"), heavy()
+
+    at_paint, after_start = asyncio.run(first_paint())
+    print(json.dumps({"import": after_import, "paint": at_paint, "started": after_start}))
+    """
+)
+
+
+def test_the_first_frame_loads_no_heavy_module_when_nothing_is_configured(
+    tmp_path: Path, kjv_library_file: Path, copy_lib
+) -> None:
+    home = tmp_path / "home"
+    copy_lib(kjv_library_file, home / "data" / "library.sqlite")
+    (home / "state").mkdir(parents=True)
+    (home / "state" / "onboarded").write_text("shown\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERSELIGHT_")}
+    env["VERSELIGHT_HOME"] = str(home)
+    proc = subprocess.run(
+        [sys.executable, "-c", _FIRST_PAINT, json.dumps(HEAVY)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.splitlines()[-1])
+    assert report["import"] == []
+    assert report["paint"] == []  # None would mean the reader never painted Genesis 1:1
+    assert report["started"] == []

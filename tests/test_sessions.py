@@ -233,6 +233,23 @@ def test_issue_and_read_round_trip() -> None:
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
 
 
+def test_tokens_are_the_ones_pyjwt_writes_and_reads() -> None:
+    token = issue(SID, SECRET, START, timedelta(days=90))
+    iat = int(START.timestamp())
+    claims = {"sid": SID, "iat": iat, "exp": iat + 90 * 86400}
+    assert token == jwt.encode(claims, SECRET, algorithm="HS256")
+    assert jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False}) == claims
+    assert read(jwt.encode(claims, SECRET, algorithm="HS256"), SECRET, START).sid == SID
+
+
+def test_a_header_nested_thousands_deep_is_damaged_not_a_crash() -> None:
+    header = b64(b"[" * 2900 + b"]" * 2900)  # within MAX_TOKEN_CHARS
+    token = f"{header}.{b64(b'{}')}.{'A' * 43}"
+    with pytest.raises(TokenProblem) as caught:
+        read(token, SECRET, START)
+    assert caught.value.kind == "malformed"
+
+
 def test_issue_refuses_bad_sid_and_empty_ttl() -> None:
     with pytest.raises(ValueError):
         issue("not-a-sid", SECRET, START, timedelta(days=1))

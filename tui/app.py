@@ -26,7 +26,6 @@ from tui.messages import (
     PaymentSettled,
     SettlementReported,
 )
-from tui.screens.first_run import FirstRunScreen
 from tui.screens.reader import ReaderScreen
 
 if TYPE_CHECKING:
@@ -96,8 +95,11 @@ class VerselightApp(App[None]):
         if services.gallery is not None:
             self._check_image_files()
         if services.account is not None and services.options.watch_payments:
-            self._start_payments()
+            # Buying (its LND client and price sources) is set up once the reader is painted.
+            self.call_after_refresh(self._start_payments)
         if services.ctx.library.needs_first_run_import():
+            from tui.screens.first_run import FirstRunScreen
+
             self.push_screen(FirstRunScreen(services.ctx.library), self._library_ready)
         else:
             self._library_ready(True)
@@ -178,7 +180,7 @@ class VerselightApp(App[None]):
         # Everything made while starting (the library's caches, Textual's widgets) lives as
         # long as the app: out of the collector's way, full collections stay short and do not
         # stall a keypress or a page turn.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(_after_first_frame)
         self._onboard_once()
 
     def _onboard_once(self) -> None:
@@ -199,7 +201,7 @@ class VerselightApp(App[None]):
             self.action_buy_credits()
 
     def action_buy_credits(self) -> None:
-        if self.account is None or self.shop is None:
+        if self.account is None:
             self.notify(
                 "Credits are unavailable in this run, so nothing can be bought.", severity="error"
             )
@@ -269,6 +271,11 @@ class VerselightApp(App[None]):
     async def on_unmount(self) -> None:
         if self.services is not None and self._owns_services:
             await self.services.aclose()
+
+
+def _after_first_frame() -> None:
+    gc.freeze()
+    gc.enable()  # off while starting (see ``tui.cli.run_reader``); a no-op when it was on
 
 
 def _sentence(exc: Exception) -> str:

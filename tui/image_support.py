@@ -4,12 +4,17 @@ Choosing the renderer
 ---------------------
 ``textual-image`` can draw with the Kitty graphics protocol (TGP), with Sixel, with coloured
 half-blocks (two pixels per cell, ``▀`` in a foreground and a background colour) or with grey
-Unicode shades. Its ``Image`` widget picks one by asking the terminal, and it asks *when
-``textual_image.widget`` is imported*: it writes escape sequences to the terminal and reads the
-answers from stdin with 0.1 s timeouts. That only works before ``App.run()``: once Textual runs,
-its input thread swallows the answers (they would arrive as stray key presses) and the
-timeouts would stall the first frame. So the command line calls ``prepare_terminal_graphics()``
-just before ``app.run()``, and everything else only asks ``image_widget_class()``.
+Unicode shades. Left to itself it picks one by asking the terminal *when
+``textual_image.widget`` is imported*, one question at a time with a 0.1 s timeout each, and
+most terminals never answer the Kitty question: that cost 0.1-0.2 s before every first frame.
+Asking only works before ``App.run()`` (once Textual runs, its input thread swallows the
+answers), so the command line calls ``prepare_terminal_graphics()`` just before ``app.run()``;
+it asks everything in one round trip (``ask_terminal``): the Kitty graphics query, the cell
+size when the window size has no pixels, then Primary Device Attributes, which every terminal
+answers and answers last, so its reply ends the wait. Sixel is chosen when the attributes list
+it (4), then Kitty graphics, else half-blocks, as textual-image would. textual-image itself
+(and Pillow) is imported later, without asking again, with the first picture shown; everything
+else only asks ``image_widget_class()``.
 
 Under tests, in benchmarks and whenever stdout or stdin is not a terminal, nothing is asked
 and the half-block renderer is used: it is plain text with colours, so snapshots show it, it
@@ -33,20 +38,29 @@ keyed by the illustration's id; ids never change their picture.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import io
 import logging
 import os
+import re
+import select
+import struct
 import sys
+import termios
 import threading
+import time
+import tty
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image as PILImage
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
 
 log = logging.getLogger("verselight.tui.image_support")
 
@@ -63,7 +77,27 @@ DEFAULT_CELL = (10, 20)
 default): what matters for half-blocks is only that a cell is twice as tall as it is wide."""
 
 _queried_terminal = False
-"""True once ``textual_image.widget`` was imported against a real terminal (auto detection ran)."""
+"""True once ``prepare_terminal_graphics`` asked a real terminal (auto detection ran)."""
+_asked: TerminalAnswers | None = None
+"""What the terminal answered, when it was asked."""
+
+_KITTY_QUERY = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"
+_CELL_QUERY = "\x1b[16t"
+_ATTRIBUTES_QUERY = "\x1b[c"
+_ATTRIBUTES = re.compile(r"\x1b\[\?([\d;]*)c")
+_KITTY_OK = re.compile(r"\x1b_Gi=31;OK\x1b\\")
+_CELL = re.compile(r"\x1b\[6;(\d+);(\d+)t")
+ASK_TIMEOUT_S = 0.2
+"""How long to wait for the Device Attributes answer (textual-image waited 0.1 s per question)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalAnswers:
+    """What one round of questions learned: the renderer to use and the cell size in pixels."""
+
+    renderer: str
+    """"sixel", "kitty" or "halfcell"."""
+    cell: tuple[int, int] | None
 
 
 def requested_renderer() -> str:
@@ -120,7 +154,66 @@ def widget_module() -> ModuleType:
     if loaded is not None:
         return loaded
     with _terminal_hidden():
-        return importlib.import_module("textual_image.widget")
+        module = importlib.import_module("textual_image.widget")
+    if _asked is not None and _asked.cell is not None:
+        from textual_image._terminal import CellSize, get_cell_size
+
+        get_cell_size._result = CellSize(*_asked.cell)  # type: ignore[attr-defined]
+    return module
+
+
+def _window_cell() -> tuple[int, int] | None:
+    """The cell size from the window size's pixels, when the terminal fills them in."""
+    try:
+        rows, columns, width, height = struct.unpack(
+            "HHHH",
+            fcntl.ioctl(sys.__stdout__.fileno(), termios.TIOCGWINSZ, bytes(8)),  # type: ignore[union-attr]
+        )
+    except (OSError, AttributeError, ValueError):
+        return None
+    if not (rows and columns and width and height):
+        return None
+    return width // columns, height // rows
+
+
+def ask_terminal(timeout: float = ASK_TIMEOUT_S) -> TerminalAnswers:
+    """Ask the terminal (stdin and stdout) what it can draw, all in one round trip.
+
+    Terminals answer in the order asked, and all of them answer Device Attributes, so its reply
+    means every other answer that will come has come. A terminal that says nothing within
+    ``timeout`` gets half-blocks and the assumed cell size.
+    """
+    cell = _window_cell()
+    query = _KITTY_QUERY + ("" if cell else _CELL_QUERY) + _ATTRIBUTES_QUERY
+    stdin = sys.__stdin__.fileno()  # type: ignore[union-attr]
+    saved = termios.tcgetattr(stdin)
+    answer = ""
+    try:
+        tty.setcbreak(stdin, termios.TCSANOW)
+        sys.__stdout__.write(query)  # type: ignore[union-attr]
+        sys.__stdout__.flush()  # type: ignore[union-attr]
+        deadline = time.monotonic() + timeout
+        while not _ATTRIBUTES.search(answer):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([stdin], [], [], left)[0]:
+                break
+            chunk = os.read(stdin, 1024)
+            if not chunk:
+                break
+            answer += chunk.decode(errors="replace")
+    finally:
+        termios.tcsetattr(stdin, termios.TCSANOW, saved)
+    attributes = _ATTRIBUTES.search(answer)
+    if attributes and "4" in attributes.group(1).split(";"):
+        renderer = "sixel"
+    elif _KITTY_OK.search(answer):
+        renderer = "kitty"
+    else:
+        renderer = "halfcell"
+    sized = _CELL.search(answer)
+    if cell is None and sized:
+        cell = (int(sized.group(2)), int(sized.group(1)))
+    return TerminalAnswers(renderer, cell if cell and all(cell) else None)
 
 
 def prepare_terminal_graphics() -> None:
@@ -128,25 +221,18 @@ def prepare_terminal_graphics() -> None:
 
     Never raises: a terminal that cannot be asked simply gets half-blocks.
     """
-    global _queried_terminal
-    if "textual_image.widget" in sys.modules:
+    global _queried_terminal, _asked
+    if _asked is not None or "textual_image.widget" in sys.modules:
         return
     mode = requested_renderer()
-    ask = _may_ask_terminal()
+    if mode not in ("auto", "sixel", "kitty") or not _may_ask_terminal():
+        return
     try:
-        if mode == "auto" and ask:
-            importlib.import_module("textual_image.widget")
-            _queried_terminal = True
-            return
-        if mode in ("sixel", "kitty") and ask:
-            from textual_image._terminal import get_cell_size
-
-            get_cell_size()  # cached by the package; the widgets then use the real size
-        widget_module()
+        _asked = ask_terminal()
     except Exception:  # a terminal that answers oddly must not stop the reader starting
         log.warning("Terminal graphics could not be prepared; using half-blocks", exc_info=True)
-        sys.modules.pop("textual_image.widget", None)
-        _queried_terminal = False
+        return
+    _queried_terminal = mode == "auto"
 
 
 def image_widget_class() -> type[Any]:
@@ -158,7 +244,7 @@ def image_widget_class() -> type[Any]:
     widgets = widget_module()
     mode = requested_renderer()
     if mode == "auto":
-        return widgets.Image if _queried_terminal else widgets.HalfcellImage  # type: ignore[no-any-return]
+        mode = _asked.renderer if _queried_terminal and _asked is not None else "halfcell"
     return getattr(widgets, _CLASS_NAMES[mode])  # type: ignore[no-any-return]
 
 
@@ -183,6 +269,8 @@ def scaled(image: PILImage.Image, size: tuple[int, int]) -> PILImage.Image:
     """``image`` resized to ``size`` pixels, quickly (reduce by whole factors, then Lanczos)."""
     if image.size == size:
         return image
+    from PIL import Image as PILImage
+
     return image.resize(size, PILImage.Resampling.LANCZOS, reducing_gap=3.0)
 
 
@@ -264,6 +352,8 @@ class PictureCache:
 
 def decode(path: Path) -> PILImage.Image:
     """Open, fully load and convert to RGB, so drawing never touches the file again."""
+    from PIL import Image as PILImage  # Pillow loads with the first picture, not with the reader
+
     from core.generation.store import read_image_file
 
     try:

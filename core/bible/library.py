@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from core.bible.references import (
@@ -71,13 +71,20 @@ class SearchResults:
 
 
 class TranslationVersification:
-    """A translation's own numbering, read from the verses it actually has."""
+    """A translation's own numbering, read from the verses it actually has.
 
-    def __init__(self, counts: dict[int, tuple[int, ...]]) -> None:
-        self._counts = counts
+    Read one book at a time, when first asked: ``read "John 3:16"`` needs only John's, and
+    reading the whole Bible's took a good part of that command's time.
+    """
+
+    def __init__(self, load_book: Callable[[int], tuple[int, ...] | None]) -> None:
+        self._load_book = load_book
+        self._counts: dict[int, tuple[int, ...] | None] = {}
 
     def verse_counts(self, book_number: int) -> tuple[int, ...] | None:
-        return self._counts.get(book_number)
+        if book_number not in self._counts:  # two threads may both load it: same answer
+            self._counts[book_number] = self._load_book(book_number)
+        return self._counts[book_number]
 
 
 def _aside_name(path: Path) -> Path:
@@ -162,7 +169,9 @@ class Library:
     def versification(self, tid: str) -> TranslationVersification:
         key = self._row(tid).id
         if key not in self._versifications:
-            self._versifications[key] = TranslationVersification(db.verse_counts(self._conn, key))
+            self._versifications[key] = TranslationVersification(
+                partial(db.book_verse_counts, self._conn, key)
+            )
         return self._versifications[key]
 
     # text --------------------------------------------------------------------------------

@@ -167,7 +167,7 @@ async def test_the_pane_says_what_to_do_where_there_is_none_and_follows_the_read
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert pane(app).message == "No illustration for John 3:15 yet.\n\nPress i to make one."
-        assert pane(app).key is None and not pane(app).image_widget.display
+        assert pane(app).key is None and pane(app).image_widget is None
         await pilot.press("j")
         await settle(pilot)
         assert pane(app).key == sketches[2].id and pane(app).image_widget.display
@@ -178,7 +178,7 @@ async def test_the_pane_says_what_to_do_where_there_is_none_and_follows_the_read
         await pilot.press("k", "k")
         await settle(pilot)
         assert pane(app).key is None and "John 3:15" in pane(app).message
-        assert not pane(app).image_widget.display
+        assert not pane(app).image_widget.display  # made for the picture, hidden again
 
 
 async def test_a_missing_file_is_said_and_nothing_breaks(app_factory, sketches):
@@ -188,7 +188,7 @@ async def test_a_missing_file_is_said_and_nothing_breaks(app_factory, sketches):
         await settle(pilot)
         assert pane(app).message == MISSING
         assert pane(app).caption.startswith(SKETCH_LABEL)
-        assert not pane(app).image_widget.display
+        assert pane(app).image_widget is None
         await pilot.press("j", "k")
         await settle(pilot)
         assert pane(app).message == MISSING
@@ -437,31 +437,39 @@ def test_preparing_under_tests_asks_nothing():
 
 
 def _run_on_a_terminal(
-    renderer: str, window: tuple[int, int] | None = (24, 80)
+    renderer: str,
+    window: tuple[int, int] | None = (24, 80),
+    replies: dict[bytes, bytes] | None = None,
 ) -> tuple[str, bytes]:
     """Run prepare + choose in a child whose stdin and stdout are a pseudo-terminal (of
     ``window`` rows and columns, no pixel size, as many terminals report; None: no size at
-    all); return the class chosen and every byte the child wrote to the terminal."""
+    all) that answers each question in ``replies`` as a terminal would; return the class
+    chosen, the cell size the widgets use and every byte the child wrote to the terminal."""
     code = (
         "import sys\n"
-        "from tui.image_support import prepare_terminal_graphics, image_widget_class\n"
+        "from tui.image_support import prepare_terminal_graphics, image_widget_class, cell_size\n"
+        "from tui.image_support import widget_module\n"
         "prepare_terminal_graphics()\n"
-        "print(image_widget_class().__name__, file=sys.stderr)\n"
+        "chosen = image_widget_class()\n"
+        "names = ('SixelImage', 'TGPImage', 'HalfcellImage', 'UnicodeImage', 'Image')\n"
+        "name = next(n for n in names if getattr(widget_module(), n) is chosen)\n"
+        "print(name, *cell_size(), file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
     env[image_support.RENDERER_ENV] = renderer
     master, child = pty.openpty()
     if window is not None:
         fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", *window, 0, 0))
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", code], stdin=child, stdout=child, stderr=subprocess.PIPE,
-            env=env, cwd=ROOT, timeout=60, check=True,
-        )  # fmt: skip
-    finally:
-        os.close(child)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=child, stdout=child, stderr=subprocess.PIPE,
+        env=env, cwd=ROOT,
+    )  # fmt: skip
+    os.close(child)
     written = b""
-    while select.select([master], [], [], 0)[0]:
+    pending = dict(replies or {})
+    while True:
+        if not select.select([master], [], [], 60)[0]:
+            break
         try:
             chunk = os.read(master, 4096)
         except OSError:  # the terminal's other end is closed: all read
@@ -469,28 +477,55 @@ def _run_on_a_terminal(
         if not chunk:
             break
         written += chunk
+        for question in [q for q in pending if q in written]:
+            os.write(master, pending.pop(question))
+    _, err = proc.communicate(timeout=60)
     os.close(master)
-    return done.stderr.decode().strip().splitlines()[-1], written
+    assert proc.returncode == 0, err.decode()
+    return err.decode().strip().splitlines()[-1], written
 
 
 def test_a_forced_renderer_never_queries_a_real_terminal():
     chosen, written = _run_on_a_terminal("halfcell")
-    assert chosen == "HalfcellImage"
+    assert chosen == "HalfcellImage 10 20"
     assert b"\x1b" not in written
 
 
 def test_auto_asks_a_real_terminal_before_the_app_starts():
-    # Nobody answers on this pseudo-terminal: each question times out, half-blocks are used.
+    # Nobody answers on this pseudo-terminal: the wait ends, half-blocks are used.
     chosen, written = _run_on_a_terminal("auto")
     assert b"\x1b[c" in written  # the Sixel question (primary device attributes)
     assert b"\x1b[16t" in written  # the cell size in pixels, as the size had none
-    assert chosen == "AutoImage"
+    assert b"\x1b_G" in written  # the Kitty graphics question
+    assert chosen == "HalfcellImage 10 20"
 
 
 def test_a_terminal_that_confuses_textual_image_still_gets_half_blocks():
-    # A terminal reporting 0 columns makes textual-image divide by zero while importing.
+    # A terminal reporting 0 columns made textual-image divide by zero while importing.
     chosen, _ = _run_on_a_terminal("auto", window=None)
-    assert chosen == "HalfcellImage"
+    assert chosen == "HalfcellImage 10 20"
+
+
+def test_a_sixel_terminal_gets_sixel_and_its_cell_size():
+    # xterm with Sixel: attributes list 4; the cell size comes from CSI 16 t (height; width).
+    replies = {b"\x1b[16t": b"\x1b[6;18;9t", b"\x1b[c": b"\x1b[?63;1;4;22c"}
+    chosen, _ = _run_on_a_terminal("auto", replies=replies)
+    assert chosen == "SixelImage 9 18"
+
+
+def test_a_kitty_terminal_gets_kitty_graphics():
+    # Kitty answers the graphics query OK, then the attributes (no Sixel).
+    kitty_ok = b"\x1b_Gi=31;OK\x1b\\"
+    replies = {b"AAAA\x1b\\": kitty_ok, b"\x1b[16t": b"\x1b[6;22;11t", b"\x1b[c": b"\x1b[?62;c"}
+    chosen, _ = _run_on_a_terminal("auto", replies=replies)
+    assert chosen == "TGPImage 11 22"
+
+
+def test_a_plain_terminal_is_asked_once_and_gets_half_blocks():
+    # A terminal with neither protocol answers only the attributes: that reply ends the wait.
+    chosen, written = _run_on_a_terminal("auto", replies={b"\x1b[c": b"\x1b[?6c"})
+    assert chosen == "HalfcellImage 10 20"
+    assert written.count(b"\x1b[c") == 1  # one round trip, not one question after another
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,8 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image as PILImage
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.events import Resize
@@ -35,6 +34,9 @@ from tui.image_support import (
     scaled,
     text_resolution,
 )
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
 
 log = logging.getLogger("verselight.tui.image_pane")
 
@@ -76,17 +78,16 @@ class Picture(Widget):
         self._caption = Content("")
         self._message = Content("")
         self._fitted = (0, 0)
-        widget_class = image_widget_class()
-        self._resolution = text_resolution(widget_class)
-        self._image: Any = widget_class(None, classes="picture--image")
-        self._image.display = False
+        self._image: Any = None
+        """The ``textual_image`` widget, made with the first picture: textual-image and Pillow
+        then load, not while the reader paints its first frame."""
+        self._resolution: tuple[int, int] | None = None
         self._message_widget = Static(classes="picture--message")
         self._message_widget.display = False
         self._caption_widget = Static(classes="picture--caption")
         self._caption_widget.display = False
 
     def compose(self) -> ComposeResult:
-        yield self._image
         yield self._message_widget
         yield self._caption_widget
 
@@ -140,7 +141,16 @@ class Picture(Widget):
 
     @property
     def image_widget(self) -> Any:
-        """The ``textual_image`` widget (hidden while a sentence is shown)."""
+        """The ``textual_image`` widget (hidden while a sentence is shown; None until the first
+        picture)."""
+        return self._image
+
+    def _image_widget(self) -> Any:
+        if self._image is None:
+            widget_class = image_widget_class()
+            self._resolution = text_resolution(widget_class)
+            self._image = widget_class(None, classes="picture--image")
+            self.mount(self._image, before=self._message_widget)
         return self._image
 
     # drawing -----------------------------------------------------------------------------
@@ -164,26 +174,28 @@ class Picture(Widget):
         pixels = self._pixels if self.key is not None else None
         width, height = self.content_size
         if pixels is None or self.key is None or width <= 0:
-            self._image.display = False
+            if self._image is not None:
+                self._image.display = False
             return
+        image = self._image_widget()
         if self._caption:
             height -= self._caption.get_height({}, width) + 1
         cols, rows = fit(pixels.size, (width, height), cell_size())
         if cols <= 0 or rows <= 0:
-            self._image.display = False
+            image.display = False
             return
         if (cols, rows) != self._fitted:
             self._fitted = (cols, rows)
-            self._image.styles.width = cols
-            self._image.styles.height = rows
+            image.styles.width = cols
+            image.styles.height = rows
         if self._resolution is None:
             wanted = pixels.size
         else:
             wanted = (cols * self._resolution[0], rows * self._resolution[1])
         if self._given != (self.key, wanted):
             self._given = (self.key, wanted)
-            self._image.image = scaled(pixels, wanted)
-        self._image.display = True
+            image.image = scaled(pixels, wanted)
+        image.display = True
 
 
 def pane_caption(illustration: Illustration, count: int) -> Content:
