@@ -142,10 +142,11 @@ HEAVY = (
     "PIL",
     "qrcode",
     "textual_image",
+    "cryptography",
 )
-"""Modules the first frame does not need: each costs tens of milliseconds (grpc hundreds on a
-busy machine) and loads when buying, drawing or generating first needs it. (pyjwt is needed:
-the session token is checked before the badge is drawn.)"""
+"""Modules the first frame does not need: each costs tens of milliseconds (cryptography and
+grpc hundreds on a busy machine) and loads when buying, drawing or generating first needs it.
+(pyjwt is needed, without its RSA/EC backend: the session token is checked at start.)"""
 
 _FIRST_PAINT = textwrap.dedent(
     """

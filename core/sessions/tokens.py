@@ -13,11 +13,33 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import jwt
+
+def _without_asymmetric_backend() -> bool:
+    """Hide ``cryptography`` from pyjwt's import when it is not loaded yet; True if hidden.
+
+    pyjwt imports ``cryptography`` when it is installed, for RSA and EC keys, and that takes
+    0.2-2 s on this project's machines: more than the whole reader needs to paint. Tokens
+    here are HS256 only (``hmac`` from the standard library, through pyjwt), so pyjwt is let
+    believe the optional backend is absent (its own ``ModuleNotFoundError`` path). Code that
+    needs ``cryptography`` later (the SSH server) imports it as usual.
+    """
+    if "cryptography" in sys.modules:
+        return False
+    sys.modules["cryptography"] = None  # type: ignore[assignment]  # import raises ModuleNotFoundError
+    return True
+
+
+_hidden = _without_asymmetric_backend()
+try:
+    import jwt
+finally:
+    if _hidden and sys.modules.get("cryptography", False) is None:
+        del sys.modules["cryptography"]
 
 ALGORITHM = "HS256"
 MAX_TOKEN_CHARS = 8192
