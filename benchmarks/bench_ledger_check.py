@@ -63,21 +63,21 @@ def fill(home: Path) -> Path:
 
 
 def check_alone(path: Path) -> float:
-    from storage import ledger as db
+    from storage import ledger_db
 
     start = time.perf_counter()
-    assert db._quick_check(path, 10.0) is None
+    assert ledger_db._quick_check(path, 10.0) is None
     return time.perf_counter() - start
 
 
 def open_account_time(home: Path, checked_already: bool) -> float:
     from core.account import open_account
     from core.config import load_config
-    from storage import ledger as db
+    from storage import ledger_db
 
     config = load_config({"VERSELIGHT_HOME": str(home)})
     if not checked_already:
-        db._checked.clear()
+        ledger_db._checked.clear()
     start = time.perf_counter()
     opened = open_account(config)
     took = time.perf_counter() - start

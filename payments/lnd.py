@@ -1,8 +1,9 @@
 """A small client for LND's gRPC API: the few invoice calls Verselight needs, nothing more.
 
 Like LNbits' ``lndgrpc`` wallet it is one class with a handful of methods; deciding what a payment
-means (credits, holds, the ledger) happens in ``core``. The client talks to a real LND with the
-hand-written proto subset in ``payments.lnrpc`` and follows LND's rules:
+means (credits, holds, the ledger) happens in ``core``. Its settings are read in
+``payments.lnd_config`` and its failures named in ``payments.lnd_errors``. The client talks to a
+real LND with the hand-written proto subset in ``payments.lnrpc`` and follows LND's rules:
 
 - TLS with the node's own self-signed ``tls.cert`` as the trust root (the host must match a SAN);
 - the macaroon as hex in the ``macaroon`` metadata, exactly one value;
@@ -18,11 +19,8 @@ from __future__ import annotations
 
 import enum
 import logging
-import string
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -31,23 +29,48 @@ if TYPE_CHECKING:
 
     from payments.lnrpc import lightning_pb2
 
-from storage.files import UnreadableFile, read_regular, why
+from payments.lnd_config import (
+    DEFAULT_TIMEOUT_S,
+    ENV_HOST,
+    ENV_MACAROON,
+    ENV_TLS_CERT,
+    MAX_MACAROON_BYTES,
+    MAX_TLS_CERT_BYTES,
+    LndConfig,
+    LndConfigError,
+    load_macaroon,
+    load_tls_cert,
+)
+from payments.lnd_errors import LndError, LndErrorKind, classify
+
+__all__ = [
+    "DEFAULT_STREAM_DEADLINE_S",
+    "DEFAULT_TIMEOUT_S",
+    "ENV_HOST",
+    "ENV_MACAROON",
+    "ENV_TLS_CERT",
+    "MAX_MACAROON_BYTES",
+    "MAX_TLS_CERT_BYTES",
+    "AddedInvoice",
+    "InvoiceList",
+    "InvoiceState",
+    "InvoiceStatus",
+    "InvoiceStream",
+    "LndClient",
+    "LndConfig",
+    "LndConfigError",
+    "LndError",
+    "LndErrorKind",
+    "classify",
+    "load_macaroon",
+    "load_tls_cert",
+]
 
 # grpc and the generated protobuf modules take about 100 ms to import: they load when a client
 # is made, not when the reader (which only names these types) starts.
 
 log = logging.getLogger("verselight.lnd")
 
-ENV_HOST = "VERSELIGHT_LND_HOST"
-ENV_TLS_CERT = "VERSELIGHT_LND_TLS_CERT"
-ENV_MACAROON = "VERSELIGHT_LND_MACAROON"
-
-MAX_TLS_CERT_BYTES = 256 * 1024
-"""A node's tls.cert is under 1 KiB; even a long chain stays far below this."""
-MAX_MACAROON_BYTES = 64 * 1024
-"""invoice.macaroon is about 100-300 bytes."""
-
-DEFAULT_TIMEOUT_S = 10.0
 # The global stream ends (retryably) after this long; the caller resubscribes from its last
 # settle_index. A finite deadline keeps "a deadline on every call" true even for the long stream.
 DEFAULT_STREAM_DEADLINE_S = 3600.0
@@ -65,182 +88,6 @@ _CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.max_reconnect_backoff_ms", 10_000),
     ("grpc.max_receive_message_length", 50 * 1024 * 1024),
 )
-
-
-class LndConfigError(Exception):
-    """The LND settings are incomplete or point at files that cannot be read (a sentence)."""
-
-
-@dataclass(frozen=True)
-class LndConfig:
-    """Where the node is and how to prove who we are. The macaroon is kept out of ``repr``."""
-
-    host: str
-    tls_cert: bytes = field(repr=False)
-    macaroon_hex: str = field(repr=False)
-    timeout_s: float = DEFAULT_TIMEOUT_S
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> LndConfig | None:
-        """Read ``VERSELIGHT_LND_HOST``, ``..._TLS_CERT`` (path) and ``..._MACAROON`` (path or hex).
-
-        None when none of them is set (buying is then unavailable); ``LndConfigError`` when only
-        some are set or a file cannot be read, so a typo is reported instead of silently turning
-        payments off.
-        """
-        values = {
-            name: env.get(name, "").strip() for name in (ENV_HOST, ENV_TLS_CERT, ENV_MACAROON)
-        }
-        if not any(values.values()):
-            return None
-        missing = [name for name, value in values.items() if not value]
-        if missing:
-            raise LndConfigError(
-                f"Lightning is only partly configured: set {' and '.join(missing)} as well "
-                "(or none of the VERSELIGHT_LND_ settings)."
-            )
-        host = values[ENV_HOST]
-        _, colon, port = host.rpartition(":")
-        if not (
-            colon
-            and host.isascii()
-            and host.isprintable()
-            and port.isdigit()
-            and len(port) <= 5
-            and 0 < int(port) < 65536
-            and " " not in host
-        ):
-            raise LndConfigError(f"{ENV_HOST} must be host:port, for example localhost:10009.")
-        return cls(
-            host=host,
-            tls_cert=load_tls_cert(values[ENV_TLS_CERT]),
-            macaroon_hex=load_macaroon(values[ENV_MACAROON]),
-        )
-
-
-def load_tls_cert(path: str) -> bytes:
-    """The node's ``tls.cert`` (PEM) as bytes, for use as the TLS trust root."""
-    cert_path = Path(path).expanduser()
-    try:
-        data = read_regular(cert_path, MAX_TLS_CERT_BYTES).data
-    except FileNotFoundError as exc:
-        raise LndConfigError(
-            f"Cannot read the LND TLS certificate {cert_path}: {why(exc)}."
-        ) from None
-    except UnreadableFile as exc:
-        raise LndConfigError(
-            f"Cannot read the LND TLS certificate {cert_path}: {exc.reason}."
-        ) from None
-    if b"-----BEGIN CERTIFICATE-----" not in data:
-        raise LndConfigError(f"The LND TLS certificate {cert_path} is not a PEM certificate.")
-    return data
-
-
-def load_macaroon(value: str) -> str:
-    """A macaroon as lower-case hex, from hex text or from the path of a macaroon file.
-
-    Text made only of hex digits is taken as the macaroon itself; anything else is a path whose
-    bytes are hex-encoded, as LND expects in the ``macaroon`` metadata.
-    """
-    value = value.strip()
-    if value and len(value) % 2 == 0 and all(c in string.hexdigits for c in value):
-        if len(value) > 2 * MAX_MACAROON_BYTES:
-            raise LndConfigError(
-                f"The macaroon in {ENV_MACAROON} is longer than any LND makes; check the value."
-            )
-        return value.lower()
-    mac_path = Path(value).expanduser()
-    try:
-        data = read_regular(mac_path, MAX_MACAROON_BYTES).data
-    except FileNotFoundError as exc:
-        raise LndConfigError(f"Cannot read the LND macaroon file {mac_path}: {why(exc)}.") from None
-    except UnreadableFile as exc:
-        raise LndConfigError(
-            f"Cannot read the LND macaroon file {mac_path}: {exc.reason}."
-        ) from None
-    if not data:
-        raise LndConfigError(f"The LND macaroon file {mac_path} is empty.")
-    return data.hex()
-
-
-class LndErrorKind(enum.StrEnum):
-    """What went wrong, in terms a caller can act on."""
-
-    UNAVAILABLE = "unavailable"  # node down, starting, TLS mismatch, connection dropped
-    DEADLINE = "deadline"  # no answer before the call's deadline
-    AUTH = "auth"  # macaroon missing or not accepted
-    PERMISSION = "permission"  # macaroon valid but lacks invoice permissions
-    LOCKED = "locked"  # wallet locked
-    NOT_FOUND = "not_found"  # unknown payment hash
-    EXISTS = "exists"  # AddInvoice with a preimage already used: look the invoice up instead
-    CANCELLED = "cancelled"  # the call was cancelled
-    OTHER = "other"
-
-
-_USER_MESSAGES: dict[LndErrorKind, str] = {
-    LndErrorKind.UNAVAILABLE: "The Lightning node cannot be reached right now.",
-    LndErrorKind.DEADLINE: "The Lightning node did not answer in time.",
-    LndErrorKind.AUTH: "The Lightning node did not accept Verselight's macaroon.",
-    LndErrorKind.PERMISSION: "The macaroon Verselight uses is not allowed to handle invoices.",
-    LndErrorKind.LOCKED: "The Lightning node's wallet is locked.",
-    LndErrorKind.NOT_FOUND: "The Lightning node does not know this invoice.",
-    LndErrorKind.EXISTS: "The Lightning node already has this invoice.",
-    LndErrorKind.CANCELLED: "The request to the Lightning node was cancelled.",
-    LndErrorKind.OTHER: "The Lightning node refused the request.",
-}
-
-
-class LndError(Exception):
-    """A failed LND call: ``kind`` for code, ``user_message`` (no node details) for people."""
-
-    def __init__(self, kind: LndErrorKind, user_message: str | None = None) -> None:
-        self.kind = kind
-        self.user_message = user_message or _USER_MESSAGES[kind]
-        super().__init__(self.user_message)
-
-    @property
-    def retryable(self) -> bool:
-        """True only when trying again later may help: the node was unreachable or slow."""
-        return self.kind in (LndErrorKind.UNAVAILABLE, LndErrorKind.DEADLINE)
-
-
-# LND reports most failures as gRPC UNKNOWN and tells them apart only by text (see NOTES.md).
-_TEXT_KINDS: tuple[tuple[str, LndErrorKind], ...] = (
-    ("permission denied", LndErrorKind.PERMISSION),
-    ("expected 1 macaroon", LndErrorKind.AUTH),
-    ("verification failed", LndErrorKind.AUTH),
-    ("macaroon", LndErrorKind.AUTH),  # e.g. "unknown macaroon version"
-    ("encoding/hex", LndErrorKind.AUTH),  # the macaroon value was not hex
-    ("unable to get metadata", LndErrorKind.AUTH),
-    ("wallet locked", LndErrorKind.LOCKED),
-    ("invoice with payment hash already exists", LndErrorKind.EXISTS),
-    ("unable to locate invoice", LndErrorKind.NOT_FOUND),
-    # Starting up is a passing state, like a node that is down for a moment.
-    ("waiting to start", LndErrorKind.UNAVAILABLE),
-    ("in the process of starting up", LndErrorKind.UNAVAILABLE),
-)
-
-_CODE_KINDS: dict[str, LndErrorKind] = {
-    "UNAVAILABLE": LndErrorKind.UNAVAILABLE,
-    "DEADLINE_EXCEEDED": LndErrorKind.DEADLINE,
-    "NOT_FOUND": LndErrorKind.NOT_FOUND,
-    "CANCELLED": LndErrorKind.CANCELLED,
-    "UNAUTHENTICATED": LndErrorKind.AUTH,
-    "PERMISSION_DENIED": LndErrorKind.PERMISSION,
-}
-"""By ``grpc.StatusCode`` name, so classifying needs no grpc import."""
-
-
-def classify(code: Any, details: str) -> LndErrorKind:
-    """The kind of an LND failure from its gRPC status code (a ``grpc.StatusCode``) and text."""
-    name = getattr(code, "name", None)
-    if name in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
-        return _CODE_KINDS[name]
-    text = details.lower()
-    for needle, kind in _TEXT_KINDS:
-        if needle in text:
-            return kind
-    return _CODE_KINDS.get(name or "", LndErrorKind.OTHER)
 
 
 class InvoiceState(enum.Enum):

@@ -1,6 +1,7 @@
-"""SQL for admin login attempts and the single lockout row (tables made in ``storage.ledger``).
+"""SQL for admin login attempts, the single lockout row and the audit log (tables made in
+``storage.ledger_schema``).
 
-Every function here is meant to run inside ``storage.ledger.transaction`` so that reading the
+The lockout functions are meant to run inside ``storage.ledger.transaction`` so that reading the
 lockout, recording the attempt and updating the lockout are one atomic step: two processes
 guessing at once cannot both slip past the fifth failure.
 """
@@ -11,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.ledger import ts
+from storage.ledger_db import ts
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +73,31 @@ def set_lockout(
             ts(counting_from) if counting_from else None,
         ),
     )
+
+
+# audit ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    id: int
+    at: str
+    session_id: str | None
+    event: str
+    detail: str
+
+
+def audit(
+    conn: sqlite3.Connection, event: str, sid: str | None, detail: str, now: datetime
+) -> None:
+    conn.execute(
+        "INSERT INTO audit (at, session_id, event, detail) VALUES (?, ?, ?, ?)",
+        (ts(now), sid, event, detail),
+    )
+
+
+def audit_rows(conn: sqlite3.Connection, limit: int = 1000) -> list[AuditRow]:
+    rows = conn.execute(
+        "SELECT id, at, session_id, event, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+    ).fetchall()
+    return [AuditRow(*r) for r in rows]

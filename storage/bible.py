@@ -8,13 +8,20 @@ the read path must start in well under 200 ms, and nothing here needs more.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+
+# Search text rules and ranking SQL live in ``bible_search``; these names stay importable here.
+from storage.bible_search import HITS, MAX_LIMIT, RANKED_AT_MOST, hits_sql
+from storage.bible_search import MAX_QUERY as MAX_QUERY
+from storage.bible_search import MAX_TERMS as MAX_TERMS
+from storage.bible_search import BadQuery as BadQuery
+from storage.bible_search import FtsQuery as FtsQuery
+from storage.bible_search import SearchOrder as SearchOrder
+from storage.bible_search import fts_query as fts_query
 
 SCHEMA_VERSION = 2
 """1: the first schema. 2: the full-text index stems words (porter), so "water" finds "waters"."""
@@ -290,81 +297,6 @@ def _write_refused(exc: sqlite3.Error) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_READONLY
 
 
-_TOKEN_RE = re.compile(r"\w+(?:['\u2019\-]\w+)*", re.UNICODE)
-_QUOTED_RE = re.compile(r"[\"\u201c\u201d]([^\"\u201c\u201d]*)(?:[\"\u201c\u201d]|$)")
-
-MAX_QUERY = 300
-"""Longest search text, in characters: a pasted chapter is refused instead of taking seconds."""
-MAX_TERMS = 24
-"""Most different words (quoted phrases count each of their words) one search may use."""
-MAX_LIMIT = 100_000
-"""Largest page of hits asked of SQLite (its integers are 64-bit; Python's are not)."""
-
-
-class BadQuery(ValueError):
-    """Search text too long or with too many words. ``str()`` is one sentence for the user."""
-
-
-@dataclass(frozen=True, slots=True)
-class FtsQuery:
-    """The user's search as FTS5 syntax: what must match, and the phrase ranked first."""
-
-    match: str
-    phrase: str | None
-    """All the words in order as one phrase, for putting exact-phrase verses first."""
-    words: tuple[str, ...]
-
-
-def _quote(words: Iterable[str]) -> str:
-    return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
-
-
-def _word_forms(word: str) -> str:
-    """One word with its King James verb endings: "believe" also finds "believeth".
-
-    The porter tokenizer already joins believe/believed/believing and water/waters; the
-    archaic -eth and -est endings are not English it knows, so they are asked for here.
-    """
-    if not word.isalpha() or len(word) < 3:
-        return _quote([word])
-    stem = word if word.endswith("e") else word + "e"
-    return "(" + " OR ".join(_quote([w]) for w in (word, stem + "th", stem + "st")) + ")"
-
-
-def fts_query(text: str) -> FtsQuery | None:
-    """The user's search as FTS5 syntax; None when there is nothing to find.
-
-    Text in double quotes is a phrase; other words must all appear, in any order. Every word
-    is wrapped in double quotes, so ``Lord's``, ``son-in-law``, ``*`` or ``NEAR(`` are searched
-    as text and can never be read as query syntax. ``BadQuery`` for text past the bounds.
-    """
-    if len(text) > MAX_QUERY:
-        raise BadQuery(f"A search can be at most {MAX_QUERY} characters; use fewer words.")
-    phrases = [_TOKEN_RE.findall(m) for m in _QUOTED_RE.findall(text)]
-    loose = _TOKEN_RE.findall(_QUOTED_RE.sub(" ", text))
-    every = [w for p in phrases for w in p] + loose
-    if not every:
-        return None
-    if len({w.lower() for w in every}) > MAX_TERMS:
-        raise BadQuery(f"A search can use at most {MAX_TERMS} different words.")
-    seen: set[str] = set()
-    parts = [_quote(p) for p in phrases if p]
-    for w in loose:
-        if w.lower() not in seen:
-            seen.add(w.lower())
-            parts.append(_word_forms(w))
-    ordered = [w for p in phrases for w in p] if phrases and not loose else every
-    phrase = _quote(ordered) if len(ordered) > 1 else None
-    return FtsQuery(" AND ".join(parts), phrase, tuple(every))
-
-
-SearchOrder = Literal["relevance", "bible"]
-
-RANKED_AT_MOST = 1000
-"""Past this many hits, relevance is not worth its cost: scoring every verse that has "the"
-takes 100 ms, and when a word is in a thousand verses no verse is much more about it."""
-
-
 def search(
     conn: sqlite3.Connection,
     tr: TranslationRow,
@@ -384,20 +316,12 @@ def search(
         return 0, False, []
     limit = max(0, min(limit, MAX_LIMIT))
     offset = max(0, min(offset, MAX_LIMIT))
-    hits = "SELECT rowid FROM verses_fts WHERE verses_fts MATCH ? AND rowid BETWEEN ? AND ?"
     match = (query.match, tr.first_rowid, tr.last_rowid)
-    total = conn.execute(hits.replace("rowid", "count(*)", 1), match).fetchone()[0]
+    total = conn.execute(HITS.replace("rowid", "count(*)", 1), match).fetchone()[0]
     if total == 0:
         return 0, False, []
     ranked = order == "relevance" and total <= RANKED_AT_MOST
-    params: tuple[object, ...] = match
-    if not ranked:
-        sql = hits + " ORDER BY rowid"
-    elif query.phrase is not None and query.phrase != query.match:
-        sql = f"{hits} ORDER BY rowid IN ({hits}) DESC, rank"
-        params = (*match, query.phrase, tr.first_rowid, tr.last_rowid)
-    else:
-        sql = hits + " ORDER BY rank"
+    sql, params = hits_sql(query, tr.first_rowid, tr.last_rowid, ranked)
     ids = [r[0] for r in conn.execute(sql + " LIMIT ? OFFSET ?", (*params, limit, offset))]
     if not ids:
         return total, ranked, []

@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from storage.ledger import ts
+from storage.ledger_db import ts
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.ledger import ts
+from storage.ledger_db import ts
 
 
 @dataclass(frozen=True, slots=True)

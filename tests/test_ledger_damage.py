@@ -23,6 +23,7 @@ import pytest
 
 from core.billing.ledger import Ledger
 from core.billing.limits import Limits
+from storage import invoices
 from storage import ledger as db
 from tui.cli import main
 
@@ -95,8 +96,19 @@ def fill(ledger_path: Path) -> None:
             db.insert_entry(conn, sids[n % 200], "grant", 10, now, note=f"grant number {n}")
         for n in range(300):
             ph = hashlib.sha256(str(n).encode()).hexdigest()
-            db.insert_invoice(conn, ph, sids[n % 200], 300, now)
-            db.mark_invoice_settled(conn, ph, now)
+            invoices.insert(
+                conn,
+                payment_hash=ph,
+                sid=sids[n % 200],
+                credits=300,
+                preimage_hex="00" * 32,
+                amount_sats=3000,
+                usd="3",
+                btc_usd="100000",
+                now=now,
+                expires_at=now,
+            )
+            invoices.mark_settled(conn, ph, now)
             db.insert_entry(conn, sids[n % 200], "purchase", 300, now, payment_hash=ph)
         for n in range(400):
             db.audit(conn, "admin_login_failed", sids[n % 200], '{"failures":1}', now)
