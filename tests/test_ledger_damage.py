@@ -280,7 +280,9 @@ def test_verify_in_a_real_process_exits_1_with_a_sentence(home: Path) -> None:
     assert_untouched(ledger, before)
 
 
-@pytest.mark.parametrize("content", [b"", b"this is not a database" * 300])
+@pytest.mark.parametrize(
+    "content", [b"", b"this is not a database" * 300], ids=["empty", "not-a-database"]
+)
 def test_empty_or_unreadable_ledger_of_an_installation_is_damage(
     home: Path, capsys, content: bytes
 ) -> None:

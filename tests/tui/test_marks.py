@@ -13,6 +13,7 @@ from core.billing.ledger import Ledger
 from core.config import Config
 from tests.illustrations import add_sketches
 from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle, toasts, wait_for
+from tui.screens.reader import ReaderScreen
 from tui.widgets.navigator import Navigator
 from tui.widgets.verse_strip import MARK, VerseStrip
 
@@ -20,7 +21,10 @@ JOHN_3_16 = VerseRef(43, 3, 16)
 
 
 def strip_text(app) -> str:  # type: ignore[no-untyped-def]
-    return str(app.screen.query_one(VerseStrip).render())
+    """The reader's verse strip, whatever dialog is on top of it (the generate dialog stays
+    until its image is saved, which a busy machine makes slow)."""
+    (reader,) = [s for s in app.screen_stack if isinstance(s, ReaderScreen)]
+    return str(reader.query_one(VerseStrip).render())
 
 
 def labels(node) -> dict[str, str]:  # type: ignore[no-untyped-def]
