@@ -38,6 +38,16 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def lasting_toasts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Toasts that outlast a slow test: the app's 5 s default can run out on a busy 2-core
+    machine between the moment a toast is shown and the moment a test reads it. (Toasts given
+    their own timeout keep it.)"""
+    from textual.app import App
+
+    monkeypatch.setattr(App, "NOTIFICATION_TIMEOUT", 120.0)
+
+
 @pytest.fixture
 def clock_start() -> datetime:
     """Where ``clock`` starts; a test module overrides this fixture to start elsewhere."""
