@@ -131,7 +131,7 @@ def test_config_error_from_the_command_line_is_one_line_without_traceback(tmp_pa
     os.mkfifo(path)
     env = {**os.environ, "VERSELIGHT_HOME": str(tmp_path / "home")}
     proc = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "read", "John 3:16"],
+        [sys.executable, "-m", "cli", "read", "John 3:16"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -209,7 +209,7 @@ def test_non_utf8_session_secret_from_a_real_environment(tmp_path: Path) -> None
     env[b"VERSELIGHT_HOME"] = os.fsencode(tmp_path)
     env[b"VERSELIGHT_SESSION_SECRET"] = b"\xff" * 40
     proc = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "session", "show"],
+        [sys.executable, "-m", "cli", "session", "show"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -248,7 +248,7 @@ def test_fifo_log_file_does_not_hang_a_command(tmp_path: Path) -> None:
     env = {**os.environ, "VERSELIGHT_HOME": str(tmp_path)}
     env.pop("VERSELIGHT_SESSION_SECRET", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "session", "show"],
+        [sys.executable, "-m", "cli", "session", "show"],
         cwd=ROOT,
         env=env,
         capture_output=True,

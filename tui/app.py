@@ -275,7 +275,7 @@ class VerselightApp(App[None]):
 
 def _after_first_frame() -> None:
     gc.freeze()
-    gc.enable()  # off while starting (see ``tui.cli.run_reader``); a no-op when it was on
+    gc.enable()  # off while starting (see ``cli.main.run_reader``); a no-op when it was on
 
 
 def _sentence(exc: Exception) -> str:

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli.errors import EXIT_USAGE, CliError
 from core.printable import echo, printable
 
 if TYPE_CHECKING:
@@ -18,12 +19,6 @@ if TYPE_CHECKING:
     from core.generation.gallery import Gallery, Illustration
 
 IMAGES_COMMAND = "images"
-
-
-class ImagesFail(Exception):
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +38,7 @@ def _open_gallery(ctx: Context) -> Gallery:
     try:
         return Gallery.open(ctx.config)
     except LedgerError as exc:
-        raise ImagesFail(str(exc)) from exc
+        raise CliError(str(exc)) from exc
 
 
 def _field(label: str, value: str) -> None:
@@ -99,18 +94,18 @@ def _export(gallery: Gallery, rest: list[str]) -> int:
     from core.generation.gallery import ExportError
 
     if len(rest) != 2:
-        raise ImagesFail("Usage: verselight images export ID PATH", 2)
+        raise CliError("Usage: verselight images export ID PATH", EXIT_USAGE)
     image_id, destination = rest
     item = gallery.get(image_id)
     if item is None and len(gallery.matching(image_id)) > 1:
-        raise ImagesFail(
+        raise CliError(
             f"More than one illustration's id starts with '{echo(image_id)}'; give more of it.", 2
         )
     if item is None:
-        raise ImagesFail(f"No illustration has the id '{echo(image_id)}'.", 2)
+        raise CliError(f"No illustration has the id '{echo(image_id)}'.", EXIT_USAGE)
     try:
         written = gallery.export(item, Path(destination))
     except ExportError as exc:
-        raise ImagesFail(str(exc)) from exc
+        raise CliError(str(exc)) from exc
     print(f"Exported {item.reference} ({item.made_by}) to {printable(written)}.")
     return 0

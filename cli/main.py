@@ -18,19 +18,20 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
+from cli import account as cli_account
+from cli import images as cli_images
+from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
 from core.bible.importers import ImportFailed
 from core.bible.library import BadQuery, LibraryError, UnknownTranslation, Verse
 from core.bible.references import BadReference, describe
 from core.config import Config, ConfigError, load_config
 from core.printable import decoded, echo, printable
-from tui import cli_account, cli_images
 
 if TYPE_CHECKING:
     from core.context import Context
 
 BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
 COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS)
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 MAX_LIMIT = 10_000
 """Most verses ``search --limit`` prints; more than there are in any query's answer."""
 
@@ -47,12 +48,6 @@ def _say(exc: BaseException) -> None:
     """The one line a failure prints. Messages quote paths, ids and words the user gave, so
     the whole line is escaped once more here, whatever the raising code did."""
     print(f"verselight: {printable(exc)}", file=sys.stderr)
-
-
-class _Fail(Exception):
-    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _progress_printer(label: str):  # type: ignore[no-untyped-def]
@@ -116,7 +111,7 @@ def cmd_read(ctx: Context, args: argparse.Namespace) -> int:
     tid = ctx.translation_id(tid)
     verses = [v for p in passages for v in ctx.library.passage(tid, p)]
     if not verses:
-        raise _Fail(f"{tid} has no text for {describe(passages)}.")
+        raise CliError(f"{tid} has no text for {describe(passages)}.")
     passage = passages[0]
     if len(passages) > 1:
         _print_verses(verses, f"{describe(passages)} ({tid})", _width())
@@ -134,7 +129,7 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
     tid = ctx.translation_id(args.translation)
     query = " ".join(args.query)
     if not 1 <= args.limit <= MAX_LIMIT:
-        raise _Fail(f"--limit must be from 1 to {MAX_LIMIT:,}.", EXIT_USAGE)
+        raise CliError(f"--limit must be from 1 to {MAX_LIMIT:,}.", EXIT_USAGE)
     results = ctx.library.search(tid, query, limit=args.limit, order=args.order)
     width = _width()
     for v in results.hits:
@@ -173,7 +168,7 @@ def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.action == "remove":
         if not ctx.library.remove(args.source):
-            raise _Fail(
+            raise CliError(
                 f'There is no translation "{echo(args.source)}" in the library.', EXIT_USAGE
             )
         print(f"Removed {echo(args.source)}.")
@@ -181,11 +176,12 @@ def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
     source = sword.locate(args.source, ctx.config)
     tid = args.id or source.translation_id
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", tid):
-        raise _Fail(
-            f'"{echo(tid)}" cannot be a translation id: use letters, digits, "-" or "_".', 2
+        raise CliError(
+            f'"{echo(tid)}" cannot be a translation id: use letters, digits, "-" or "_".',
+            EXIT_USAGE,
         )
     if ctx.library.has(tid):
-        raise _Fail(
+        raise CliError(
             f"{tid} is already in the library; give this one another id with --id NAME.",
             EXIT_USAGE,
         )
@@ -313,16 +309,16 @@ def _not_a_reference(words: list[str]) -> str | None:
 
 def run_reader(config: Config, args: argparse.Namespace) -> int:
     if args.reference and (problem := _not_a_reference(args.reference)):
-        raise _Fail(problem, EXIT_USAGE)
+        raise CliError(problem, EXIT_USAGE)
     if args.admin and not config.admin_configured:
-        raise _Fail(
+        raise CliError(
             "Admin mode is not configured. Set VERSELIGHT_ADMIN_PASSWORD, or add "
             f'admin_password_hash = "..." to {config.paths.config_file} '
             "(make the value with: verselight admin hash).",
             EXIT_USAGE,
         )
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise _Fail(
+        raise CliError(
             "The reader needs a terminal; in scripts and pipes use "
             'verselight read "John 3:16" or verselight search WORDS.',
             EXIT_USAGE,
@@ -380,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BadReference, UnknownTranslation, BadQuery) as exc:
         _say(exc)
         return EXIT_USAGE
-    except (_Fail, cli_account.AccountFail, cli_images.ImagesFail) as exc:
+    except CliError as exc:
         _say(exc)
         return exc.code
     except (ConfigError, LibraryError, ImportFailed) as exc:
@@ -393,7 +389,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `verselight read Ps 119 | head` closes our stdout early; that is not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())
