@@ -10,10 +10,13 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cli.errors import EXIT_USAGE, CliError
 from core.printable import printable
+
+P = TypeVar("P", bound=argparse.ArgumentParser)
+"""The command line's own parser class (its subparsers are of that class too)."""
 
 if TYPE_CHECKING:  # the account side loads only when one of its commands runs
     from core.account import Account
@@ -32,7 +35,7 @@ MAX_LIMIT = 1_000_000
 """The most ledger or audit lines one command prints (SQLite's LIMIT is a 64-bit integer)."""
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(sub: argparse._SubParsersAction[P]) -> None:
     s = sub.add_parser("session", help="show, export or import this terminal's session")
     ssub = s.add_subparsers(dest="action", metavar="ACTION", required=True)
     ssub.add_parser("show", help="session id, tier and credits")

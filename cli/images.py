@@ -9,10 +9,13 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cli.errors import EXIT_USAGE, CliError
 from core.printable import echo, printable
+
+P = TypeVar("P", bound=argparse.ArgumentParser)
+"""The command line's own parser class (its subparsers are of that class too)."""
 
 if TYPE_CHECKING:
     from core.context import Context
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
 IMAGES_COMMAND = "images"
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(sub: argparse._SubParsersAction[P]) -> None:
     i = sub.add_parser(
         IMAGES_COMMAND,
         help='list a verse\'s illustrations: images "John 3:16"; images export ID PATH',

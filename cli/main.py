@@ -15,7 +15,7 @@ import re
 import shutil
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from cli import account as cli_account
@@ -50,7 +50,7 @@ def _say(exc: BaseException) -> None:
     print(f"verselight: {printable(exc)}", file=sys.stderr)
 
 
-def _progress_printer(label: str):  # type: ignore[no-untyped-def]
+def _progress_printer(label: str) -> Callable[[int, int], None]:
     """A progress callback that redraws one stderr line (only when stderr is a terminal)."""
     tty = sys.stderr.isatty()
     shown = -1
