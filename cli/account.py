@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from cli.errors import EXIT_USAGE, CliError
+from cli.services import open_for_command
 from core.printable import printable
 
 P = TypeVar("P", bound=argparse.ArgumentParser)
@@ -111,26 +112,18 @@ def _run(config: Config, args: argparse.Namespace) -> int:
         return _verify(config)
     if args.command == "ledger" and not 1 <= args.limit <= MAX_LIMIT:
         raise CliError(f"--limit must be a whole number from 1 to {MAX_LIMIT:,}.", EXIT_USAGE)
-    account = _account(config)
+    services = open_for_command(config, credits=True, gallery=False, first_run_import=False)
     try:
+        account = services.account
+        if account is None:
+            raise CliError("The credit ledger cannot be used right now.")
         if args.command == "session":
             return _session(config, account, args)
         if args.audit:
             return _audit(account, args.limit)
         return _history(account, args.limit)
     finally:
-        account.close()
-
-
-def _account(config: Config) -> Account:
-    from core.account import open_account
-
-    opened = open_account(config)
-    for notice in opened.notices:
-        print(printable(notice), file=sys.stderr)
-    if opened.account is None:
-        raise CliError("The credit ledger cannot be used right now.")
-    return opened.account
+        services.close()
 
 
 def _session(config: Config, account: Account, args: argparse.Namespace) -> int:

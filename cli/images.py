@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from cli.errors import EXIT_USAGE, CliError
+from cli.errors import EXIT_ERROR, EXIT_USAGE, CliError
 from core.printable import echo, printable
 
 P = TypeVar("P", bound=argparse.ArgumentParser)
@@ -20,6 +20,7 @@ P = TypeVar("P", bound=argparse.ArgumentParser)
 if TYPE_CHECKING:
     from core.context import Context
     from core.generation.gallery import Gallery, Illustration
+    from core.services import Services
 
 IMAGES_COMMAND = "images"
 
@@ -33,15 +34,6 @@ def add_parser(sub: argparse._SubParsersAction[P]) -> None:
     )
     i.add_argument("words", nargs="+", metavar="REFERENCE", help='e.g. "John 3:16" or "Ps 23"')
     i.add_argument("--translation", "-t", metavar="ID")
-
-
-def _open_gallery(ctx: Context) -> Gallery:
-    from core.generation.gallery import Gallery, LedgerError
-
-    try:
-        return Gallery.open(ctx.config)
-    except LedgerError as exc:
-        raise CliError(str(exc)) from exc
 
 
 def _field(label: str, value: str) -> None:
@@ -66,14 +58,13 @@ def _print(item: Illustration) -> None:
     _field("Prompt", item.prompt)
 
 
-def run(ctx: Context, args: argparse.Namespace) -> int:
-    gallery = _open_gallery(ctx)
-    try:
-        if args.words[0] == "export":
-            return _export(gallery, args.words[1:])
-        return _list(ctx, gallery, args)
-    finally:
-        gallery.close()
+def run(services: Services, args: argparse.Namespace) -> int:
+    gallery = services.gallery
+    if gallery is None:  # why was said among the notices: one sentence
+        return EXIT_ERROR
+    if args.words[0] == "export":
+        return _export(gallery, args.words[1:])
+    return _list(services.ctx, gallery, args)
 
 
 def _list(ctx: Context, gallery: Gallery, args: argparse.Namespace) -> int:

@@ -15,12 +15,13 @@ import re
 import shutil
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from cli import account as cli_account
 from cli import images as cli_images
 from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
+from cli.services import open_for_command, progress_printer
 from core.bible.importers import ImportFailed
 from core.bible.library import BadQuery, LibraryError, UnknownTranslation, Verse
 from core.bible.references import BadReference, describe
@@ -28,7 +29,7 @@ from core.config import Config, ConfigError, load_config
 from core.printable import decoded, echo, printable
 
 if TYPE_CHECKING:
-    from core.context import Context
+    from core.services import Services
 
 BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
 COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS)
@@ -50,36 +51,6 @@ def _say(exc: BaseException) -> None:
     print(f"verselight: {printable(exc)}", file=sys.stderr)
 
 
-def _progress_printer(label: str) -> Callable[[int, int], None]:
-    """A progress callback that redraws one stderr line (only when stderr is a terminal)."""
-    tty = sys.stderr.isatty()
-    shown = -1
-
-    def report(done: int, total: int) -> None:
-        nonlocal shown
-        pct = min(100, done * 100 // max(total, 1))
-        if pct == shown:
-            return
-        shown = pct
-        if tty:
-            end = "\n" if pct >= 100 else ""
-            print(f"\r{label} {pct:3d}%", end=end, file=sys.stderr, flush=True)
-        elif pct >= 100:
-            print(f"{label} done.", file=sys.stderr)
-
-    return report
-
-
-def _context(config: Config) -> Context:
-    from core.context import open_context
-
-    progress = _progress_printer("Setting up the King James Version (first run only)...")
-    ctx = open_context(config, progress)
-    for notice in ctx.notices:
-        print(printable(notice), file=sys.stderr)
-    return ctx
-
-
 def _width() -> int:
     if not sys.stdout.isatty():
         return 0
@@ -99,12 +70,13 @@ def _print_verses(verses: list[Verse], heading: str, width: int) -> None:
         print(line)
 
 
-def cmd_read(ctx: Context, args: argparse.Namespace) -> int:
+def cmd_read(services: Services, args: argparse.Namespace) -> int:
     """One verse: its heading and text. A range, chapter or verse list ("Eph 2:8,9"): the
     heading, then one numbered line per verse (chapter:verse once it spans chapters).
 
     A translation named at the end of the reference ("Rom 8:28 KJV") wins over ``-t``.
     """
+    ctx = services.ctx
     tid, passages = ctx.library.locate(
         " ".join(args.reference), ctx.translation_id(args.translation)
     )
@@ -125,7 +97,8 @@ def cmd_read(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
+def cmd_search(services: Services, args: argparse.Namespace) -> int:
+    ctx = services.ctx
     tid = ctx.translation_id(args.translation)
     query = " ".join(args.query)
     if not 1 <= args.limit <= MAX_LIMIT:
@@ -149,8 +122,10 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
+def cmd_translations(services: Services, args: argparse.Namespace) -> int:
     from core.bible.importers import sword
+
+    ctx = services.ctx
 
     if args.action == "list":
         installed = ctx.library.translations()
@@ -191,7 +166,7 @@ def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
     )
     info, verses, expected = sword.load(source, ctx.config)
     info = dataclasses.replace(info, id=tid)
-    t = ctx.library.add(info, verses, expected, _progress_printer(f"Importing {info.id}..."))
+    t = ctx.library.add(info, verses, expected, progress_printer(f"Importing {info.id}..."))
     print(f"Added {t.id}: {printable(t.name)}, {t.verse_count} verses.")
     return EXIT_OK
 
@@ -362,11 +337,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "translations": cmd_translations,
                 cli_images.IMAGES_COMMAND: cli_images.run,
             }
-            ctx = _context(config)
+            images = args.command == cli_images.IMAGES_COMMAND
+            services = open_for_command(config, credits=False, gallery=images)
             try:
-                return handler[args.command](ctx, args)
+                return handler[args.command](services, args)
             finally:
-                ctx.close()
+                services.close()
         if argv and argv[0] in ("-h", "--help", "help"):
             _reader_parser().print_help()
             print()
