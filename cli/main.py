@@ -311,7 +311,7 @@ def run_reader(config: Config, args: argparse.Namespace) -> int:
     )
     from tui.image_support import prepare_terminal_graphics
 
-    prepare_terminal_graphics()  # asks the terminal what it can draw; impossible once running
+    prepare_terminal_graphics(config)  # asks the terminal what it can draw; impossible once running
     app.run()
     return app.return_code or 0
 

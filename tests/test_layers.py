@@ -178,7 +178,7 @@ _FIRST_PAINT = textwrap.dedent(
 
     async def first_paint():
         app = tui.app.make_app(load_config())
-        prepare_terminal_graphics()  # as the command line does before the app runs
+        prepare_terminal_graphics(load_config())  # as the command line does before the app runs
         painted = {}
         display = app._display
 
