@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from core.billing.limits import Limits
+from core.env_settings import PaymentSettings, image_renderer, payment_settings
 from core.printable import echo, printable
 from storage.files import UnreadableFile, read_regular
 
@@ -104,29 +105,6 @@ class ImageSettings:
     max_bytes: int = 32 * 1024 * 1024
 
 
-ENV_PRICE_URLS = "VERSELIGHT_PRICE_URLS"
-"""Price source base URLs, e.g. ``coinbase=http://127.0.0.1:8001,kraken=...`` (tests use it)."""
-LND_PREFIX = "VERSELIGHT_LND_"
-"""The Lightning node's settings (host, TLS certificate, macaroon): ``payments.lnd`` names them."""
-ENV_IMAGE_RENDERER = "VERSELIGHT_IMAGE_RENDERER"
-IMAGE_RENDERERS = ("auto", "halfcell", "sixel", "kitty", "unicode")
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentSettings:
-    """Where buying's node and price sources are, from the environment. A mistake here turns
-    buying off with its sentence (in the buy dialog and ``verselight doctor``), never stops
-    reading: so it is kept as a ``problem`` here, not raised."""
-
-    lnd: Mapping[str, str] = field(default_factory=dict, repr=False)
-    """The ``VERSELIGHT_LND_*`` settings as given; ``payments.lnd.LndConfig.from_env`` checks
-    them and reads the files they name when buying is set up."""
-    price_urls: dict[str, str] | None = None
-    """Base URLs by source name; None: every source at its own address."""
-    price_urls_problem: str | None = None
-    """Why ``VERSELIGHT_PRICE_URLS`` cannot be used (a sentence), when it cannot."""
-
-
 @dataclass(frozen=True, slots=True)
 class Config:
     paths: Paths
@@ -145,8 +123,8 @@ class Config:
     images: ImageSettings = field(default_factory=ImageSettings)
     payments: PaymentSettings = field(default_factory=PaymentSettings)
     image_renderer: str = "auto"
-    """From VERSELIGHT_IMAGE_RENDERER: one of ``IMAGE_RENDERERS`` (unknown names mean auto, as
-    ``image_renderer_problem`` says)."""
+    """From VERSELIGHT_IMAGE_RENDERER: one of ``core.env_settings.IMAGE_RENDERERS`` (an
+    unknown name means auto, as ``image_renderer_problem`` says)."""
     image_renderer_problem: str | None = None
 
     @property
@@ -191,7 +169,7 @@ def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None
     if not isinstance(sword, list) or not all(isinstance(p, str) for p in sword):
         raise ConfigError(f"'sword_paths' in {where} must be a list of folders.")
     extra = [p for p in env.get("VERSELIGHT_SWORD_PATH", "").split(os.pathsep) if p]
-    renderer, renderer_problem = _image_renderer(env)
+    renderer, renderer_problem = image_renderer(env)
     return Config(
         paths=paths,
         default_translation=translation.strip(),
@@ -202,47 +180,10 @@ def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None
         admin_password_hash=_optional_str(data, "admin_password_hash", where),
         limits=_limits(data.get("limits", {}), where),
         images=_images(data.get("images", {}), env, where),
-        payments=_payments(env),
+        payments=payment_settings(env),
         image_renderer=renderer,
         image_renderer_problem=renderer_problem,
     )
-
-
-def _payments(env: Mapping[str, str]) -> PaymentSettings:
-    lnd = {name: value for name, value in env.items() if name.startswith(LND_PREFIX)}
-    try:
-        return PaymentSettings(lnd, _price_urls(env))
-    except ConfigError as exc:
-        return PaymentSettings(lnd, None, str(exc))
-
-
-def _price_urls(env: Mapping[str, str]) -> dict[str, str] | None:
-    """Base URLs from ``VERSELIGHT_PRICE_URLS``; None (all four defaults) when it is unset."""
-    raw = env.get(ENV_PRICE_URLS, "")
-    pairs = [item.partition("=") for item in raw.split(",") if item.strip()]
-    urls = {name.strip().lower(): url.strip() for name, _, url in pairs}
-    if not urls:
-        return None
-    from payments.price import DEFAULT_BASE_URLS  # only when the setting is used
-
-    unknown = sorted(set(urls) - set(DEFAULT_BASE_URLS)) + [n for n, u in urls.items() if not u]
-    if unknown:
-        raise ConfigError(
-            f"{ENV_PRICE_URLS} must be name=url pairs with names from "
-            f"{', '.join(DEFAULT_BASE_URLS)}; {unknown[0]!r} is not one."
-        )
-    return urls
-
-
-def _image_renderer(env: Mapping[str, str]) -> tuple[str, str | None]:
-    """The renderer named in ``VERSELIGHT_IMAGE_RENDERER``, or ``auto`` (also for unknown
-    names, with the sentence the log gets once the app runs)."""
-    value = env.get(ENV_IMAGE_RENDERER, "").strip().lower() or "auto"
-    if value not in IMAGE_RENDERERS:
-        return "auto", (
-            f"{ENV_IMAGE_RENDERER}={value!r} is not one of {', '.join(IMAGE_RENDERERS)}; using auto"
-        )
-    return value, None
 
 
 def _translation_id(value: object) -> bool:

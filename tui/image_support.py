@@ -59,7 +59,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from core.config import ENV_IMAGE_RENDERER, IMAGE_RENDERERS
+from core.env_settings import ENV_IMAGE_RENDERER, IMAGE_RENDERERS
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -111,11 +111,9 @@ _requested = "auto"
 
 def use_renderer(config: Config) -> None:
     """Draw with the renderer ``config`` names (``VERSELIGHT_IMAGE_RENDERER``, parsed in
-    ``load_config``); an unknown name means ``auto`` and is logged."""
+    ``load_config``; an unknown name means ``auto``)."""
     global _requested
     _requested = config.image_renderer
-    if config.image_renderer_problem:
-        log.warning("%s", config.image_renderer_problem)
 
 
 def requested_renderer() -> str:
@@ -238,6 +236,8 @@ def prepare_terminal_graphics(config: Config) -> None:
     """
     global _queried_terminal, _asked
     use_renderer(config)
+    if config.image_renderer_problem:
+        log.warning("%s", config.image_renderer_problem)
     if _asked is not None or "textual_image.widget" in sys.modules:
         return
     mode = requested_renderer()

@@ -13,8 +13,8 @@ from datetime import datetime
 from core.billing.invoices import InvoiceDesk, Outcome, PendingInvoice, Poller, Watcher
 from core.billing.ledger import Ledger
 from core.clock import Clock, utc_now
-from core.config import ENV_PRICE_URLS as ENV_PRICE_URLS  # re-exported: where tests name it
 from core.config import Config
+from core.env_settings import ENV_PRICE_URLS as ENV_PRICE_URLS  # re-exported: tests name it here
 from payments.lnd import LndClient, LndConfig, LndConfigError
 from payments.lnd import LndError as LndError  # re-exported: tui names node errors through core
 from payments.price import PriceCache, default_sources, fetch_quote_sync
