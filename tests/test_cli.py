@@ -541,3 +541,29 @@ def test_reader_arguments_from_undecodable_bytes_become_text(verselight_home: Pa
     finally:
         ctx.close()
     assert point.translation == "KJV" and len(point.problems) == 2
+
+
+def test_read_search_and_translations_never_open_the_ledger(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They open the library alone (core.services with credits off): no ledger file, no
+    session token, however often they run."""
+    for argv in (("read", "John 3:16"), ("search", "love", "-n", "2"), ("translations", "list")):
+        code, _, _ = _run(capsys, *argv)
+        assert code == 0, argv
+    assert not (verselight_home / "data" / "ledger.sqlite").exists()
+    assert not (verselight_home / "state" / "session.token").exists()
+
+
+def test_python_dash_m_cli_is_the_verselight_command(verselight_home: Path) -> None:
+    env = {**os.environ, "VERSELIGHT_HOME": str(verselight_home)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", "read", "John 3:16"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"John 3:16 (KJV)\n{JOHN_3_16}\n"

@@ -307,3 +307,39 @@ def test_a_translation_in_the_file_that_cannot_be_an_id_names_the_key(
     tmp_path: Path, toml: str
 ) -> None:
     assert "'translation' in " in _error(tmp_path, f"translation = {toml}")
+
+
+# -- settings that turn a feature off instead of stopping the app ------------------------------
+
+
+def test_payment_and_renderer_settings_are_parsed_once_into_the_config(tmp_path: Path) -> None:
+    config = _load(
+        tmp_path,
+        VERSELIGHT_LND_HOST="localhost:10009",
+        VERSELIGHT_PRICE_URLS="Coinbase = http://127.0.0.1:8001 , kraken=http://127.0.0.1:8002",
+        VERSELIGHT_IMAGE_RENDERER=" Sixel ",
+    )
+    assert config.payments.lnd == {"VERSELIGHT_LND_HOST": "localhost:10009"}
+    assert config.payments.price_urls == {
+        "coinbase": "http://127.0.0.1:8001",
+        "kraken": "http://127.0.0.1:8002",
+    }
+    assert config.payments.price_urls_problem is None
+    assert (config.image_renderer, config.image_renderer_problem) == ("sixel", None)
+    unset = _load(tmp_path)
+    assert unset.payments.price_urls is None and unset.image_renderer == "auto"
+
+
+def test_a_bad_price_url_or_renderer_setting_is_a_sentence_not_a_stop(tmp_path: Path) -> None:
+    config = _load(
+        tmp_path,
+        VERSELIGHT_PRICE_URLS="binance=http://127.0.0.1:9",
+        VERSELIGHT_IMAGE_RENDERER="nonsense",
+    )
+    assert config.payments.price_urls is None
+    problem = config.payments.price_urls_problem
+    assert problem is not None and "'binance' is not one" in problem
+    assert config.image_renderer == "auto"
+    assert "VERSELIGHT_IMAGE_RENDERER='nonsense' is not one of" in str(
+        config.image_renderer_problem
+    )
