@@ -277,7 +277,7 @@ def measure_settlement() -> tuple[list[float], list[str], list[float]]:
     with temp_home(with_kjv=False) as home, fakes(home) as (fake, env):
         config = load_config(env)
         config = replace(config, limits=Limits(invoices_per_minute=1000))
-        shop = open_shop(config, env)
+        shop = open_shop(config)
         assert shop.available, shop.unavailable
         # Held open throughout, as the app holds its account's connection (see the note above).
         ledger = Ledger.open(config.paths.ledger_db, config.limits)

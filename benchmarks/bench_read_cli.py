@@ -127,7 +127,7 @@ def against_diatheke(cmd: list[str], env: dict[str, str]) -> list[Row]:
 
 
 def run() -> list[Row]:
-    cmd = [str(SCRIPT)] if SCRIPT.exists() else [PYTHON, "-m", "tui.cli"]
+    cmd = [str(SCRIPT)] if SCRIPT.exists() else [PYTHON, "-m", "cli"]
     cmd += ["read", "John 3:16"]
     expect = EXPECT
     rows = []

@@ -2,7 +2,7 @@
 
 Each run is a fresh Python subprocess (so every import counts) in a ``VERSELIGHT_HOME`` that
 already holds KJV. The child does what ``verselight`` with no arguments does, headless:
-imports ``tui.cli`` (the console script's module), then ``tui.app``, loads the configuration,
+imports ``cli.main`` (the console script's module), then ``tui.app``, loads the configuration,
 builds the app with ``make_app`` and runs it with ``app.run(headless=True, size=(80, 24))``.
 
 "First painted screen" is defined as: the first frame Textual hands to its driver
@@ -15,7 +15,7 @@ Both bytecode modes are measured (see ``_common``; one untimed run first fills t
 the target is checked in each. Two figures, median of 5:
 - process launch -> painted: from just before this process spawns the child to the paint
   (``perf_counter`` is CLOCK_MONOTONIC, shared by both processes on Linux). Target applies.
-- import -> painted: from just before the child's ``import tui.cli`` to the paint.
+- import -> painted: from just before the child's ``import cli.main`` to the paint.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ RUNS = 5
 CHILD = """
 import time
 t_import = time.perf_counter()
-import tui.cli
+import cli.main
 from tui.app import make_app
 from tui.screens.reader import ReaderScreen
 from core.config import load_config
@@ -83,8 +83,8 @@ def run() -> list[Row]:
             Row(
                 f"[{mode}] launch -> reader painted (median of {RUNS})", med("launch"), "ms", 700.0
             ),
-            Row("  import tui.cli -> reader painted", med("import"), "ms"),
-            Row("  of which: imports (tui.cli, tui.app, config)", med("imports"), "ms"),
+            Row("  import cli.main -> reader painted", med("import"), "ms"),
+            Row("  of which: imports (cli.main, tui.app, config)", med("imports"), "ms"),
         ]
     return rows
 

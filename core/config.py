@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from core.billing.limits import Limits
+from core.env_settings import PaymentSettings, image_renderer, payment_settings
 from core.printable import echo, printable
 from storage.files import UnreadableFile, read_regular
 
@@ -120,6 +121,11 @@ class Config:
     """From the config file's ``admin_password_hash`` (made by ``verselight admin hash``)."""
     limits: Limits = field(default_factory=Limits)
     images: ImageSettings = field(default_factory=ImageSettings)
+    payments: PaymentSettings = field(default_factory=PaymentSettings)
+    image_renderer: str = "auto"
+    """From VERSELIGHT_IMAGE_RENDERER: one of ``core.env_settings.IMAGE_RENDERERS`` (an
+    unknown name means auto, as ``image_renderer_problem`` says)."""
+    image_renderer_problem: str | None = None
 
     @property
     def admin_configured(self) -> bool:
@@ -163,6 +169,7 @@ def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None
     if not isinstance(sword, list) or not all(isinstance(p, str) for p in sword):
         raise ConfigError(f"'sword_paths' in {where} must be a list of folders.")
     extra = [p for p in env.get("VERSELIGHT_SWORD_PATH", "").split(os.pathsep) if p]
+    renderer, renderer_problem = image_renderer(env)
     return Config(
         paths=paths,
         default_translation=translation.strip(),
@@ -173,6 +180,9 @@ def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None
         admin_password_hash=_optional_str(data, "admin_password_hash", where),
         limits=_limits(data.get("limits", {}), where),
         images=_images(data.get("images", {}), env, where),
+        payments=payment_settings(env),
+        image_renderer=renderer,
+        image_renderer_problem=renderer_problem,
     )
 
 

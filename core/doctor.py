@@ -7,7 +7,6 @@ uses (with a call that macaroon may make), and every price source is asked on it
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,12 +23,11 @@ class Finding:
     needed_for_buying: bool = False
 
 
-def examine(config: Config, env: Mapping[str, str] | None = None) -> Iterator[Finding]:
-    env = os.environ if env is None else env
+def examine(config: Config) -> Iterator[Finding]:
     yield from _library(config)
     yield from _ledger(config)
-    yield from _lightning(env)
-    yield from _prices(env)
+    yield from _lightning(config.payments.lnd)
+    yield from _prices(config)
     yield from _images(config)
 
 
@@ -82,11 +80,11 @@ def _ledger(config: Config) -> Iterator[Finding]:
         yield Finding("sessions", True, "signing secret present (not shown)")
 
 
-def _lightning(env: Mapping[str, str]) -> Iterator[Finding]:
+def _lightning(settings: Mapping[str, str]) -> Iterator[Finding]:
     from payments.lnd import LndClient, LndConfig, LndConfigError, LndError
 
     try:
-        lnd = LndConfig.from_env(env)
+        lnd = LndConfig.from_env(settings)
     except LndConfigError as exc:
         yield Finding("lightning", False, str(exc), needed_for_buying=True)
         return
@@ -110,21 +108,18 @@ def _lightning(env: Mapping[str, str]) -> Iterator[Finding]:
         client.close()
 
 
-def _prices(env: Mapping[str, str]) -> Iterator[Finding]:
+def _prices(config: Config) -> Iterator[Finding]:
     """Each source on its own line, then the verdict of ``aggregate``: the very rule an invoice
     is priced by (median, outliers dropped, at least ``min_sources``, sanity bounds), so doctor
     cannot say "ok" while buying refuses."""
-    from core.billing.shop import price_urls
-    from core.config import ConfigError
     from payments.price import PriceSettings, PriceUnavailable, aggregate, check, default_sources
     from payments.price import median as median_of
 
     settings = PriceSettings()
-    try:
-        sources = default_sources(price_urls(env))
-    except ConfigError as exc:
-        yield Finding("prices", False, str(exc), needed_for_buying=True)
+    if config.payments.price_urls_problem is not None:
+        yield Finding("prices", False, config.payments.price_urls_problem, needed_for_buying=True)
         return
+    sources = default_sources(config.payments.price_urls)
     results = check(sources, settings)
     answered = {c.name: c.price for c in results if c.price is not None}
     spread = f"{(settings.outlier_fraction * 100).normalize():f}%"

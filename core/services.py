@@ -19,19 +19,18 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.account import Account, open_account
-from core.billing.ledger import Ledger, LedgerError
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, open_context
-from core.generation.gallery import Gallery
 from storage.bible import LibraryError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the credit side loads in open_services, only when it is asked for
     from collections.abc import Callable
 
+    from core.account import Account
     from core.billing.invoices import Outcome
     from core.billing.shop import Shop
+    from core.generation.gallery import Gallery
     from core.generation.service import Generator
 
 __all__ = ["LibraryError", "ServiceOptions", "Services", "open_services"]
@@ -48,6 +47,14 @@ class ServiceOptions:
     session_id: str | None = None
     """The session to use, chosen by the host (it must be in the ledger); None: this
     terminal's own session from its token file (created on first run)."""
+    credits: bool = True
+    """Open the account. Off for commands that only read (``verselight read``, ``search``,
+    ``translations``, ``images``): they never create a session or release holds, and load
+    none of the credit side."""
+    gallery: bool = True
+    """Open the gallery of illustrations: with the account, or alone when ``credits`` is off
+    (``verselight images`` looks and exports without a session). Off for ``session`` and
+    ``ledger``, which need the account only."""
 
 
 @dataclass(eq=False)
@@ -141,15 +148,20 @@ def open_services(
     options = options or ServiceOptions()
     ctx = open_context(config, first_run_import=False)
     notices = list(ctx.notices)
-    if options.session_id is None:
+    account: Account | None = None
+    if options.credits and options.session_id is None:
+        from core.account import open_account
+
         opened = open_account(config, clock)
         account = opened.account
         notices += opened.notices
-    else:
+    elif options.credits and options.session_id is not None:
         account, notice = _given_session(config, clock, options.session_id)
         notices += [notice] if notice else []
     gallery = None
-    if account is not None:
+    if options.gallery and (account is not None or not options.credits):
+        from core.generation.gallery import Gallery, LedgerError
+
         try:
             gallery = Gallery.open(config)
         except LedgerError as exc:
@@ -161,7 +173,8 @@ def open_services(
 
 def _given_session(config: Config, clock: Clock, sid: str) -> tuple[Account | None, str | None]:
     """The account of a session the host chose: never this terminal's token file."""
-    from core.billing.ledger import UnknownSession
+    from core.account import Account
+    from core.billing.ledger import Ledger, LedgerError, UnknownSession
 
     try:
         ledger = Ledger.open(config.paths.ledger_db, config.limits, clock)

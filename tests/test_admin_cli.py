@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from core.admin import audit
 from core.admin.gate import AdminGate
 from core.admin.passwords import Verifier, hash_password
 from core.billing.ledger import Ledger
 from core.config import load_config
-from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -175,7 +175,7 @@ def run_with_read_only_config(home: Path, argv: list[str], password: str):
     """The CLI in a private mount namespace where the config folder is a read-only bind
     mount: the caller can read the hash but not change it, so it must know the password."""
     config = home / "config"
-    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "tui.cli", *argv])
+    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "cli", *argv])
     script = (
         f"mount --bind {shlex.quote(str(config))} {shlex.quote(str(config))} && "
         f"mount -o remount,bind,ro {shlex.quote(str(config))} && exec {command}"
@@ -224,7 +224,7 @@ def test_admin_help_says_who_may_grant_and_unlock(capsys):
 
 
 def test_password_from_stdin_when_not_a_terminal(monkeypatch):
-    from tui.cli_account import _ask_password
+    from cli.account import _ask_password
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("typed in\n"))
     assert _ask_password() == "typed in"

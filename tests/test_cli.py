@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli import main
+from cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 # CLI subprocesses: one at a time (tests/conftest.py).
@@ -202,7 +202,7 @@ def test_search_of_a_huge_pasted_query_is_refused_quickly(verselight_home: Path)
     query = "love " * 4000  # 20 KB
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "search", query],
+        [sys.executable, "-m", "cli", "search", query],
         capture_output=True,
         text=True,
         timeout=30,
@@ -330,7 +330,7 @@ def test_real_command_in_a_subprocess_reads_john_3_16(verselight_home: Path) -> 
     }
     env["VERSELIGHT_HOME"] = str(verselight_home)
     proc = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "read", "John 3:16"],
+        [sys.executable, "-m", "cli", "read", "John 3:16"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -419,7 +419,7 @@ def test_read_with_an_unknown_trailing_translation_is_one_line(
 def _verselight(*argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     """The real command with pipes for stdin, stdout and stderr (no terminal anywhere)."""
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *argv],
+        [sys.executable, "-m", "cli", *argv],
         stdin=subprocess.PIPE,
         capture_output=True,
         text=True,
@@ -528,7 +528,7 @@ def test_echo_escapes_controls_bidi_and_lone_surrogates() -> None:
 def test_reader_arguments_from_undecodable_bytes_become_text(verselight_home: Path) -> None:
     """The reader's own arguments go through the same decoding as the commands' words (a lone
     surrogate in a translation id used to reach SQLite, which refuses it)."""
-    from tui.cli import _reader_parser, _words_decoded
+    from cli.main import _reader_parser, _words_decoded
 
     args = _words_decoded(_reader_parser().parse_args(["Jo\udcffhn", "-t", "K\udcffJV"]))
     assert args.reference == ["Jo\ufffdhn"] and args.translation == "K\ufffdJV"
@@ -541,3 +541,29 @@ def test_reader_arguments_from_undecodable_bytes_become_text(verselight_home: Pa
     finally:
         ctx.close()
     assert point.translation == "KJV" and len(point.problems) == 2
+
+
+def test_read_search_and_translations_never_open_the_ledger(
+    verselight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They open the library alone (core.services with credits off): no ledger file, no
+    session token, however often they run."""
+    for argv in (("read", "John 3:16"), ("search", "love", "-n", "2"), ("translations", "list")):
+        code, _, _ = _run(capsys, *argv)
+        assert code == 0, argv
+    assert not (verselight_home / "data" / "ledger.sqlite").exists()
+    assert not (verselight_home / "state" / "session.token").exists()
+
+
+def test_python_dash_m_cli_is_the_verselight_command(verselight_home: Path) -> None:
+    env = {**os.environ, "VERSELIGHT_HOME": str(verselight_home)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", "read", "John 3:16"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"John 3:16 (KJV)\n{JOHN_3_16}\n"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from core.billing.ledger import Ledger
 from core.config import load_config
-from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 # CLI subprocesses: one at a time (tests/conftest.py).
@@ -178,7 +178,7 @@ def test_unusable_ledger_says_so_in_one_line(home, capsys):
 
 def test_commands_run_as_a_real_process(home):
     done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "ledger", "--verify"],
+        [sys.executable, "-m", "cli", "ledger", "--verify"],
         cwd=ROOT,
         capture_output=True,
         text=True,

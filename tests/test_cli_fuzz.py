@@ -1,7 +1,7 @@
 """Whatever is typed after ``verselight``, the command ends with exit status 0, 1 or 2, prints no
 traceback and finishes in under 2 s (issue 9). Hypothesis builds command lines from realistic
 pieces (commands, options with odd values, references, unicode, control characters, undecodable
-bytes as the lone surrogates ``argv`` holds them, very long words) and runs ``tui.cli.main``
+bytes as the lone surrogates ``argv`` holds them, very long words) and runs ``cli.main.main``
 in-process for speed; a few real subprocesses show no traceback reaches a real stderr.
 
 Output goes to streams that encode like the real ones (stdout strict UTF-8, stderr with
@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tui.cli import main
+from cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT_S = 2.0
@@ -214,7 +214,7 @@ def _real(home: Path, cwd: Path, *argv: bytes) -> subprocess.CompletedProcess[by
     env["VERSELIGHT_HOME"] = str(home)
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *argv],
+        [sys.executable, "-m", "cli", *argv],
         cwd=cwd,
         env=env,
         capture_output=True,

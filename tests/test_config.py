@@ -131,7 +131,7 @@ def test_config_error_from_the_command_line_is_one_line_without_traceback(tmp_pa
     os.mkfifo(path)
     env = {**os.environ, "VERSELIGHT_HOME": str(tmp_path / "home")}
     proc = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "read", "John 3:16"],
+        [sys.executable, "-m", "cli", "read", "John 3:16"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -209,7 +209,7 @@ def test_non_utf8_session_secret_from_a_real_environment(tmp_path: Path) -> None
     env[b"VERSELIGHT_HOME"] = os.fsencode(tmp_path)
     env[b"VERSELIGHT_SESSION_SECRET"] = b"\xff" * 40
     proc = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "session", "show"],
+        [sys.executable, "-m", "cli", "session", "show"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -248,7 +248,7 @@ def test_fifo_log_file_does_not_hang_a_command(tmp_path: Path) -> None:
     env = {**os.environ, "VERSELIGHT_HOME": str(tmp_path)}
     env.pop("VERSELIGHT_SESSION_SECRET", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "session", "show"],
+        [sys.executable, "-m", "cli", "session", "show"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -307,3 +307,39 @@ def test_a_translation_in_the_file_that_cannot_be_an_id_names_the_key(
     tmp_path: Path, toml: str
 ) -> None:
     assert "'translation' in " in _error(tmp_path, f"translation = {toml}")
+
+
+# -- settings that turn a feature off instead of stopping the app ------------------------------
+
+
+def test_payment_and_renderer_settings_are_parsed_once_into_the_config(tmp_path: Path) -> None:
+    config = _load(
+        tmp_path,
+        VERSELIGHT_LND_HOST="localhost:10009",
+        VERSELIGHT_PRICE_URLS="Coinbase = http://127.0.0.1:8001 , kraken=http://127.0.0.1:8002",
+        VERSELIGHT_IMAGE_RENDERER=" Sixel ",
+    )
+    assert config.payments.lnd == {"VERSELIGHT_LND_HOST": "localhost:10009"}
+    assert config.payments.price_urls == {
+        "coinbase": "http://127.0.0.1:8001",
+        "kraken": "http://127.0.0.1:8002",
+    }
+    assert config.payments.price_urls_problem is None
+    assert (config.image_renderer, config.image_renderer_problem) == ("sixel", None)
+    unset = _load(tmp_path)
+    assert unset.payments.price_urls is None and unset.image_renderer == "auto"
+
+
+def test_a_bad_price_url_or_renderer_setting_is_a_sentence_not_a_stop(tmp_path: Path) -> None:
+    config = _load(
+        tmp_path,
+        VERSELIGHT_PRICE_URLS="binance=http://127.0.0.1:9",
+        VERSELIGHT_IMAGE_RENDERER="nonsense",
+    )
+    assert config.payments.price_urls is None
+    problem = config.payments.price_urls_problem
+    assert problem is not None and "'binance' is not one" in problem
+    assert config.image_renderer == "auto"
+    assert "VERSELIGHT_IMAGE_RENDERER='nonsense' is not one of" in str(
+        config.image_renderer_problem
+    )

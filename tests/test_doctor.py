@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from core.billing.shop import ENV_PRICE_URLS
 from payments.lnd import ENV_HOST, ENV_MACAROON, ENV_TLS_CERT
 from payments.price import (
@@ -24,7 +25,6 @@ from tests.fake_lnd import FakeLnd
 from tests.image_servers import Behaviour as ImageBehaviour
 from tests.image_servers import StandIn
 from tests.price_servers import Behaviour, PriceServers
-from tui.cli import main
 
 LND_VARS = (ENV_HOST, ENV_TLS_CERT, ENV_MACAROON)
 SOURCES = ("coinbase", "kraken", "bitstamp", "coingecko")

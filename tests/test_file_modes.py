@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from core.billing.ledger import Ledger
-from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def test_private_files_and_folders_whatever_the_umask(home, umask, capsys):
     # A real process first (it sets up logging as the console script does) ...
     done = subprocess.run(
         [sys.executable, "-c", f"import os, sys; os.umask({umask}); "
-         "from tui.cli import main; sys.exit(main(['session', 'show']))"],
+         "from cli.main import main; sys.exit(main(['session', 'show']))"],
         cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from cli.main import main
 from core.account import open_account
 from core.bible.library import Library
 from core.bible.references import VerseRef
@@ -26,7 +27,6 @@ from core.generation.service import Generator
 from storage import ledger as db
 from tests.illustrations import add_sketches
 from tests.image_servers import Behaviour, StandIn
-from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 # CLI subprocesses and killed processes: one at a time (tests/conftest.py).
@@ -125,7 +125,7 @@ def test_a_generation_killed_after_its_hold_is_released_at_the_next_start(
     conn.close()
     assert not config.paths.images_dir.exists() or not any(config.paths.images_dir.rglob("*.*"))
     verify = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "ledger", "--verify"],
+        [sys.executable, "-m", "cli", "ledger", "--verify"],
         env=_env(home), cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert verify.returncode == 0, verify.stdout + verify.stderr

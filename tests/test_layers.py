@@ -1,4 +1,4 @@
-"""Imports point one way (tui -> core -> {storage, payments}) and the headless parts never load
+"""Imports point one way (cli -> tui -> core -> {storage, payments}) and the headless parts never load
 Textual. Each check runs in a fresh interpreter so nothing imported by the test run leaks in."""
 
 from __future__ import annotations
@@ -92,16 +92,26 @@ def test_storage_and_payments_never_import_core_tui_or_textual(
         assert _loaded(lower_layers["modules"], top) == [], top
 
 
+def test_every_cli_module_imports_without_textual() -> None:
+    """The command line's modules load no Textual (and no tui): only starting the reader does."""
+    report = _import_in_fresh_interpreter("cli")
+    assert report["failed"] == {}
+    for name in ("cli.main", "cli.account", "cli.images", "cli.errors", "cli.__main__"):
+        assert name in report["imported"], name
+    assert _loaded(report["modules"], "textual") == []
+    assert _loaded(report["modules"], "tui") == []
+
+
 _CLI_PATH = textwrap.dedent(
     """
     import json, sys
-    import tui.cli
+    import cli.main
     after_import = "textual" in sys.modules
     codes = [
-        tui.cli.main(["read", "John 3:16"]),
-        tui.cli.main(["read", "Ps 23"]),
-        tui.cli.main(["search", "love", "--limit", "3"]),
-        tui.cli.main(["read", "Nowhere 9:9"]),
+        cli.main.main(["read", "John 3:16"]),
+        cli.main.main(["read", "Ps 23"]),
+        cli.main.main(["search", "love", "--limit", "3"]),
+        cli.main.main(["read", "Nowhere 9:9"]),
     ]
     textual = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
     print(json.dumps({"after_import": after_import, "codes": codes, "textual": textual}))
@@ -159,7 +169,7 @@ _FIRST_PAINT = textwrap.dedent(
             m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in HEAVY)
         )
 
-    import tui.cli
+    import cli.main
     import tui.app
     after_import = heavy()
 
@@ -169,7 +179,7 @@ _FIRST_PAINT = textwrap.dedent(
 
     async def first_paint():
         app = tui.app.make_app(load_config())
-        prepare_terminal_graphics()  # as the command line does before the app runs
+        prepare_terminal_graphics(load_config())  # as the command line does before the app runs
         painted = {}
         display = app._display
 

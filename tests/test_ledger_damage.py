@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from core.billing.ledger import Ledger
 from core.billing.limits import Limits
 from storage import invoices
 from storage import ledger as db
-from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "operator password for tests"
@@ -137,7 +137,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {**os.environ, "VERSELIGHT_HOME": str(home)}
     env.pop("VERSELIGHT_SESSION_SECRET", None)
     subprocess.run(
-        [sys.executable, "-m", "tui.cli", "session", "show"],
+        [sys.executable, "-m", "cli", "session", "show"],
         cwd=ROOT,
         env=env,
         check=True,
@@ -267,7 +267,7 @@ def test_verify_in_a_real_process_exits_1_with_a_sentence(home: Path) -> None:
     before = snapshot(ledger)
     for argv in (["ledger", "--verify"], ["ledger"]):
         done = subprocess.run(
-            [sys.executable, "-m", "tui.cli", *argv],
+            [sys.executable, "-m", "cli", *argv],
             cwd=ROOT,
             env={**os.environ, "VERSELIGHT_HOME": str(home)},
             capture_output=True,

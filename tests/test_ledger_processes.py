@@ -187,7 +187,7 @@ def cli_verify(home: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERSELIGHT_")}
     env["VERSELIGHT_HOME"] = str(home)
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", "ledger", "--verify"],
+        [sys.executable, "-m", "cli", "ledger", "--verify"],
         env=env,
         cwd=ROOT,
         capture_output=True,

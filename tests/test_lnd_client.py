@@ -524,7 +524,7 @@ def test_from_env_refuses_devices_fifos_and_huge_files_in_a_sentence(tmp_path: P
 def test_doctor_reports_a_macaroon_at_dev_zero_in_one_line(
     verselight_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tui.cli import main
+    from cli.main import main
 
     cert = verselight_home / "tls.cert"
     cert.write_bytes(self_signed_cert()[0])
@@ -551,7 +551,7 @@ def test_load_macaroon_takes_hex_or_a_path(tmp_path: Path) -> None:
 def test_doctor_escapes_a_path_with_control_characters(
     verselight_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tui.cli import main
+    from cli.main import main
 
     monkeypatch.setenv(ENV_HOST, "127.0.0.1:1")
     monkeypatch.setenv(ENV_TLS_CERT, str(verselight_home / "\x1b[2Jtls.cert"))

@@ -3,6 +3,7 @@ real parts (the ledger file, the library, the fake LND node over TLS, stand-in p
 
 from __future__ import annotations
 
+import os
 import queue
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +26,8 @@ def config(
     tmp_path: Path, kjv_library_file: Path, copy_lib: Callable[[Path, Path], Path]
 ) -> Config:
     copy_lib(kjv_library_file, tmp_path / "data" / "library.sqlite")
-    return load_config(env={"VERSELIGHT_HOME": str(tmp_path)})
+    # The environment as the test set it (``lightning``, when a test asks for it first).
+    return load_config(env={**os.environ, "VERSELIGHT_HOME": str(tmp_path)})
 
 
 @pytest.fixture

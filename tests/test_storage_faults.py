@@ -52,7 +52,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory, kjv_library_file: Path) 
     env = {**os.environ, "VERSELIGHT_HOME": str(home)}
     env.pop("VERSELIGHT_SESSION_SECRET", None)
     subprocess.run(
-        [sys.executable, "-m", "tui.cli", "session", "show"],
+        [sys.executable, "-m", "cli", "session", "show"],
         cwd=ROOT,
         env=env,
         check=True,
@@ -99,7 +99,7 @@ SAYS = {"read-only": "read-only file system", "disk full": "no space left on dev
 @pytest.mark.parametrize("fault", FAULTS)
 def test_read_and_search_work(fault: str, installed: Path, tmp_path: Path) -> None:
     read = under_fault(
-        fault, installed, tmp_path, [sys.executable, "-m", "tui.cli", "read", "John 3:16"]
+        fault, installed, tmp_path, [sys.executable, "-m", "cli", "read", "John 3:16"]
     )
     assert read.returncode == 0, read.stderr
     assert "For God so loved the world" in read.stdout
@@ -109,7 +109,7 @@ def test_read_and_search_work(fault: str, installed: Path, tmp_path: Path) -> No
 
     shutil.rmtree(tmp_path / "full", ignore_errors=True)
     found = under_fault(
-        fault, installed, tmp_path, [sys.executable, "-m", "tui.cli", "search", "love", "-n", "2"]
+        fault, installed, tmp_path, [sys.executable, "-m", "cli", "search", "love", "-n", "2"]
     )
     assert found.returncode == 0, found.stderr
     assert len(found.stdout.splitlines()) == 2 and "Traceback" not in found.stderr

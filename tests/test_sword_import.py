@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from core.bible.books import BOOKS, TOTAL_VERSES, by_osis
 from core.bible.importers import ImportFailed, sword
 from core.bible.importers.sword import clean, clean_gbf, clean_osis, clean_thml
@@ -26,7 +27,6 @@ from core.bible.library import Library, Translation
 from core.bible.references import VerseRef
 from core.bible.text import plain
 from core.config import Config, resolve_paths
-from tui.cli import main
 
 SWORD_ROOT = Path("/usr/share/sword")
 WEB = "engWEB2015eb"

@@ -275,7 +275,7 @@ class VerselightApp(App[None]):
 
 def _after_first_frame() -> None:
     gc.freeze()
-    gc.enable()  # off while starting (see ``tui.cli.run_reader``); a no-op when it was on
+    gc.enable()  # off while starting (see ``cli.main.run_reader``); a no-op when it was on
 
 
 def _sentence(exc: Exception) -> str:
@@ -294,6 +294,9 @@ def make_app(
 ) -> VerselightApp:
     """The app on ``services`` (the caller closes them), or on its own, opened from
     ``config`` with ``options`` on mount and closed when it ends."""
+    from tui.image_support import use_renderer
+
+    use_renderer(config)
     if services is None:
         start_ledger_check(config)  # runs beside Textual's start; ``open_account`` waits for it
     return VerselightApp(

@@ -59,13 +59,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from core.env_settings import ENV_IMAGE_RENDERER, IMAGE_RENDERERS
+
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
+    from core.config import Config
+
 log = logging.getLogger("verselight.tui.image_support")
 
-RENDERER_ENV = "VERSELIGHT_IMAGE_RENDERER"
-RENDERERS = ("auto", "halfcell", "sixel", "kitty", "unicode")
+RENDERER_ENV = ENV_IMAGE_RENDERER
+RENDERERS = IMAGE_RENDERERS
 _CLASS_NAMES = {
     "halfcell": "HalfcellImage",
     "sixel": "SixelImage",
@@ -100,13 +104,21 @@ class TerminalAnswers:
     cell: tuple[int, int] | None
 
 
+_requested = "auto"
+"""The renderer the configuration asks for (``Config.image_renderer``), set by
+``use_renderer``: one terminal per process, so one choice per process."""
+
+
+def use_renderer(config: Config) -> None:
+    """Draw with the renderer ``config`` names (``VERSELIGHT_IMAGE_RENDERER``, parsed in
+    ``load_config``; an unknown name means ``auto``)."""
+    global _requested
+    _requested = config.image_renderer
+
+
 def requested_renderer() -> str:
-    """The renderer named in ``VERSELIGHT_IMAGE_RENDERER``, or ``auto`` (also for unknown names)."""
-    value = os.environ.get(RENDERER_ENV, "").strip().lower() or "auto"
-    if value not in RENDERERS:
-        log.warning("%s=%r is not one of %s; using auto", RENDERER_ENV, value, ", ".join(RENDERERS))
-        return "auto"
-    return value
+    """The renderer asked for, or ``auto``."""
+    return _requested
 
 
 def _may_ask_terminal() -> bool:
@@ -216,12 +228,16 @@ def ask_terminal(timeout: float = ASK_TIMEOUT_S) -> TerminalAnswers:
     return TerminalAnswers(renderer, cell if cell and all(cell) else None)
 
 
-def prepare_terminal_graphics() -> None:
-    """Ask the terminal what it can draw, once, before ``App.run()`` (see the module docstring).
+def prepare_terminal_graphics(config: Config) -> None:
+    """Ask the terminal what it can draw, once, before ``App.run()`` (see the module docstring),
+    when ``config`` leaves the choice to it or names a renderer that draws in pixels.
 
     Never raises: a terminal that cannot be asked simply gets half-blocks.
     """
     global _queried_terminal, _asked
+    use_renderer(config)
+    if config.image_renderer_problem:
+        log.warning("%s", config.image_renderer_problem)
     if _asked is not None or "textual_image.widget" in sys.modules:
         return
     mode = requested_renderer()

@@ -5,22 +5,19 @@ exists but says why buying is unavailable, and everything else keeps working.
 
 from __future__ import annotations
 
-import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.billing.invoices import InvoiceDesk, Outcome, PendingInvoice, Poller, Watcher
 from core.billing.ledger import Ledger
 from core.clock import Clock, utc_now
-from core.config import Config, ConfigError
+from core.config import Config
+from core.env_settings import ENV_PRICE_URLS as ENV_PRICE_URLS  # re-exported: tests name it here
 from payments.lnd import LndClient, LndConfig, LndConfigError
 from payments.lnd import LndError as LndError  # re-exported: tui names node errors through core
-from payments.price import DEFAULT_BASE_URLS, PriceCache, default_sources, fetch_quote_sync
-
-ENV_PRICE_URLS = "VERSELIGHT_PRICE_URLS"
-"""Price source base URLs, e.g. ``coinbase=http://127.0.0.1:8001,kraken=...`` (tests use it)."""
+from payments.price import PriceCache, default_sources, fetch_quote_sync
 
 NOT_CONFIGURED = (
     "Buying credits needs a Lightning node, and none is configured here. Set "
@@ -30,22 +27,6 @@ NOT_CONFIGURED = (
 
 OutcomeHandler = Callable[[str, Outcome], None]
 ProblemHandler = Callable[[LndError | None], None]
-
-
-def price_urls(env: Mapping[str, str]) -> dict[str, str] | None:
-    """Base URLs from ``VERSELIGHT_PRICE_URLS``; None (all four defaults) when it is unset."""
-    raw = env.get(ENV_PRICE_URLS, "")
-    pairs = [item.partition("=") for item in raw.split(",") if item.strip()]
-    urls = {name.strip().lower(): url.strip() for name, _, url in pairs}
-    if not urls:
-        return None
-    unknown = sorted(set(urls) - set(DEFAULT_BASE_URLS)) + [n for n, u in urls.items() if not u]
-    if unknown:
-        raise ConfigError(
-            f"{ENV_PRICE_URLS} must be name=url pairs with names from "
-            f"{', '.join(DEFAULT_BASE_URLS)}; {unknown[0]!r} is not one."
-        )
-    return urls
 
 
 @dataclass
@@ -143,18 +124,20 @@ class Shop:
             self.lnd.close()
 
 
-def open_shop(config: Config, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> Shop:
-    env = os.environ if env is None else env
+def open_shop(config: Config, clock: Clock = utc_now) -> Shop:
+    settings = config.payments
     try:
-        lnd_config = LndConfig.from_env(env)
+        lnd_config = LndConfig.from_env(settings.lnd)
     except LndConfigError as exc:
         return Shop(config, None, None, f"{exc} Buying is unavailable until that is fixed.", clock)
     if lnd_config is None:
         return Shop(config, None, None, NOT_CONFIGURED, clock)
-    try:
-        sources = default_sources(price_urls(env))
-    except ConfigError as exc:
-        return Shop(config, None, None, f"{exc} Buying is unavailable until that is fixed.", clock)
+    if settings.price_urls_problem is not None:
+        problem = settings.price_urls_problem
+        return Shop(
+            config, None, None, f"{problem} Buying is unavailable until that is fixed.", clock
+        )
+    sources = default_sources(settings.price_urls)
     prices = PriceCache(lambda: fetch_quote_sync(sources, clock=clock), clock=clock)
     return Shop(config, LndClient(lnd_config), prices, None, clock)
 

@@ -207,7 +207,7 @@ async def test_five_wrong_passwords_lock_the_modal(admin_config):
 
 
 def test_admin_flag_without_configuration_exits_2(home, capsys):
-    from tui.cli import main
+    from cli.main import main
 
     assert main(["--admin"]) == 2
     err = capsys.readouterr().err

@@ -428,11 +428,13 @@ def test_under_tests_the_pictures_are_half_blocks():
 )
 def test_the_renderer_can_be_chosen(monkeypatch, value, expected):
     monkeypatch.setenv(image_support.RENDERER_ENV, value)
+    monkeypatch.setattr(image_support, "_requested", "auto")  # put back after the test
+    image_support.use_renderer(load_config())
     assert image_widget_class() is expected
 
 
 def test_preparing_under_tests_asks_nothing():
-    image_support.prepare_terminal_graphics()
+    image_support.prepare_terminal_graphics(load_config())
     assert not image_support._queried_terminal
 
 
@@ -449,7 +451,8 @@ def _run_on_a_terminal(
         "import sys\n"
         "from tui.image_support import prepare_terminal_graphics, image_widget_class, cell_size\n"
         "from tui.image_support import widget_module\n"
-        "prepare_terminal_graphics()\n"
+        "from core.config import load_config\n"
+        "prepare_terminal_graphics(load_config())\n"
         "chosen = image_widget_class()\n"
         "names = ('SixelImage', 'TGPImage', 'HalfcellImage', 'UnicodeImage', 'Image')\n"
         "name = next(n for n in names if getattr(widget_module(), n) is chosen)\n"

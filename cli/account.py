@@ -10,9 +10,14 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from cli.errors import EXIT_USAGE, CliError
+from cli.services import open_for_command
 from core.printable import printable
+
+P = TypeVar("P", bound=argparse.ArgumentParser)
+"""The command line's own parser class (its subparsers are of that class too)."""
 
 if TYPE_CHECKING:  # the account side loads only when one of its commands runs
     from core.account import Account
@@ -31,13 +36,7 @@ MAX_LIMIT = 1_000_000
 """The most ledger or audit lines one command prints (SQLite's LIMIT is a 64-bit integer)."""
 
 
-class AccountFail(Exception):
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(sub: argparse._SubParsersAction[P]) -> None:
     s = sub.add_parser("session", help="show, export or import this terminal's session")
     ssub = s.add_subparsers(dest="action", metavar="ACTION", required=True)
     ssub.add_parser("show", help="session id, tier and credits")
@@ -99,7 +98,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     try:
         return _run(config, args)
     except LedgerError as exc:  # e.g. a damaged page met while reading
-        raise AccountFail(str(exc)) from exc
+        raise CliError(str(exc)) from exc
 
 
 def _run(config: Config, args: argparse.Namespace) -> int:
@@ -112,27 +111,19 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     if args.command == "ledger" and args.verify:
         return _verify(config)
     if args.command == "ledger" and not 1 <= args.limit <= MAX_LIMIT:
-        raise AccountFail(f"--limit must be a whole number from 1 to {MAX_LIMIT:,}.", 2)
-    account = _account(config)
+        raise CliError(f"--limit must be a whole number from 1 to {MAX_LIMIT:,}.", EXIT_USAGE)
+    services = open_for_command(config, credits=True, gallery=False, first_run_import=False)
     try:
+        account = services.account
+        if account is None:
+            raise CliError("The credit ledger cannot be used right now.")
         if args.command == "session":
             return _session(config, account, args)
         if args.audit:
             return _audit(account, args.limit)
         return _history(account, args.limit)
     finally:
-        account.close()
-
-
-def _account(config: Config) -> Account:
-    from core.account import open_account
-
-    opened = open_account(config)
-    for notice in opened.notices:
-        print(printable(notice), file=sys.stderr)
-    if opened.account is None:
-        raise AccountFail("The credit ledger cannot be used right now.")
-    return opened.account
+        services.close()
 
 
 def _session(config: Config, account: Account, args: argparse.Namespace) -> int:
@@ -164,9 +155,9 @@ def _session(config: Config, account: Account, args: argparse.Namespace) -> int:
             replace=args.replace,
         )
     except SessionError as exc:
-        raise AccountFail(str(exc), 2) from exc
+        raise CliError(str(exc), EXIT_USAGE) from exc
     except OSError as exc:
-        raise AccountFail(f"{printable(args.file)}: {exc.strerror}.", 2) from exc
+        raise CliError(f"{printable(args.file)}: {exc.strerror}.", EXIT_USAGE) from exc
     if imported.backup is not None:
         print(
             f"The replaced session {account.session_id[:8]} was saved to {imported.backup} "
@@ -208,11 +199,11 @@ def _verify(config: Config) -> int:
     try:
         ledger = Ledger.for_config(config)
     except LedgerError as exc:
-        raise AccountFail(str(exc)) from exc
+        raise CliError(str(exc)) from exc
     try:
         results = ledger.verify()
     except LedgerError as exc:
-        raise AccountFail(str(exc)) from exc
+        raise CliError(str(exc)) from exc
     finally:
         ledger.close()
     broken = 0
@@ -250,15 +241,15 @@ def _admin_hash() -> int:
     if sys.stdin.isatty():
         first = getpass.getpass("New admin password: ")
         if first != getpass.getpass("Again: "):
-            raise AccountFail("The two passwords differ; nothing was made.", 2)
+            raise CliError("The two passwords differ; nothing was made.", EXIT_USAGE)
     else:
         first = sys.stdin.readline().rstrip("\n")
     if len(first) < 8:
-        raise AccountFail("Use an admin password of at least 8 characters.", 2)
+        raise CliError("Use an admin password of at least 8 characters.", EXIT_USAGE)
     try:
         encoded = hash_password(first)
     except AdminError as exc:
-        raise AccountFail(str(exc), 2) from exc
+        raise CliError(str(exc), EXIT_USAGE) from exc
     print(encoded)
     print(
         'Put this line in the config file as: admin_password_hash = "<the line above>"',
@@ -282,9 +273,9 @@ def _operator(config: Config, args: argparse.Namespace) -> int:
             refused(ledger, args.action)
         finally:
             ledger.close()
-        raise AccountFail(str(exc)) from exc
+        raise CliError(str(exc)) from exc
     except AdminError as exc:
-        raise AccountFail(str(exc)) from exc
+        raise CliError(str(exc)) from exc
     ledger = Ledger.for_config(config)
     try:
         if args.action == "unlock":
@@ -292,7 +283,7 @@ def _operator(config: Config, args: argparse.Namespace) -> int:
         else:
             print(grant(ledger, args.session, credits, args.note, how))
     except (AdminError, BillingError) as exc:
-        raise AccountFail(str(exc)) from exc
+        raise CliError(str(exc)) from exc
     finally:
         ledger.close()
     return 0
@@ -300,7 +291,7 @@ def _operator(config: Config, args: argparse.Namespace) -> int:
 
 def _credits(text: str) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 9 or not 1 <= int(text) <= MAX_GRANT:
-        raise AccountFail(f"CREDITS must be a whole number from 1 to {MAX_GRANT:,}.", 2)
+        raise CliError(f"CREDITS must be a whole number from 1 to {MAX_GRANT:,}.", EXIT_USAGE)
     return int(text)
 
 

@@ -18,19 +18,21 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
+from cli import account as cli_account
+from cli import images as cli_images
+from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
+from cli.services import open_for_command, progress_printer
 from core.bible.importers import ImportFailed
 from core.bible.library import BadQuery, LibraryError, UnknownTranslation, Verse
 from core.bible.references import BadReference, describe
 from core.config import Config, ConfigError, load_config
 from core.printable import decoded, echo, printable
-from tui import cli_account, cli_images
 
 if TYPE_CHECKING:
-    from core.context import Context
+    from core.services import Services
 
 BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
 COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS)
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 MAX_LIMIT = 10_000
 """Most verses ``search --limit`` prints; more than there are in any query's answer."""
 
@@ -47,42 +49,6 @@ def _say(exc: BaseException) -> None:
     """The one line a failure prints. Messages quote paths, ids and words the user gave, so
     the whole line is escaped once more here, whatever the raising code did."""
     print(f"verselight: {printable(exc)}", file=sys.stderr)
-
-
-class _Fail(Exception):
-    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _progress_printer(label: str):  # type: ignore[no-untyped-def]
-    """A progress callback that redraws one stderr line (only when stderr is a terminal)."""
-    tty = sys.stderr.isatty()
-    shown = -1
-
-    def report(done: int, total: int) -> None:
-        nonlocal shown
-        pct = min(100, done * 100 // max(total, 1))
-        if pct == shown:
-            return
-        shown = pct
-        if tty:
-            end = "\n" if pct >= 100 else ""
-            print(f"\r{label} {pct:3d}%", end=end, file=sys.stderr, flush=True)
-        elif pct >= 100:
-            print(f"{label} done.", file=sys.stderr)
-
-    return report
-
-
-def _context(config: Config) -> Context:
-    from core.context import open_context
-
-    progress = _progress_printer("Setting up the King James Version (first run only)...")
-    ctx = open_context(config, progress)
-    for notice in ctx.notices:
-        print(printable(notice), file=sys.stderr)
-    return ctx
 
 
 def _width() -> int:
@@ -104,19 +70,20 @@ def _print_verses(verses: list[Verse], heading: str, width: int) -> None:
         print(line)
 
 
-def cmd_read(ctx: Context, args: argparse.Namespace) -> int:
+def cmd_read(services: Services, args: argparse.Namespace) -> int:
     """One verse: its heading and text. A range, chapter or verse list ("Eph 2:8,9"): the
     heading, then one numbered line per verse (chapter:verse once it spans chapters).
 
     A translation named at the end of the reference ("Rom 8:28 KJV") wins over ``-t``.
     """
+    ctx = services.ctx
     tid, passages = ctx.library.locate(
         " ".join(args.reference), ctx.translation_id(args.translation)
     )
     tid = ctx.translation_id(tid)
     verses = [v for p in passages for v in ctx.library.passage(tid, p)]
     if not verses:
-        raise _Fail(f"{tid} has no text for {describe(passages)}.")
+        raise CliError(f"{tid} has no text for {describe(passages)}.")
     passage = passages[0]
     if len(passages) > 1:
         _print_verses(verses, f"{describe(passages)} ({tid})", _width())
@@ -130,11 +97,12 @@ def cmd_read(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
+def cmd_search(services: Services, args: argparse.Namespace) -> int:
+    ctx = services.ctx
     tid = ctx.translation_id(args.translation)
     query = " ".join(args.query)
     if not 1 <= args.limit <= MAX_LIMIT:
-        raise _Fail(f"--limit must be from 1 to {MAX_LIMIT:,}.", EXIT_USAGE)
+        raise CliError(f"--limit must be from 1 to {MAX_LIMIT:,}.", EXIT_USAGE)
     results = ctx.library.search(tid, query, limit=args.limit, order=args.order)
     width = _width()
     for v in results.hits:
@@ -154,8 +122,10 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
+def cmd_translations(services: Services, args: argparse.Namespace) -> int:
     from core.bible.importers import sword
+
+    ctx = services.ctx
 
     if args.action == "list":
         installed = ctx.library.translations()
@@ -173,7 +143,7 @@ def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.action == "remove":
         if not ctx.library.remove(args.source):
-            raise _Fail(
+            raise CliError(
                 f'There is no translation "{echo(args.source)}" in the library.', EXIT_USAGE
             )
         print(f"Removed {echo(args.source)}.")
@@ -181,11 +151,12 @@ def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
     source = sword.locate(args.source, ctx.config)
     tid = args.id or source.translation_id
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", tid):
-        raise _Fail(
-            f'"{echo(tid)}" cannot be a translation id: use letters, digits, "-" or "_".', 2
+        raise CliError(
+            f'"{echo(tid)}" cannot be a translation id: use letters, digits, "-" or "_".',
+            EXIT_USAGE,
         )
     if ctx.library.has(tid):
-        raise _Fail(
+        raise CliError(
             f"{tid} is already in the library; give this one another id with --id NAME.",
             EXIT_USAGE,
         )
@@ -195,7 +166,7 @@ def cmd_translations(ctx: Context, args: argparse.Namespace) -> int:
     )
     info, verses, expected = sword.load(source, ctx.config)
     info = dataclasses.replace(info, id=tid)
-    t = ctx.library.add(info, verses, expected, _progress_printer(f"Importing {info.id}..."))
+    t = ctx.library.add(info, verses, expected, progress_printer(f"Importing {info.id}..."))
     print(f"Added {t.id}: {printable(t.name)}, {t.verse_count} verses.")
     return EXIT_OK
 
@@ -313,16 +284,16 @@ def _not_a_reference(words: list[str]) -> str | None:
 
 def run_reader(config: Config, args: argparse.Namespace) -> int:
     if args.reference and (problem := _not_a_reference(args.reference)):
-        raise _Fail(problem, EXIT_USAGE)
+        raise CliError(problem, EXIT_USAGE)
     if args.admin and not config.admin_configured:
-        raise _Fail(
+        raise CliError(
             "Admin mode is not configured. Set VERSELIGHT_ADMIN_PASSWORD, or add "
             f'admin_password_hash = "..." to {config.paths.config_file} '
             "(make the value with: verselight admin hash).",
             EXIT_USAGE,
         )
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise _Fail(
+        raise CliError(
             "The reader needs a terminal; in scripts and pipes use "
             'verselight read "John 3:16" or verselight search WORDS.',
             EXIT_USAGE,
@@ -340,7 +311,7 @@ def run_reader(config: Config, args: argparse.Namespace) -> int:
     )
     from tui.image_support import prepare_terminal_graphics
 
-    prepare_terminal_graphics()  # asks the terminal what it can draw; impossible once running
+    prepare_terminal_graphics(config)  # asks the terminal what it can draw; impossible once running
     app.run()
     return app.return_code or 0
 
@@ -366,11 +337,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "translations": cmd_translations,
                 cli_images.IMAGES_COMMAND: cli_images.run,
             }
-            ctx = _context(config)
+            images = args.command == cli_images.IMAGES_COMMAND
+            services = open_for_command(config, credits=False, gallery=images)
             try:
-                return handler[args.command](ctx, args)
+                return handler[args.command](services, args)
             finally:
-                ctx.close()
+                services.close()
         if argv and argv[0] in ("-h", "--help", "help"):
             _reader_parser().print_help()
             print()
@@ -380,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BadReference, UnknownTranslation, BadQuery) as exc:
         _say(exc)
         return EXIT_USAGE
-    except (_Fail, cli_account.AccountFail, cli_images.ImagesFail) as exc:
+    except CliError as exc:
         _say(exc)
         return exc.code
     except (ConfigError, LibraryError, ImportFailed) as exc:
@@ -393,7 +365,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `verselight read Ps 119 | head` closes our stdout early; that is not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

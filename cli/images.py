@@ -9,24 +9,23 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from cli.errors import EXIT_ERROR, EXIT_USAGE, CliError
 from core.printable import echo, printable
+
+P = TypeVar("P", bound=argparse.ArgumentParser)
+"""The command line's own parser class (its subparsers are of that class too)."""
 
 if TYPE_CHECKING:
     from core.context import Context
     from core.generation.gallery import Gallery, Illustration
+    from core.services import Services
 
 IMAGES_COMMAND = "images"
 
 
-class ImagesFail(Exception):
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(sub: argparse._SubParsersAction[P]) -> None:
     i = sub.add_parser(
         IMAGES_COMMAND,
         help='list a verse\'s illustrations: images "John 3:16"; images export ID PATH',
@@ -35,15 +34,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     i.add_argument("words", nargs="+", metavar="REFERENCE", help='e.g. "John 3:16" or "Ps 23"')
     i.add_argument("--translation", "-t", metavar="ID")
-
-
-def _open_gallery(ctx: Context) -> Gallery:
-    from core.generation.gallery import Gallery, LedgerError
-
-    try:
-        return Gallery.open(ctx.config)
-    except LedgerError as exc:
-        raise ImagesFail(str(exc)) from exc
 
 
 def _field(label: str, value: str) -> None:
@@ -68,14 +58,13 @@ def _print(item: Illustration) -> None:
     _field("Prompt", item.prompt)
 
 
-def run(ctx: Context, args: argparse.Namespace) -> int:
-    gallery = _open_gallery(ctx)
-    try:
-        if args.words[0] == "export":
-            return _export(gallery, args.words[1:])
-        return _list(ctx, gallery, args)
-    finally:
-        gallery.close()
+def run(services: Services, args: argparse.Namespace) -> int:
+    gallery = services.gallery
+    if gallery is None:  # why was said among the notices: one sentence
+        return EXIT_ERROR
+    if args.words[0] == "export":
+        return _export(gallery, args.words[1:])
+    return _list(services.ctx, gallery, args)
 
 
 def _list(ctx: Context, gallery: Gallery, args: argparse.Namespace) -> int:
@@ -99,18 +88,18 @@ def _export(gallery: Gallery, rest: list[str]) -> int:
     from core.generation.gallery import ExportError
 
     if len(rest) != 2:
-        raise ImagesFail("Usage: verselight images export ID PATH", 2)
+        raise CliError("Usage: verselight images export ID PATH", EXIT_USAGE)
     image_id, destination = rest
     item = gallery.get(image_id)
     if item is None and len(gallery.matching(image_id)) > 1:
-        raise ImagesFail(
+        raise CliError(
             f"More than one illustration's id starts with '{echo(image_id)}'; give more of it.", 2
         )
     if item is None:
-        raise ImagesFail(f"No illustration has the id '{echo(image_id)}'.", 2)
+        raise CliError(f"No illustration has the id '{echo(image_id)}'.", EXIT_USAGE)
     try:
         written = gallery.export(item, Path(destination))
     except ExportError as exc:
-        raise ImagesFail(str(exc)) from exc
+        raise CliError(str(exc)) from exc
     print(f"Exported {item.reference} ({item.made_by}) to {printable(written)}.")
     return 0

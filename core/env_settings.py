@@ -1,0 +1,67 @@
+"""Settings read from the environment alone that never stop the app when they are wrong:
+Lightning's node and the price sources (a mistake turns buying off, with its sentence, in the
+buy dialog and ``verselight doctor``) and the image renderer (an unknown name means auto).
+``core.config.load_config`` parses them once into ``Config``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+ENV_PRICE_URLS = "VERSELIGHT_PRICE_URLS"
+"""Price source base URLs, e.g. ``coinbase=http://127.0.0.1:8001,kraken=...`` (tests use it)."""
+LND_PREFIX = "VERSELIGHT_LND_"
+"""The Lightning node's settings (host, TLS certificate, macaroon): ``payments.lnd`` names them."""
+ENV_IMAGE_RENDERER = "VERSELIGHT_IMAGE_RENDERER"
+IMAGE_RENDERERS = ("auto", "halfcell", "sixel", "kitty", "unicode")
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSettings:
+    """Where buying's node and price sources are, from the environment. A mistake here turns
+    buying off with its sentence (in the buy dialog and ``verselight doctor``), never stops
+    reading: so it is kept as a ``problem`` here, not raised."""
+
+    lnd: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The ``VERSELIGHT_LND_*`` settings as given; ``payments.lnd.LndConfig.from_env`` checks
+    them and reads the files they name when buying is set up."""
+    price_urls: dict[str, str] | None = None
+    """Base URLs by source name; None: every source at its own address."""
+    price_urls_problem: str | None = None
+    """Why ``VERSELIGHT_PRICE_URLS`` cannot be used (a sentence), when it cannot."""
+
+
+def payment_settings(env: Mapping[str, str]) -> PaymentSettings:
+    lnd = {name: value for name, value in env.items() if name.startswith(LND_PREFIX)}
+    urls, problem = _price_urls(env)
+    return PaymentSettings(lnd, urls, problem)
+
+
+def _price_urls(env: Mapping[str, str]) -> tuple[dict[str, str] | None, str | None]:
+    """Base URLs from ``VERSELIGHT_PRICE_URLS`` (None: all four defaults, when it is unset),
+    or why they cannot be used."""
+    raw = env.get(ENV_PRICE_URLS, "")
+    pairs = [item.partition("=") for item in raw.split(",") if item.strip()]
+    urls = {name.strip().lower(): url.strip() for name, _, url in pairs}
+    if not urls:
+        return None, None
+    from payments.price import DEFAULT_BASE_URLS  # only when the setting is used
+
+    unknown = sorted(set(urls) - set(DEFAULT_BASE_URLS)) + [n for n, u in urls.items() if not u]
+    if unknown:
+        return None, (
+            f"{ENV_PRICE_URLS} must be name=url pairs with names from "
+            f"{', '.join(DEFAULT_BASE_URLS)}; {unknown[0]!r} is not one."
+        )
+    return urls, None
+
+
+def image_renderer(env: Mapping[str, str]) -> tuple[str, str | None]:
+    """The renderer named in ``VERSELIGHT_IMAGE_RENDERER``, or ``auto`` (also for unknown
+    names, with the sentence the log gets once the app runs)."""
+    value = env.get(ENV_IMAGE_RENDERER, "").strip().lower() or "auto"
+    if value not in IMAGE_RENDERERS:
+        return "auto", (
+            f"{ENV_IMAGE_RENDERER}={value!r} is not one of {', '.join(IMAGE_RENDERERS)}; using auto"
+        )
+    return value, None
