@@ -27,6 +27,7 @@ from core.billing.limits import Limits
 from core.config import Config, load_config
 from core.generation.catalog import Offer
 from core.generation.gallery import Gallery
+from core.generation.providers.openrouter import OpenRouterProvider
 from core.generation.service import GenerationError, Generator, Job
 from storage import ledger as db
 from tests.image_servers import GEMINI, OK_COST, PNG_B64, Behaviour, StandIn
@@ -283,7 +284,7 @@ async def test_a_slow_answer_past_the_deadline_charges_nothing(
 async def test_a_node_down_charges_nothing(world: World, openrouter_server: StandIn) -> None:
     offer = await world.offer()
     openrouter_server.behaviour = Behaviour.DOWN
-    world.generator.providers["openrouter"] = type(world.generator.providers["openrouter"])(
+    world.generator.providers["openrouter"] = OpenRouterProvider(
         openrouter_server.base_url, "sk-or-test-key"
     )  # the down URL is a closed port
     with pytest.raises(GenerationError):
@@ -513,7 +514,7 @@ async def test_an_images_api_model_needs_a_pin_and_then_works(
     }
     (home / "config").mkdir(exist_ok=True)
     (home / "config" / "config.toml").write_text('[images.prices]\n"openai/gpt-image-1" = 7\n')
-    w = await _world(make_config(home, **env))
+    w = await _world(make_config(home, None, **env))
     try:
         listed = await w.generator.offers()
         by_key = {o.key: o for o in listed.offers}

@@ -48,7 +48,8 @@ def _import_in_fresh_interpreter(*packages: str) -> dict[str, object]:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.splitlines()[-1])
+    report: dict[str, object] = json.loads(proc.stdout.splitlines()[-1])
+    return report
 
 
 def _loaded(modules: object, top: str) -> list[str]:
