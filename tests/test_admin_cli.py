@@ -10,6 +10,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,10 +42,10 @@ def new_session(capsys) -> str:
         (sid,) = [r[0] for r in ledger.conn.execute("SELECT id FROM sessions") if r[0][:8] == short]
     finally:
         ledger.close()
-    return sid
+    return str(sid)
 
 
-def ledger_rows(sql: str) -> list[tuple]:
+def ledger_rows(sql: str) -> list[tuple[Any, ...]]:
     ledger = Ledger.open(load_config().paths.ledger_db)
     try:
         return ledger.conn.execute(sql).fetchall()

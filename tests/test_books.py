@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from core.bible import books
@@ -165,7 +167,7 @@ def test_table_matches_the_kjv_text_package_exactly() -> None:
         assert tuple(chapters[c] for c in range(1, b.chapters + 1)) == b.verse_counts, b.name
 
 
-def test_table_matches_the_verses_the_kjv_importer_yields(kjv_rows: list[tuple]) -> None:
+def test_table_matches_the_verses_the_kjv_importer_yields(kjv_rows: list[tuple[Any, ...]]) -> None:
     assert len(kjv_rows) == TOTAL_VERSES
     expected = [
         (b.number, c, v) for b in BOOKS for c in range(1, b.chapters + 1)

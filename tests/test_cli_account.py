@@ -72,7 +72,9 @@ def sid_in(token_file: Path) -> str:
     """The session a token file names (each run re-issues the token, so compare sessions)."""
     import jwt
 
-    return jwt.decode(token_file.read_text().strip(), options={"verify_signature": False})["sid"]
+    claims = jwt.decode(token_file.read_text().strip(), options={"verify_signature": False})
+    sid: str = claims["sid"]
+    return sid
 
 
 def test_importing_a_bad_file_changes_nothing(home, capsys):

@@ -79,7 +79,7 @@ ODD_CHARS = st.sampled_from(
 """No NUL: an argv from a real shell cannot carry one."""
 
 WORDS = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
     max_size=30,
 )
 ODD_TEXT = st.lists(st.one_of(WORDS, ODD_CHARS), max_size=6).map("".join)
@@ -175,8 +175,8 @@ def _run_in_process(argv: list[str]) -> tuple[int, str, str, float]:
     err.flush()
     return (
         code,
-        out.buffer.getvalue().decode("utf-8"),  # type: ignore[attr-defined]
-        err.buffer.getvalue().decode("utf-8"),  # type: ignore[attr-defined]
+        out.buffer.getvalue().decode("utf-8"),
+        err.buffer.getvalue().decode("utf-8"),
         elapsed,
     )
 

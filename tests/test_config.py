@@ -22,7 +22,7 @@ from storage.files import UnreadableFile, read_regular
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load(home: Path, toml: str | bytes | None = None, **env: str):  # type: ignore[no-untyped-def]
+def _load(home: Path, toml: str | bytes | None = None, **env: str):
     if toml is not None:
         path = home / "config" / "config.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,7 +38,7 @@ def _error(home: Path, toml: str | bytes | None = None, **env: str) -> str:
     return message
 
 
-def _in_thread(fn, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+def _in_thread(fn, timeout: float = 5.0):
     """Run ``fn`` and fail (instead of hanging the suite) if it does not finish in time."""
     box: dict[str, object] = {}
 

@@ -27,6 +27,7 @@ from core.billing.limits import Limits
 from core.config import Config, load_config
 from core.generation.catalog import Offer
 from core.generation.gallery import Gallery
+from core.generation.providers.openrouter import OpenRouterProvider
 from core.generation.service import GenerationError, Generator, Job
 from storage import ledger as db
 from tests.image_servers import GEMINI, OK_COST, PNG_B64, Behaviour, StandIn
@@ -283,7 +284,7 @@ async def test_a_slow_answer_past_the_deadline_charges_nothing(
 async def test_a_node_down_charges_nothing(world: World, openrouter_server: StandIn) -> None:
     offer = await world.offer()
     openrouter_server.behaviour = Behaviour.DOWN
-    world.generator.providers["openrouter"] = type(world.generator.providers["openrouter"])(
+    world.generator.providers["openrouter"] = OpenRouterProvider(
         openrouter_server.base_url, "sk-or-test-key"
     )  # the down URL is a closed port
     with pytest.raises(GenerationError):
@@ -513,7 +514,7 @@ async def test_an_images_api_model_needs_a_pin_and_then_works(
     }
     (home / "config").mkdir(exist_ok=True)
     (home / "config" / "config.toml").write_text('[images.prices]\n"openai/gpt-image-1" = 7\n')
-    w = await _world(make_config(home, **env))
+    w = await _world(make_config(home, None, **env))
     try:
         listed = await w.generator.offers()
         by_key = {o.key: o for o in listed.offers}
@@ -763,3 +764,42 @@ async def test_the_event_loop_runs_while_the_ledger_waits_for_its_lock(world: Wo
     world.conn.set_trace_callback(None)
     assert illustration.credits == offer.credits
     assert world.holds() == ["charged"]
+
+
+async def test_closing_while_a_generation_waits_for_the_ledger_releases_its_hold(
+    world: World, openrouter_server: StandIn
+) -> None:
+    """The app closes while a generation's hold is being placed in a thread: closing waits
+    for that thread (never closing the connection under it), stops the generation, and the
+    hold comes back; the provider is never asked."""
+    import threading
+
+    offer = await world.offer()
+    attempting = threading.Event()
+    world.conn.set_trace_callback(
+        lambda statement: attempting.set() if statement.startswith("BEGIN IMMEDIATE") else None
+    )
+    blocker = sqlite3.connect(world.config.paths.ledger_db, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    openrouter_server.started.clear()
+    task = asyncio.create_task(world.generator.generate(Job(JOHN_3_16, "KJV", offer)))
+    assert await asyncio.to_thread(attempting.wait, 10)
+    closing = asyncio.create_task(world.generator.aclose())
+    ran = asyncio.Event()
+    asyncio.get_running_loop().call_soon(ran.set)
+    await ran.wait()
+    assert not closing.done()  # waiting for the thread that waits for the lock
+    blocker.execute("COMMIT")
+    blocker.close()
+    await closing
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    check = sqlite3.connect(world.config.paths.ledger_db)
+    try:
+        states = [r[0] for r in check.execute("SELECT state FROM holds ORDER BY id")]
+        (balance,) = check.execute("SELECT balance FROM sessions").fetchone()
+    finally:
+        check.close()
+    assert states == ["released"]
+    assert balance == 100
+    assert not openrouter_server.started.is_set()

@@ -16,6 +16,7 @@ from core.billing.invoices import (
     MEMO,
     InvoiceDesk,
     Outcome,
+    PendingInvoice,
     Poller,
     Watcher,
 )
@@ -221,7 +222,7 @@ def test_three_watchers_and_two_settle_events_make_one_purchase(
         with lock:
             outcomes.append(outcome)
 
-    watchers = [
+    watchers: list[Watcher | Poller] = [
         Watcher(new_desk, record),
         Watcher(new_desk, record, payment_hash=pending.payment_hash),
         Poller(new_desk, pending.payment_hash, record, every_s=0.05),
@@ -261,7 +262,7 @@ def test_node_down_gives_a_sentence_and_the_credit_arrives_after_recovery(
         assert "127.0.0.1" not in str(down.value)
         fake_lnd.start()
         # The user presses "Try again" until the client's channel has reconnected (~1 s).
-        got: list = []
+        got: list[PendingInvoice] = []
 
         def retried() -> bool:
             try:

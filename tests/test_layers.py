@@ -48,7 +48,8 @@ def _import_in_fresh_interpreter(*packages: str) -> dict[str, object]:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.splitlines()[-1])
+    report: dict[str, object] = json.loads(proc.stdout.splitlines()[-1])
+    return report
 
 
 def _loaded(modules: object, top: str) -> list[str]:
@@ -96,8 +97,10 @@ def test_every_cli_module_imports_without_textual() -> None:
     """The command line's modules load no Textual (and no tui): only starting the reader does."""
     report = _import_in_fresh_interpreter("cli")
     assert report["failed"] == {}
+    imported = report["imported"]
+    assert isinstance(imported, list)
     for name in ("cli.main", "cli.account", "cli.images", "cli.errors", "cli.__main__"):
-        assert name in report["imported"], name
+        assert name in imported, name
     assert _loaded(report["modules"], "textual") == []
     assert _loaded(report["modules"], "tui") == []
 

@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,18 +95,19 @@ def fill(ledger_path: Path) -> None:
         for n in range(4000):
             db.insert_entry(conn, sids[n % 200], "grant", 10, now, note=f"grant number {n}")
         for n in range(300):
-            ph = hashlib.sha256(str(n).encode()).hexdigest()
+            preimage = hashlib.sha256(str(n).encode()).digest()
+            ph = hashlib.sha256(preimage).hexdigest()
             invoices.insert(
                 conn,
                 payment_hash=ph,
                 sid=sids[n % 200],
                 credits=300,
-                preimage_hex="00" * 32,
+                preimage_hex=preimage.hex(),
                 amount_sats=3000,
-                usd="3",
+                usd="3.00",
                 btc_usd="100000",
                 now=now,
-                expires_at=now,
+                expires_at=now + timedelta(hours=1),
             )
             invoices.mark_settled(conn, ph, now)
             db.insert_entry(conn, sids[n % 200], "purchase", 300, now, payment_hash=ph)

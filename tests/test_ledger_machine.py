@@ -116,10 +116,10 @@ class LedgerMachine(RuleBasedStateMachine):
         window = self.clock.now - timedelta(minutes=1)
         return sum(1 for at in self.hold_times[sid] if at > window)
 
-    def save(self, sid: str):  # type: ignore[no-untyped-def]
+    def save(self, sid: str):
         calls: list[str] = []
 
-        def save(conn):  # type: ignore[no-untyped-def]
+        def save(conn):
             image_id = uuid4().hex
             conn.execute(
                 "INSERT INTO images (id, session_id, created_at) VALUES (?, ?, ?)",
@@ -148,7 +148,7 @@ class LedgerMachine(RuleBasedStateMachine):
             st.sampled_from(["available", "available+1", "cap", "cap+1"]),
         ),
     )
-    def place_hold(self, who: int, amount: int | str):  # type: ignore[no-untyped-def]
+    def place_hold(self, who: int, amount: int | str):
         """Random amounts, and amounts exactly at (and one past) what is available or allowed."""
         sid = self.sids[who]
         available = self.balance[sid] - self.held(sid)
@@ -187,7 +187,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return hold
 
     @rule(target=holds, who=st.integers(0, 1))
-    def burst(self, who: int):  # type: ignore[no-untyped-def]
+    def burst(self, who: int):
         """One credit at a time, once more than the rate limit allows."""
         placed = []
         for _ in range(LIMITS.generations_per_minute + 1):

@@ -165,8 +165,9 @@ def test_next_and_previous_book(
 
 def test_walking_next_verse_from_genesis_visits_every_verse_in_order() -> None:
     walked = [GEN_1_1]
-    here: VerseRef | None = GEN_1_1
-    while (here := next_verse(here)) is not None:
+    here = GEN_1_1
+    while (following := next_verse(here)) is not None:
+        here = following
         walked.append(here)
         assert len(walked) <= TOTAL_VERSES, "walked past the end"
     assert len(walked) == 31102
@@ -176,8 +177,9 @@ def test_walking_next_verse_from_genesis_visits_every_verse_in_order() -> None:
 
 def test_walking_previous_verse_from_revelation_visits_every_verse_in_reverse() -> None:
     walked = [REV_22_21]
-    here: VerseRef | None = REV_22_21
-    while (here := previous_verse(here)) is not None:
+    here = REV_22_21
+    while (preceding := previous_verse(here)) is not None:
+        here = preceding
         walked.append(here)
         assert len(walked) <= TOTAL_VERSES, "walked past the start"
     assert len(walked) == 31102

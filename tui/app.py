@@ -201,14 +201,15 @@ class VerselightApp(App[None]):
             self.action_buy_credits()
 
     def action_buy_credits(self) -> None:
-        if self.account is None:
+        services = self.services
+        if services is None or services.account is None:
             self.notify(
                 "Credits are unavailable in this run, so nothing can be bought.", severity="error"
             )
             return
         from tui.screens.buy_credits import BuyCreditsScreen
 
-        self.push_screen(BuyCreditsScreen(self.shop, self.account.session_id))
+        self.push_screen(BuyCreditsScreen(services.shop, services.account.session_id))
 
     @work(thread=True, exit_on_error=False, group="payments")
     def _start_payments(self) -> None:

@@ -32,12 +32,10 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from core.admin import audit
 from core.bible.library import Library
-from core.bible.references import VerseRef
 from core.billing.ledger import BillingError, DailyCapReached, Hold, Ledger, LedgerError
 from core.clock import Clock, utc_now
 from core.config import Config
@@ -45,6 +43,8 @@ from core.generation import catalog, stats
 from core.generation.catalog import Offer, OfferList
 from core.generation.gallery import Gallery, Illustration
 from core.generation.imagecheck import CheckedImage, check_image
+from core.generation.jobs import Job as Job
+from core.generation.jobs import Readiness as Readiness
 from core.generation.prompts import ASPECT_RATIOS, PROMPT_VERSION, PromptInputs, build_prompt
 from core.generation.providers.base import ImageRequest, Provider, ProviderError, ProviderImage
 from core.generation.store import ImageStore
@@ -75,47 +75,6 @@ class GenerationError(Exception):
     charged, in sentences for the user."""
 
 
-@dataclass(frozen=True, slots=True)
-class Readiness:
-    """What the generate dialog shows for one model before anything happens."""
-
-    tier: Tier
-    balance: int
-    available: int
-    price: int
-    allowed: bool
-    reason: str | None
-    """Why not, when not allowed: a sentence."""
-
-    @property
-    def missing(self) -> int:
-        return max(0, self.price - self.available) if self.tier is Tier.PAID else 0
-
-    @property
-    def held(self) -> int:
-        """Credits set aside by generations still in progress (this terminal's or another's)."""
-        return self.balance - self.available
-
-    @property
-    def waiting_for_holds(self) -> bool:
-        """Short only because generations in progress hold credits: the balance covers the
-        price, so the answer is to wait for them, not to buy more."""
-        return self.tier is Tier.PAID and self.available < self.price <= self.balance
-
-    @property
-    def balance_after(self) -> int:
-        return self.balance if self.tier is Tier.ADMIN else self.balance - self.price
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    ref: VerseRef
-    translation: str
-    offer: Offer
-    theme: str | None = None
-    aspect_ratio: str = "16:9"
-
-
 class Generator:
     """Generations for one session. Holds its own ledger connection (use one per process)."""
 
@@ -139,6 +98,9 @@ class Generator:
         self.providers = dict(providers)
         self.store = ImageStore(config.paths.images_dir)
         self.gallery = Gallery(ledger.conn, self.store)
+        # Threads using the ledger: aclose waits for them (closing it under them can crash).
+        self._in_flight: set[asyncio.Future[Any]] = set()
+        self._running: set[asyncio.Task[Any]] = set()
 
     @classmethod
     def open(
@@ -160,9 +122,22 @@ class Generator:
         chosen = build_providers(config.images) if providers is None else providers
         return cls(config, library, ledger, session_id, chosen, new_id=new_id, timer=timer)
 
+    def _in_thread(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """``fn(*args)`` in a worker thread, as a future ``aclose`` knows to wait for."""
+        task = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return task
+
     async def aclose(self) -> None:
+        """Stop what still runs (a generation's hold is released), then close."""
+        running = [t for t in self._running if t is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         for provider in self.providers.values():
             await provider.aclose()
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
         self.ledger.close()
 
     @property
@@ -242,6 +217,17 @@ class Generator:
         Raises ``GenerationError`` with the reason, or ``CancelledError`` when cancelled; in
         both cases nothing was charged and nothing saved.
         """
+        task = asyncio.current_task()
+        assert task is not None  # every coroutine here runs in a task
+        self._running.add(task)
+        try:
+            return await self._generate(job, on_started)
+        finally:
+            self._running.discard(task)
+
+    async def _generate(
+        self, job: Job, on_started: Callable[[stats.Eta], None] | None
+    ) -> Illustration:
         offer = job.offer
         provider = self.providers.get(offer.provider)
         if provider is None:
@@ -313,7 +299,7 @@ class Generator:
     async def _write(self, relative: str, data: bytes) -> None:
         """Write the file in a thread; a cancel waits for the thread to finish first, so the
         caller's clean-up cannot run before the file appears (and leave it behind)."""
-        task = asyncio.ensure_future(asyncio.to_thread(self.store.write, relative, data))
+        task = self._in_thread(self.store.write, relative, data)
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -328,7 +314,7 @@ class Generator:
         it: the thread's answer is awaited, and a hold it placed is released before the
         cancel is let through, so no hold is left open with nobody knowing its id.
         """
-        task = asyncio.ensure_future(asyncio.to_thread(self._reserve_now, ready))
+        task = self._in_thread(self._reserve_now, ready)
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -358,7 +344,7 @@ class Generator:
         # If this fails the hold stays until the next start releases it; nothing is charged
         # either way.
         with contextlib.suppress(LedgerError, sqlite3.Error):
-            await _outlast(asyncio.ensure_future(asyncio.to_thread(self.ledger.release, hold)))
+            await _outlast(self._in_thread(self.ledger.release, hold))
 
     def _row(
         self,
@@ -406,7 +392,7 @@ class Generator:
         """``_record_now`` in a thread. A cancel waits for the transaction's outcome: a failure
         is raised (and handled as any failure); once committed, the image is paid for and kept,
         so the cancel is withdrawn and the generation ends as a success."""
-        task = asyncio.ensure_future(asyncio.to_thread(self._record_now, row, hold, admin, offer))
+        task = self._in_thread(self._record_now, row, hold, admin, offer)
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:

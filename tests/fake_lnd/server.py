@@ -162,8 +162,8 @@ class FakeLnd:
                 ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
             ],
         )
-        lightning_pb2_grpc.add_LightningServicer_to_server(_Lightning(self), server)  # type: ignore[no-untyped-call]
-        invoices_pb2_grpc.add_InvoicesServicer_to_server(_Invoices(self), server)  # type: ignore[no-untyped-call]
+        lightning_pb2_grpc.add_LightningServicer_to_server(_Lightning(self), server)
+        invoices_pb2_grpc.add_InvoicesServicer_to_server(_Invoices(self), server)
         credentials = grpc.ssl_server_credentials([(self._tls_key, self.tls_cert)])
         port = server.add_secure_port(f"127.0.0.1:{self.port}", credentials)
         if port == 0:

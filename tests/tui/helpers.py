@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from textual.app import App
 from textual.pilot import Pilot
@@ -39,6 +40,6 @@ SNAPSHOT_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 KNOWN_SID = "5e55" + "0" * 28
 
 
-def toasts(app: App[object]) -> list[str]:
+def toasts(app: App[Any]) -> list[str]:
     """The messages of the notifications the app is showing (or has queued), oldest first."""
     return [notification.message for notification in app._notifications]

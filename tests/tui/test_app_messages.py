@@ -78,7 +78,9 @@ async def test_a_settlement_reaches_every_screen_and_is_announced_once(app_facto
         # The same payment reported again (the dialog's own watcher): no second notice.
         report_from_a_thread(app, HASH, Outcome.ALREADY_CREDITED)
         await wait_for(pilot, lambda: len(listener.heard) == 4, "the second report")
-        assert not listener.heard[2].credited_now
+        again = listener.heard[2]
+        assert isinstance(again, PaymentSettled)
+        assert not again.credited_now
         await settle(pilot)
         assert len(listener.heard) == 4  # nothing bounced back to be broadcast again
         messages = toasts(app)

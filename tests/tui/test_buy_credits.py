@@ -11,6 +11,7 @@ import bolt11
 import pytest
 from textual.widgets import Static
 
+from core.billing.invoices import PendingInvoice
 from core.billing.ledger import Ledger
 from core.config import load_config
 from payments.price import DISAGREE_MESSAGE
@@ -43,6 +44,12 @@ def lightning(home: Path, fake_lnd, price_servers: PriceServers, monkeypatch) ->
 def buy_screen(app) -> BuyCreditsScreen:
     assert isinstance(app.screen, BuyCreditsScreen)
     return app.screen
+
+
+def shown_invoice(screen: BuyCreditsScreen) -> PendingInvoice:
+    """The invoice the dialog shows (there is one from the invoice state on)."""
+    assert screen.invoice is not None
+    return screen.invoice
 
 
 async def open_invoice(pilot) -> BuyCreditsScreen:
@@ -85,6 +92,7 @@ async def test_scan_the_qr_pay_and_see_300_credits(lightning, fake_lnd):
         await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the dialog to close")
         badge = app.screen.query_one(CreditsBadge)
         await wait_for(pilot, lambda: "300 credits" in str(badge.render()), "the badge")
+        assert app.account is not None
         sid = app.account.session_id
     ledger = Ledger.open(load_config().paths.ledger_db)
     try:
@@ -101,7 +109,7 @@ async def test_copy_key_puts_the_invoice_on_the_clipboard(lightning):
         screen = await open_invoice(pilot)
         await pilot.press("y")
         await settle(pilot)
-        assert app.clipboard == screen.invoice.payment_request
+        assert app.clipboard == shown_invoice(screen).payment_request
         assert any("Invoice copied" in m for m in toasts(app))
 
 
@@ -110,12 +118,12 @@ async def test_expired_invoice_offers_a_new_one(lightning, fake_lnd):
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         screen = await open_invoice(pilot)
-        first = screen.invoice
+        first = shown_invoice(screen)
         fake_lnd.expire(bytes.fromhex(first.payment_hash))
         await wait_for(pilot, lambda: screen.state == "expired", "the expiry")
         await pilot.click("#new-invoice")
         await wait_for(pilot, lambda: screen.state == "invoice", "a new invoice")
-        assert screen.invoice.payment_hash != first.payment_hash
+        assert shown_invoice(screen).payment_hash != first.payment_hash
 
 
 async def test_node_down_shows_an_error_and_try_again_works(lightning, fake_lnd):
@@ -167,7 +175,9 @@ async def test_too_small_terminal_says_how_big_and_still_shows_the_invoice(light
         assert not screen.query_one(QrCode).shows_code
         assert "Make the terminal at least" in str(screen.query_one(QrCode).render())
         assert "paste the invoice below" in str(screen.query_one("#too-small").render())
-        assert screen.invoice.payment_request in str(screen.query_one("#invoice-text").render())
+        assert shown_invoice(screen).payment_request in str(
+            screen.query_one("#invoice-text").render()
+        )
         assert decode_screen(app) == []
 
 
@@ -192,6 +202,7 @@ def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state, size):
 
     async def run_before(pilot):
         await settle(pilot)
+        assert app.shop is not None
         app.shop.new_preimage = fixed_preimage
         await pilot.press("b")
         await settle(pilot)
@@ -207,10 +218,10 @@ def test_buy_modal_snapshots(snap_compare, lightning, fake_lnd, state, size):
         await pilot.click("#get-invoice")
         await wait_for(pilot, lambda: screen.state in ("invoice", "error"), "an answer")
         if state == "success":
-            fake_lnd.settle(bytes.fromhex(screen.invoice.payment_hash))
+            fake_lnd.settle(bytes.fromhex(shown_invoice(screen).payment_hash))
             await wait_for(pilot, lambda: screen.state == "success", "success")
         if state == "expired":
-            fake_lnd.expire(bytes.fromhex(screen.invoice.payment_hash))
+            fake_lnd.expire(bytes.fromhex(shown_invoice(screen).payment_hash))
             await wait_for(pilot, lambda: screen.state == "expired", "expiry")
         await settle(pilot)
 
@@ -237,6 +248,7 @@ def test_buy_modal_too_small_snapshot(snap_compare, lightning, fake_lnd):
 
     async def run_before(pilot):
         await settle(pilot)
+        assert app.shop is not None
         app.shop.new_preimage = fixed_preimage
         await open_invoice(pilot)
         await settle(pilot)
@@ -248,7 +260,8 @@ async def test_paid_while_the_app_was_closed_is_credited_at_the_next_start(light
     app = make_app(load_config(), "John 3:16")
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
-        invoice = (await open_invoice(pilot)).invoice
+        invoice = shown_invoice(await open_invoice(pilot))
+        assert app.account is not None
         sid = app.account.session_id
     fake_lnd.settle(bytes.fromhex(invoice.payment_hash))  # paid from the phone, app closed
 
@@ -257,5 +270,5 @@ async def test_paid_while_the_app_was_closed_is_credited_at_the_next_start(light
         await settle(pilot)
         badge = again.screen.query_one(CreditsBadge)
         await wait_for(pilot, lambda: "300 credits" in str(badge.render()), "the late credit")
-        assert again.account.session_id == sid
+        assert again.account is not None and again.account.session_id == sid
         assert any("made earlier was credited" in m for m in toasts(again))

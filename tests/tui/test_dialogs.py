@@ -20,7 +20,8 @@ from tui.widgets.verse_line import VerseLine
 
 
 def preview(app) -> Static:
-    return app.screen.query_one("#preview", Static)
+    shown: Static = app.screen.query_one("#preview", Static)
+    return shown
 
 
 async def test_goto_parses_as_you_type_and_goes(app_factory):
@@ -143,6 +144,7 @@ async def test_search_finds_hyphenated_and_apostrophe_words_and_opens_a_result(a
         assert "best first" in str(app.screen.query_one("#keys", Label).render())
         await pilot.press("enter")
         await settle(pilot)
+        assert isinstance(app.screen, ReaderScreen)
         assert app.screen.ref == VerseRef(1, 19, 12)
         await pilot.press("slash", *"Lord's NEAR( * \"")
         await settle(pilot)

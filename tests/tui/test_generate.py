@@ -25,8 +25,9 @@ from tests.clock import ManualClock
 from tests.image_servers import Behaviour, StandIn
 from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle, toasts, wait_for
 from tui.app import VerselightApp, make_app
+from tui.generate_text import elapsed_text, fill
 from tui.screens.buy_credits import BuyCreditsScreen
-from tui.screens.generate import GenerateScreen, elapsed_text, fill
+from tui.screens.generate import GenerateScreen
 from tui.screens.reader import ReaderScreen
 from tui.widgets.credits_badge import CreditsBadge
 from tui.widgets.image_pane import ImagePane
@@ -195,7 +196,8 @@ async def test_credits_held_by_a_generation_elsewhere_say_so_not_buy_more(
     app = new_app(images_config)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_dialog(pilot)
-        assert screen.state == "pick" and screen.chosen.credits == 5
+        chosen = screen.chosen
+        assert screen.state == "pick" and chosen is not None and chosen.credits == 5
         said = text(screen, "#balance")
         assert said.startswith("5 of your 5 credits are held by an illustration still being made")
         assert "can start once that one finishes" in said
@@ -549,6 +551,7 @@ async def test_an_image_arriving_under_the_command_palette_closes_the_dialog_onc
             await settle(pilot)
             assert not any(isinstance(s, GenerateScreen) for s in app.screen_stack)
             reader = app.screen
+            assert isinstance(reader, ReaderScreen)
             books = ledger()
             [saved] = [e.image_id for e in books.history(KNOWN_SID) if e.kind == "charge"]
             # The reader got the illustration (the pane shows it) and still answers keys.
@@ -578,7 +581,9 @@ async def test_a_failure_with_an_unreadable_ledger_still_shows_the_error(
             await press_generate(pilot, screen)
             assert await asyncio.to_thread(openrouter_server.started.wait, 5)
             await settle_ui(pilot)
-            app.generator().ledger.conn.close()
+            generator = app.generator()
+            assert generator is not None
+            generator.ledger.conn.close()
             openrouter_server.release.set()
             await wait_for(pilot, lambda: screen.state == "error", "the error")
             assert "could not be recorded" in text(screen, "#error-text")
@@ -610,7 +615,9 @@ async def test_an_unreadable_ledger_on_the_picker_is_a_sentence_not_a_crash(
         screen = await open_dialog(pilot)
         start = screen.query_one("#start", Button)
         assert not start.disabled
-        app.generator().ledger.conn.close()
+        generator = app.generator()
+        assert generator is not None
+        generator.ledger.conn.close()
         expected = (
             "The credit ledger could not be read just now: Cannot operate on a closed database."
         )
@@ -656,6 +663,7 @@ async def test_cancelling_while_the_account_cannot_be_read_returns_to_the_picker
             await press_generate(pilot, screen)
             assert await asyncio.to_thread(openrouter_server.started.wait, 5)
             await settle_ui(pilot)
+            assert app.account is not None
             app.account.ledger.conn.close()
 
             await pilot.press("escape")

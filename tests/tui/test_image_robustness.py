@@ -141,6 +141,7 @@ async def test_v_says_the_illustrations_cannot_be_read(
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await settle(pilot)
         reader = app.screen
+        assert isinstance(reader, ReaderScreen)
         break_gallery(app)
         await pilot.press("v")
         await settle(pilot)
@@ -162,6 +163,7 @@ async def test_a_sketch_made_while_the_gallery_fails_is_saved_and_the_reader_sur
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         reader = app.screen
+        assert isinstance(reader, ReaderScreen)
         break_gallery(app)
         await pilot.press("i")
         dialog = app.screen

@@ -13,6 +13,7 @@ from core.billing.ledger import Ledger
 from core.config import Config
 from tests.illustrations import add_sketches
 from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle, toasts, wait_for
+from tui.app import VerselightApp
 from tui.screens.reader import ReaderScreen
 from tui.widgets.navigator import Navigator
 from tui.widgets.verse_strip import MARK, VerseStrip
@@ -20,18 +21,18 @@ from tui.widgets.verse_strip import MARK, VerseStrip
 JOHN_3_16 = VerseRef(43, 3, 16)
 
 
-def strip_text(app) -> str:  # type: ignore[no-untyped-def]
+def strip_text(app) -> str:
     """The reader's verse strip, whatever dialog is on top of it (the generate dialog stays
     until its image is saved, which a busy machine makes slow)."""
     (reader,) = [s for s in app.screen_stack if isinstance(s, ReaderScreen)]
     return str(reader.query_one(VerseStrip).render())
 
 
-def labels(node) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def labels(node) -> dict[str, str]:
     return {str(child.label).removesuffix(f" {MARK}"): str(child.label) for child in node.children}
 
 
-def book_node(app, name: str):  # type: ignore[no-untyped-def]
+def book_node(app, name: str):
     tree = app.screen.query_one(Navigator)
     for testament in tree.root.children:
         for node in testament.children:
@@ -41,12 +42,12 @@ def book_node(app, name: str):  # type: ignore[no-untyped-def]
 
 
 async def test_illustrated_verses_chapters_and_books_carry_the_dot(
-    app_factory: Callable[..., object], config: Config, known_session: Callable[..., Ledger]
+    app_factory: Callable[..., VerselightApp], config: Config, known_session: Callable[..., Ledger]
 ) -> None:
     await add_sketches(config, KNOWN_SID, [(JOHN_3_16, None), (VerseRef(43, 1, 1), None)],
                        at=SNAPSHOT_TIME)  # fmt: skip
     app = app_factory("John 3:14")
-    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+    async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         text = strip_text(app)
         assert f"16{MARK}" in text
@@ -68,13 +69,13 @@ async def test_illustrated_verses_chapters_and_books_carry_the_dot(
 
 
 async def test_a_sketch_made_here_marks_its_verse_at_once(
-    app_factory: Callable[..., object], config: Config, known_session: Callable[..., Ledger]
+    app_factory: Callable[..., VerselightApp], config: Config, known_session: Callable[..., Ledger]
 ) -> None:
     ledger = known_session()
     ledger.grant(KNOWN_SID, 50, "test")
     ledger.close()
     app = app_factory("Ps 23:1")
-    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+    async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert MARK not in strip_text(app)
         assert str(book_node(app, "Psalms").label) == "Psalms"
@@ -87,10 +88,10 @@ async def test_a_sketch_made_here_marks_its_verse_at_once(
 
 
 async def test_an_illustration_made_in_another_terminal_appears_within_a_second(
-    app_factory: Callable[..., object], config: Config, known_session: Callable[..., Ledger]
+    app_factory: Callable[..., VerselightApp], config: Config, known_session: Callable[..., Ledger]
 ) -> None:
     app = app_factory("John 3:16")
-    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+    async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert MARK not in strip_text(app)
         await add_sketches(config, KNOWN_SID, [(JOHN_3_16, "woodcut")], at=SNAPSHOT_TIME)
@@ -99,7 +100,7 @@ async def test_an_illustration_made_in_another_terminal_appears_within_a_second(
 
 
 async def test_image_files_without_records_are_reported_at_start(
-    app_factory: Callable[..., object], config: Config, known_session: Callable[..., Ledger]
+    app_factory: Callable[..., VerselightApp], config: Config, known_session: Callable[..., Ledger]
 ) -> None:
     made = await add_sketches(config, KNOWN_SID, [(JOHN_3_16, None)], at=SNAPSHOT_TIME)
     stray = config.paths.images_dir / "ab" / ("ab" + "0" * 30 + ".png")
@@ -108,7 +109,7 @@ async def test_image_files_without_records_are_reported_at_start(
     hour_ago = time.time() - 3600  # older than a generation still in flight
     os.utime(stray, (hour_ago, hour_ago))
     app = app_factory("John 3:16")
-    async with app.run_test(size=(100, 30), notifications=True) as pilot:  # type: ignore[attr-defined]
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await settle(pilot)
         messages = toasts(app)
         assert any("1 image file(s) with no record" in m for m in messages), messages

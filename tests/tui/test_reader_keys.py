@@ -19,7 +19,7 @@ def reader(app) -> ReaderScreen:
 
 
 def current_line(app) -> VerseLine:
-    lines = [line for line in app.screen.query(VerseLine) if line.current]
+    lines: list[VerseLine] = [line for line in app.screen.query(VerseLine) if line.current]
     assert len(lines) == 1
     return lines[0]
 

@@ -14,7 +14,11 @@ from textual.widget import Widget
 from core.config import load_config
 from tests.qr_raster import decode_screen
 from tests.tui.helpers import settle, wait_for
-from tests.tui.test_buy_credits import lightning, open_invoice  # noqa: F401  (fixture)
+from tests.tui.test_buy_credits import (  # noqa: F401  (lightning is a fixture)
+    lightning,
+    open_invoice,
+    shown_invoice,
+)
 from tui.app import make_app
 from tui.screens.buy_credits import BuyCreditsScreen
 from tui.screens.reader import ReaderScreen
@@ -142,14 +146,14 @@ async def test_invoice_is_whole_beside_the_qr_from_80_columns(lightning, size): 
         await settle(pilot)
         screen = await open_invoice(pilot)
         assert screen.query_one(QrCode).shows_code
-        assert invoice_on_screen(screen) == screen.invoice.payment_request
+        assert invoice_on_screen(screen) == shown_invoice(screen).payment_request
         for selector in ("#qr", "#amount", "#countdown", "#waiting", "#invoice-text"):
             assert on_screen(app, screen.query_one(selector)), selector
         waiting = screen.query_one("#waiting")
         painted = [s.text.strip() for s in waiting.render_lines(waiting.size.region)]
         assert " ".join(painted) == "Waiting for payment..."
         assert "y copy invoice Esc or q close" in screen_words(app)
-        assert decode_screen(app) == ["lightning:" + screen.invoice.payment_request.upper()]
+        assert decode_screen(app) == ["lightning:" + shown_invoice(screen).payment_request.upper()]
 
 
 async def test_too_small_message_names_the_size_that_shows_the_code(lightning):  # noqa: F811
@@ -159,7 +163,7 @@ async def test_too_small_message_names_the_size_that_shows_the_code(lightning): 
         screen = await open_invoice(pilot)
         assert not screen.query_one(QrCode).shows_code
         assert "Make the terminal at least 80x31" in screen_words(app)
-        assert invoice_on_screen(screen) == screen.invoice.payment_request
+        assert invoice_on_screen(screen) == shown_invoice(screen).payment_request
         await pilot.resize_terminal(80, 31)
         await settle(pilot)
         assert screen.query_one(QrCode).shows_code
@@ -179,14 +183,14 @@ async def test_buy_dialog_buttons_have_the_focus_and_enter_presses_them(
         assert app.focused is screen.query_one("#get-invoice")
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.state == "invoice", "the invoice")
-        first = screen.invoice
+        first = shown_invoice(screen)
         fake_lnd.expire(bytes.fromhex(first.payment_hash))
         await wait_for(pilot, lambda: screen.state == "expired", "the expiry")
         assert app.focused is screen.query_one("#new-invoice")
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.state == "invoice", "a new invoice")
-        assert screen.invoice.payment_hash != first.payment_hash
-        fake_lnd.settle(bytes.fromhex(screen.invoice.payment_hash))
+        assert shown_invoice(screen).payment_hash != first.payment_hash
+        fake_lnd.settle(bytes.fromhex(shown_invoice(screen).payment_hash))
         await wait_for(pilot, lambda: screen.state == "success", "the payment")
         await settle(pilot)
         assert app.focused is screen.query_one("#done")

@@ -24,13 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
@@ -39,116 +35,29 @@ from textual.content import Content
 from textual.events import Resize, ScreenResume
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import (
-    Button,
-    ContentSwitcher,
-    Label,
-    OptionList,
-    ProgressBar,
-    Select,
-    Static,
-)
-from textual.widgets.option_list import Option
+from textual.widgets import Button, ContentSwitcher, Label, OptionList, Select, Static
 from textual.worker import Worker
 
 from core.bible.references import VerseRef
-from core.billing.invoices import BUNDLE_CREDITS, BUNDLE_USD
-from core.billing.ledger import LedgerError
 from core.generation.catalog import Offer
 from core.generation.gallery import Illustration
-from core.generation.prompts import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO, THEMES
-from core.generation.service import GenerationError, Generator, Job, Readiness
+from core.generation.prompts import THEMES
+from core.generation.service import GenerationError, Generator, Job
 from core.generation.stats import Eta
 from core.sessions.tiers import Tier
+from tui.generate_text import (
+    free_text,
+    hold_note,
+    quote,
+    saved_message,
+    unchanged_text,
+    unreadable,
+)
 from tui.messages import CreditsChanged, IllustrationSaved
+from tui.widgets.generate_pick import DATABASE_ERRORS, PickPane
+from tui.widgets.generate_progress import ProgressPane
 
 log = logging.getLogger("verselight.tui.generate")
-
-DATABASE_ERRORS = (sqlite3.Error, LedgerError)
-"""What a read of the ledger raises when the database is locked, damaged or gone."""
-
-NO_THEME = "none"
-"""The theme select's value for "no theme" (a Select cannot hold None)."""
-FILL_LIMIT = 95.0
-"""The bar fills to this percentage over the ETA and waits there until the image arrives:
-it never claims to be done before it is."""
-QUOTE_CHARS = 150
-"""How much of the verse the dialog quotes (about two lines at 80 columns)."""
-ADMIN_LINE = "Admin: no credits are used; this is written to the audit log."
-
-
-def unreadable(exc: Exception) -> str:
-    """The sentence shown where a figure from the ledger should be (one full stop, though
-    sqlite's own messages sometimes end with one)."""
-    return f"The credit ledger could not be read just now: {str(exc).rstrip('.')}."
-
-
-def credits_text(credits: int) -> str:
-    return f"{credits} credit" if credits == 1 else f"{credits} credits"
-
-
-def price_text(offer: Offer) -> str:
-    """What the model costs, as the list shows it."""
-    if offer.credits is None:
-        return "not offered"
-    return "free" if offer.credits == 0 else credits_text(offer.credits)
-
-
-def seconds_text(seconds: float) -> str:
-    """Whole seconds up to 99, then minutes: ETAs are rough, so is their wording."""
-    if seconds < 100:
-        return f"{max(1, round(seconds))} s"
-    return f"{round(seconds / 60)} min"
-
-
-def about(eta: Eta) -> str:
-    """The ETA as the model list shows it: "about 20 s"."""
-    return f"about {seconds_text(eta.seconds)}"
-
-
-def eta_text(eta: Eta) -> str:
-    """The ETA with "(estimate)" while no image from this model has been timed here."""
-    return about(eta) if eta.count else f"{about(eta)} (estimate)"
-
-
-def elapsed_text(elapsed: float, eta: Eta) -> str:
-    """Time spent as "12 s of about 20 s", and past the ETA an honest "longer than usual"."""
-    spent = f"{int(elapsed)} s"
-    expected = seconds_text(eta.seconds)
-    if elapsed <= eta.seconds:
-        return f"{spent} of about {expected}"
-    return f"{spent}: longer than the usual {expected}, still waiting for the image"
-
-
-def fill(elapsed: float, eta: Eta) -> float:
-    """Percentage of the bar: up to ``FILL_LIMIT`` over the ETA, then it waits."""
-    if eta.seconds <= 0:
-        return FILL_LIMIT
-    return FILL_LIMIT * min(1.0, max(0.0, elapsed) / eta.seconds)
-
-
-def made_by(offer: Offer) -> str:
-    """The model as the dialog names it: the sketch by its label, others with their provider."""
-    return offer.name if offer.is_sketch else f"{offer.name} via {offer.provider_label}"
-
-
-def quote(text: str, limit: int = QUOTE_CHARS) -> str:
-    """The start of the verse, cut at a word with an ellipsis when it is long."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
-    return f"{cut}\u2026"
-
-
-def saved_message(illustration: Illustration) -> str:
-    """The toast after a saved illustration, saying what it cost."""
-    where = f"saved for {illustration.reference}"
-    if illustration.admin:
-        kind = "Offline sketch" if illustration.is_sketch else "Illustration"
-        return f"{kind} {where}: admin, no credits used (audited)."
-    if illustration.is_sketch:
-        return f"Offline sketch {where}: free."
-    return f"Illustration {where}: {credits_text(illustration.credits)}."
 
 
 class GenerateScreen(ModalScreen[Illustration | None]):
@@ -178,7 +87,6 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         self.translation = translation
         if timer is not None:
             self.timer = timer
-        self.offers: list[Offer] = []
         self.notices: list[str] = []
         self.job: Job | None = None
         self.eta: Eta | None = None
@@ -206,40 +114,8 @@ class GenerateScreen(ModalScreen[Illustration | None]):
                     with Horizontal(classes="choices"):
                         yield Button("Buy credits", id="free-buy", variant="primary")
                         yield Button("Close", id="free-close")
-                with Vertical(id="pick"):
-                    yield Static("", id="verse")
-                    yield OptionList(id="models")
-                    with Horizontal(id="options"):
-                        yield Label("Theme", classes="option-label")
-                        yield Select(
-                            [("No theme", NO_THEME), *((t.label, t.id) for t in THEMES)],
-                            value=NO_THEME,
-                            allow_blank=False,
-                            compact=True,
-                            id="theme",
-                        )
-                        yield Label("Shape", classes="option-label")
-                        yield Select(
-                            [(ratio, ratio) for ratio in ASPECT_RATIOS],
-                            value=DEFAULT_ASPECT_RATIO,
-                            allow_blank=False,
-                            compact=True,
-                            id="aspect",
-                        )
-                    yield Static("", id="summary")
-                    yield Static("", id="balance")
-                    yield Static("", classes="notices")
-                    with Horizontal(classes="choices"):
-                        yield Button("Generate", id="start", variant="primary")
-                        yield Button("Buy credits", id="pick-buy", variant="primary")
-                        yield Button("Cancel", id="pick-close")
-                with Vertical(id="progress"):
-                    yield Static("", id="progress-model")
-                    yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="bar")
-                    yield Static("", id="elapsed")
-                    yield Static("", id="progress-note")
-                    with Horizontal(classes="choices"):
-                        yield Button("Cancel", id="stop", variant="warning")
+                yield PickPane(self.generator, id="pick")
+                yield ProgressPane(id="progress")
                 with Vertical(id="error"):
                     yield Static("", id="error-text")
                     yield Static("", id="error-balance")
@@ -287,10 +163,10 @@ class GenerateScreen(ModalScreen[Illustration | None]):
     @work(exclusive=True, group="generate-offers", exit_on_error=False)
     async def _load_offers(self) -> None:
         try:
-            listed = await self.generator.offers(self._aspect)
+            listed = await self.generator.offers(self._pick.aspect)
             # Usable models first (the default, priced ones, the sketch), refusals at the
             # bottom, so the choices a user can make stay in view at 80x24.
-            self.offers = sorted(listed.offers, key=lambda offer: not offer.usable)
+            self._pick.offers = sorted(listed.offers, key=lambda offer: not offer.usable)
             self.notices = listed.notices
             self._fill_notices()
             if not self.offers:
@@ -327,22 +203,10 @@ class GenerateScreen(ModalScreen[Illustration | None]):
     # free ----------------------------------------------------------------------------------
 
     def _show_free(self) -> None:
-        default = self._default_offer()
-        if default is not None and default.credits:
-            per_bundle = BUNDLE_CREDITS // default.credits
-            cost = (
-                f"\n\nAn illustration with {default.name} (the default model) costs "
-                f"{credits_text(default.credits)}, so {BUNDLE_CREDITS} credits make about "
-                f"{per_bundle} of them."
-            )
-        else:
-            cost = ""
         self.query_one("#free-text", Static).update(
             Content.assemble(
                 ("Reading and looking at illustrations are free.", "bold"),
-                f" Making a new illustration needs credits: ${BUNDLE_USD} buys "
-                f"{BUNDLE_CREDITS} credits, paid with Lightning from a phone wallet or Cash App.",
-                cost,
+                free_text(self._default_offer()),
             )
         )
         self._show("free")
@@ -357,143 +221,29 @@ class GenerateScreen(ModalScreen[Illustration | None]):
     # picking -------------------------------------------------------------------------------
 
     @property
-    def _aspect(self) -> str:
-        if not self.is_mounted:
-            return DEFAULT_ASPECT_RATIO
-        value = self.query_one("#aspect", Select).value
-        return value if isinstance(value, str) else DEFAULT_ASPECT_RATIO
+    def _pick(self) -> PickPane:
+        return self.query_one(PickPane)
 
     @property
-    def _theme(self) -> str | None:
-        value = self.query_one("#theme", Select).value
-        return value if isinstance(value, str) and value != NO_THEME else None
+    def offers(self) -> list[Offer]:
+        """The models listed, usable ones first (the picker holds them)."""
+        return self._pick.offers
 
     @property
     def chosen(self) -> Offer | None:
         """The highlighted model, when it is one that can be used."""
-        index = self.query_one("#models", OptionList).highlighted
-        if index is None or not 0 <= index < len(self.offers):
-            return None
-        offer = self.offers[index]
-        return offer if offer.usable else None
+        return self._pick.chosen
 
     def _show_pick(self) -> None:
         verse = self.generator.library.verse(self.translation, self.ref)
-        text = f"\u201c{quote(verse.plain)}\u201d" if verse else ""
-        self.query_one("#verse", Static).update(Content(text))
-        models = self.query_one("#models", OptionList)
-        models.border_title = "Model"
-        self._fill_models(keep=0)
+        self._pick.show(f"\u201c{quote(verse.plain)}\u201d" if verse else "")
         self._show("pick")
-        models.focus()
-
-    def _fill_models(self, keep: int | None) -> None:
-        """(Re)build the model list with ETAs for the chosen aspect ratio."""
-        models = self.query_one("#models", OptionList)
-        aspect = self._aspect
-        models.set_options(
-            Option(self._model_row(offer, aspect), id=offer.key, disabled=not offer.usable)
-            for offer in self.offers
-        )
-        if keep is not None:
-            models.highlighted = keep
-        self._update_summary()
-
-    def _model_row(self, offer: Offer, aspect: str) -> Table:
-        """Name, price and ETA in columns; a refused model says why under its name."""
-        row = Table.grid(expand=True, padding=(0, 0, 0, 2))
-        row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        row.add_column(justify="right", no_wrap=True)
-        row.add_column(justify="right", no_wrap=True, width=12)
-        if not offer.usable:
-            row.add_row(Text(offer.name, style="dim"), Text("not offered", style="dim"), "")
-            grid = Table.grid(expand=True)
-            grid.add_column(ratio=1)
-            grid.add_row(row)
-            grid.add_row(Padding(Text(offer.refusal or "", style="dim italic"), (0, 0, 0, 2)))
-            return grid
-        eta = self._read_eta(offer, aspect)
-        shown = about(eta) if eta is not None else Text("?", style="dim")
-        row.add_row(Text(offer.name), Text(price_text(offer), style="bold"), shown)
-        return row
-
-    def _read_eta(self, offer: Offer, aspect: str) -> Eta | None:
-        """The ETA, or None when the ledger (which keeps the timings) cannot be read: the list
-        is rebuilt from message handlers, where an exception would end the app."""
-        try:
-            return self.generator.eta(offer, aspect)
-        except DATABASE_ERRORS as exc:
-            log.warning("Could not read the ETA of %s: %s", offer.key, exc)
-            return None
-
-    @on(OptionList.OptionHighlighted, "#models")
-    def _model_highlighted(self) -> None:
-        self._update_summary()
-
-    @on(OptionList.OptionSelected, "#models")
-    def _model_selected(self) -> None:
-        """Enter on a model moves to the button; it never starts a generation by itself."""
-        for button in ("#start", "#pick-buy"):
-            if self.query_one(button, Button).display:
-                self.query_one(button, Button).focus()
-                return
+        self.query_one("#models", OptionList).focus()
 
     @on(Select.Changed, "#aspect")
     def _aspect_changed(self) -> None:
         if self.offers and self.state == "pick":
-            self._fill_models(keep=self.query_one("#models", OptionList).highlighted)
-
-    def _update_summary(self) -> None:
-        offer = self.chosen
-        start = self.query_one("#start", Button)
-        buy = self.query_one("#pick-buy", Button)
-        summary = self.query_one("#summary", Static)
-        balance = self.query_one("#balance", Static)
-        if offer is None:
-            summary.update("Pick a model.")
-            balance.update("")
-            start.display, buy.display = True, False
-            start.disabled = True
-            return
-        try:
-            ready = self.generator.readiness(offer)
-            eta = self.generator.eta(offer, self._aspect)
-        except DATABASE_ERRORS as exc:
-            # Without the balance the price cannot be checked: say so, and start nothing.
-            log.warning("Could not read the ledger for %s: %s", offer.key, exc)
-            summary.update(Content(unreadable(exc)))
-            balance.update("")
-            balance.set_class(True, "-refused")
-            start.display, buy.display = True, False
-            start.disabled = True
-            return
-        source = "Drawn on this computer" if offer.is_sketch else f"From {offer.provider_label}"
-        summary.update(
-            Content.assemble(f"{source}: ", (price_text(offer), "bold"), f", {eta_text(eta)}.")
-        )
-        balance.update(Content(self._balance_line(offer, ready)))
-        balance.set_class(not ready.allowed, "-refused")
-        short = not ready.allowed and ready.missing > 0 and not ready.waiting_for_holds
-        start.display, buy.display = not short, short
-        start.disabled = not ready.allowed
-
-    def _balance_line(self, offer: Offer, ready: Readiness) -> str:
-        """What the image does to the balance, or why it cannot be made."""
-        if ready.tier is Tier.ADMIN:
-            return ADMIN_LINE
-        if ready.waiting_for_holds:
-            return ready.reason or ""
-        if not ready.allowed and ready.missing > 0:
-            line = (
-                f"This model needs {credits_text(ready.price)}, you have {ready.available} "
-                f"available: {ready.missing} more needed."
-            )
-            if any(o.is_sketch for o in self.offers):
-                line += " The offline sketch is free."
-            return line
-        if not ready.allowed:
-            return ready.reason or "This model cannot be used now."
-        return f"Balance after this image: {credits_text(ready.balance_after)}"
+            self._pick.fill_models(keep=self.query_one("#models", OptionList).highlighted)
 
     # generating ----------------------------------------------------------------------------
 
@@ -502,7 +252,8 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         offer = self.chosen
         if offer is None or self.state != "pick":
             return
-        self._start(Job(self.ref, self.translation, offer, self._theme, self._aspect))
+        pick = self._pick
+        self._start(Job(self.ref, self.translation, offer, pick.theme, pick.aspect))
 
     @on(Button.Pressed, "#retry")
     def _retry(self) -> None:
@@ -524,21 +275,8 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         self._saved = None
         self._started_at = self.timer()
         theme = next((t.label for t in THEMES if t.id == job.theme), "No theme")
-        self.query_one("#progress-model", Static).update(
-            Content.assemble((made_by(offer), "bold"), f"\n{theme} \u00b7 {job.aspect_ratio}")
-        )
-        if ready.tier is Tier.ADMIN:
-            note = "Admin: no credits are used."
-        elif ready.price:
-            note = (
-                f"{credits_text(ready.price)} are held until the image arrives; cancelling "
-                "releases them."
-            )
-        else:
-            note = "The offline sketch is drawn here and costs nothing."
-        self.query_one("#progress-note", Static).update(Content(note))
+        self.query_one(ProgressPane).begin(offer, theme, job.aspect_ratio, hold_note(ready))
         self.query_one("#generate").border_title = self._title("Illustrating")
-        self.query_one("#stop", Button).display = True
         self._show("progress")
         self.query_one("#stop", Button).focus()
         self._tick()
@@ -564,8 +302,7 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         if self.state != "progress" or self.eta is None or self._started_at is None:
             return
         elapsed = self.timer() - self._started_at
-        self.query_one("#bar", ProgressBar).update(progress=fill(elapsed, self.eta))
-        self.query_one("#elapsed", Static).update(elapsed_text(elapsed, self.eta))
+        self.query_one(ProgressPane).tick(elapsed, self.eta)
 
     @work(exclusive=True, group="generate", exit_on_error=False)
     async def _generate(self, job: Job) -> None:
@@ -613,9 +350,7 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         if self._dismissing:
             return
         # Something (the command palette) is on top: say it is done until the user is back.
-        self.query_one("#bar", ProgressBar).update(progress=100)
-        self.query_one("#elapsed", Static).update(Content(f"Done: {saved_message(illustration)}"))
-        self.query_one("#stop", Button).display = False
+        self.query_one(ProgressPane).done(saved_message(illustration))
         self.query_one("#keys", Label).update("[b]Esc[/b] close")
         self.refresh_bindings()
 
@@ -653,9 +388,7 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         except DATABASE_ERRORS as exc:
             log.warning("Could not read the balance after a failed generation: %s", exc)
             return unreadable(exc)
-        if ready.tier is Tier.ADMIN:
-            return ""
-        return f"Your balance is {credits_text(ready.balance)}, as before."
+        return unchanged_text(ready)
 
     def _cancelled(self) -> None:
         self._stop_ticker()
@@ -667,10 +400,10 @@ class GenerateScreen(ModalScreen[Illustration | None]):
         self._refresh_badges()
 
     def _back_to_pick(self) -> None:
-        """The picker, shown before its summary is read (``_update_summary`` guards itself)."""
+        """The picker, shown before its summary is read (``update_summary`` guards itself)."""
         self._show("pick")
         self.query_one("#models", OptionList).focus()
-        self._update_summary()
+        self._pick.update_summary()
 
     @on(Button.Pressed, "#other")
     def _other_model(self) -> None:
