@@ -46,10 +46,6 @@ class Paths:
         return self.state_dir / "reader.json"
 
     @property
-    def sword_cache(self) -> Path:
-        return self.data_dir / "cache" / "sword"
-
-    @property
     def ledger_db(self) -> Path:
         return self.data_dir / "ledger.sqlite"
 

@@ -85,17 +85,9 @@ def create_exclusive(path: Path, data: bytes, *, mode: int = PRIVATE_MODE) -> bo
     the fallback of ``publish`` where hard links are not supported, not a first choice.
     """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, PRIVATE_MODE)
+        _write_new(path, data, mode)
     except FileExistsError:
         return False
-    try:
-        _fill(fd, data, mode)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        raise
-    os.close(fd)
     sync_folder(path.parent)
     return True
 
@@ -117,16 +109,22 @@ def _temp_file(path: Path, data: bytes, mode: int, prefix: str | None, suffix: s
     """A new file next to ``path`` holding ``data``, fsynced, with its final ``mode``."""
     name = f"{prefix if prefix is not None else f'.{path.name}.'}{secrets.token_hex(6)}{suffix}"
     tmp = path.with_name(name)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, PRIVATE_MODE)
+    _write_new(tmp, data, mode)
+    return tmp
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    """Create ``path`` (never someone else's file: ``O_EXCL``) holding ``data``, fsynced, with
+    ``mode``; nothing is left at ``path`` when writing fails. ``FileExistsError`` if taken."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, PRIVATE_MODE)
     try:
         _fill(fd, data, mode)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            os.unlink(path)
         raise
     os.close(fd)
-    return tmp
 
 
 def _fill(fd: int, data: bytes, mode: int) -> None:

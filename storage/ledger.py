@@ -151,11 +151,6 @@ def insert_hold(
     return cur.lastrowid
 
 
-def get_hold(conn: sqlite3.Connection, hold_id: int) -> HoldRow | None:
-    row = conn.execute(f"SELECT {_HOLD_COLS} FROM holds WHERE id = ?", (hold_id,)).fetchone()
-    return HoldRow(*row) if row else None
-
-
 def close_hold(conn: sqlite3.Connection, hold_id: int, state: str, now: datetime) -> bool:
     """Close an open hold as 'charged' or 'released'; False if it was not open."""
     cur = conn.execute(

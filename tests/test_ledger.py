@@ -241,7 +241,7 @@ def test_charge_closes_the_hold_and_writes_entry_and_image(
         -30,
         save.ids[0],
     )
-    row = db.get_hold(ledger.conn, hold.id)
+    row = _hold(ledger, hold.id)
     assert row is not None
     assert row.state == "charged"
     assert image_count(ledger.conn) == 1
@@ -262,7 +262,7 @@ def test_a_failing_save_writes_nothing_and_keeps_the_hold(
     assert save.calls == 1
     assert entry_count(ledger.conn) == before
     assert image_count(ledger.conn) == 0  # the row save inserted was rolled back with it
-    row = db.get_hold(ledger.conn, hold.id)
+    row = _hold(ledger, hold.id)
     assert row is not None
     assert row.state == "open"
     assert ledger.balance(sid).held == 30
@@ -281,7 +281,7 @@ def test_a_save_returning_no_stored_image_is_refused(
     hold = ledger.place_hold(sid, 30)
     with pytest.raises(sqlite3.IntegrityError):
         ledger.charge(hold, lambda conn: "no-such-image")
-    row = db.get_hold(ledger.conn, hold.id)
+    row = _hold(ledger, hold.id)
     assert row is not None
     assert row.state == "open"
     assert ledger.balance(sid).balance == 100
@@ -986,3 +986,13 @@ def test_opening_while_others_close_waits_instead_of_failing(tmp_path: Path) -> 
     for t in threads:
         t.join()
     assert failures == []
+
+
+def _hold(ledger: Ledger, hold_id: int) -> db.HoldRow | None:
+    """The hold's row as stored (production reads holds only through the ledger's methods)."""
+    row = ledger.conn.execute(
+        "SELECT id, session_id, amount, purpose, state, created_at, closed_at FROM holds"
+        " WHERE id = ?",
+        (hold_id,),
+    ).fetchone()
+    return db.HoldRow(*row) if row else None

@@ -406,7 +406,7 @@ def test_an_owner_is_dead_only_when_its_process_is_gone_or_replaced() -> None:
     import subprocess
     import sys
 
-    from core.billing.owners import current_owner, is_dead, status
+    from core.billing.owners import current_owner, status
 
     assert status(current_owner()) == "alive"
     assert status(None) == status("another-host:1:1") == "unknown"
@@ -418,12 +418,12 @@ def test_an_owner_is_dead_only_when_its_process_is_gone_or_replaced() -> None:
         stat = Path(f"/proc/{child.pid}/stat").read_text()
         start = stat.rsplit(")", 1)[-1].split()[19]
         assert status(f"{host}:{child.pid}:{start}") == "alive"
-        assert is_dead(f"{host}:{child.pid}:{int(start) + 1}")  # the pid was reused
+        assert status(f"{host}:{child.pid}:{int(start) + 1}") == "dead"  # the pid was reused
     finally:
         assert child.stdin is not None
         child.stdin.close()
         child.wait()
-    assert is_dead(f"{host}:{child.pid}:{start}")
-    assert not is_dead(f"another-host:{child.pid}:{start}")
-    assert is_dead(f"{host}:{os.getpid()}:0")  # this pid, but not this process
-    assert not is_dead("garbage")
+    assert status(f"{host}:{child.pid}:{start}") == "dead"
+    assert status(f"another-host:{child.pid}:{start}") != "dead"
+    assert status(f"{host}:{os.getpid()}:0") == "dead"  # this pid, but not this process
+    assert status("garbage") != "dead"

@@ -59,7 +59,3 @@ def status(owner: str | None) -> str:
     if start and ticks and ticks != start:
         return "dead"  # the pid now belongs to a younger process
     return "alive" if start and ticks == start else "unknown"
-
-
-def is_dead(owner: str) -> bool:
-    return status(owner) == "dead"
