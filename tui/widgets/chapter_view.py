@@ -6,6 +6,8 @@ few milliseconds however long the chapter; a new chapter rebuilds the verse widg
 
 from __future__ import annotations
 
+import time
+
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -13,8 +15,11 @@ from core.bible.library import Verse
 from core.bible.references import VerseRef
 from tui.widgets.verse_line import VerseLine
 
-LAYOUT_TRIES = 20
-"""Refreshes to wait for a new chapter's layout before scrolling to the current verse."""
+LAYOUT_WAIT = 1.0
+"""Seconds to wait for a new chapter's layout before giving up scrolling to the verse: the
+command palette holds screen updates back for a while as it closes."""
+LAYOUT_POLL = 0.01
+"""How often to look while waiting (a timer, so waiting costs no CPU)."""
 
 
 class ChapterView(VerticalScroll, can_focus=False):
@@ -25,6 +30,7 @@ class ChapterView(VerticalScroll, can_focus=False):
         self._current: VerseLine | None = None
         self._laid_out = False
         """False until a new chapter's verses have been through layout once."""
+        self._wait_until = 0.0
 
     def shows(self, translation: str, ref: VerseRef) -> bool:
         return self._chapter == (translation, ref.book, ref.chapter)
@@ -56,15 +62,26 @@ class ChapterView(VerticalScroll, can_focus=False):
             # scroll in this same frame rather than costing a second one.
             self.scroll_to_widget(line, animate=False, top=False, immediate=True)
         else:
+            self._wait_until = time.monotonic() + LAYOUT_WAIT
             self.call_after_refresh(self._keep_in_view, line)
 
-    def _keep_in_view(self, line: VerseLine, tries: int = LAYOUT_TRIES) -> None:
+    def _keep_in_view(self, line: VerseLine) -> None:
         if line is not self._current:
             return
-        if line.virtual_region.height == 0 and tries > 0:
+        waiting = time.monotonic() < self._wait_until
+        if line.virtual_region.height == 0 and waiting:
             # Not laid out yet: the palette delays screen updates as it closes, so the
-            # refresh after mounting a new chapter can come before its layout.
-            self.call_after_refresh(self._keep_in_view, line, tries - 1)
+            # refresh after mounting a new chapter can come well before its layout.
+            self.set_timer(LAYOUT_POLL, lambda: self._keep_in_view(line))
             return
         self._laid_out = True
         self.scroll_to_widget(line, animate=False, top=False, immediate=True)
+        if waiting and not self._in_view(line):
+            # The scroll range can lag the layout by a refresh, clamping the scroll short of
+            # the verse: look again.
+            self.set_timer(LAYOUT_POLL, lambda: self._keep_in_view(line))
+
+    def _in_view(self, line: VerseLine) -> bool:
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        where = line.virtual_region
+        return top <= where.y and where.bottom <= top + height
