@@ -26,6 +26,20 @@ def _on_screen(app, ref: VerseRef) -> bool:
     )
 
 
+async def go_by_palette(pilot, app, typed: str, offered: str) -> None:
+    """Type into the command palette, wait until its first command is ``offered``, run it."""
+    await pilot.press("ctrl+p", *typed)
+    commands = app.screen.query_one(CommandList)
+    await wait_for(
+        pilot,
+        lambda: (
+            commands.option_count > 0 and offered in str(commands.get_option_at_index(0).prompt)
+        ),
+        f"the palette to offer {offered}",
+    )
+    await pilot.press("enter")
+
+
 async def assert_comes_into_view(pilot, app, ref: VerseRef) -> None:
     """As ``assert_in_view``, once the palette has let the screen update (it holds updates
     back for a moment as it closes, and the chapter view scrolls when the layout arrives)."""
@@ -63,17 +77,7 @@ async def test_the_palette_puts_the_verse_in_view(app_factory, size):
     app = app_factory("Gen 1:1")
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p", *"John 3:16")
-        commands = app.screen.query_one(CommandList)
-        await wait_for(
-            pilot,
-            lambda: (
-                commands.option_count > 0
-                and "Go to John 3:16" in str(commands.get_option_at_index(0).prompt)
-            ),
-            "the palette to offer John 3:16",
-        )
-        await pilot.press("enter")
+        await go_by_palette(pilot, app, "John 3:16", "Go to John 3:16")
         await settle(pilot)
         await assert_comes_into_view(pilot, app, JOHN_3_16)
 
@@ -83,17 +87,7 @@ async def test_the_palette_within_the_same_chapter_puts_the_verse_in_view(app_fa
     app = app_factory("John 3:1")
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p", *"16")
-        commands = app.screen.query_one(CommandList)
-        await wait_for(
-            pilot,
-            lambda: (
-                commands.option_count > 0
-                and "Go to John 3:16" in str(commands.get_option_at_index(0).prompt)
-            ),
-            "the palette to offer John 3:16",
-        )
-        await pilot.press("enter")
+        await go_by_palette(pilot, app, "16", "Go to John 3:16")
         await settle(pilot)
         await assert_comes_into_view(pilot, app, JOHN_3_16)
 
@@ -153,17 +147,7 @@ async def test_the_palette_with_a_translation_name(app_factory, with_tiny_transl
     app = app_factory("Gen 1:1")
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p", *"jn 3 16 tiny")
-        commands = app.screen.query_one(CommandList)
-        await wait_for(
-            pilot,
-            lambda: (
-                commands.option_count > 0
-                and "Go to John 3:16 (TINY)" in str(commands.get_option_at_index(0).prompt)
-            ),
-            "the palette to offer John 3:16 in TINY",
-        )
-        await pilot.press("enter")
+        await go_by_palette(pilot, app, "jn 3 16 tiny", "Go to John 3:16 (TINY)")
         await settle(pilot)
         assert app.screen.translation == "TINY"
         await assert_comes_into_view(pilot, app, JOHN_3_16)
