@@ -40,7 +40,7 @@ def _all_refs() -> list[VerseRef]:
         V(b.number, c, v)
         for b in BOOKS
         for c in range(1, b.chapters + 1)
-        for v in range(1, b.verses_in(c) + 1)
+        for v in range(1, b.verse_counts[c - 1] + 1)
     ]
 
 

@@ -21,10 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.account import Account
 from core.billing.ledger import Ledger
 from core.config import Config, ConfigError, Paths, load_config
 from core.sessions.files import publish_private
-from core.sessions.manager import describe, export_session, import_session, resume
+from core.sessions.manager import export_session, import_session, resume
 from core.sessions.secret import SecretError, load_secret
 from core.sessions.tiers import Refusal, Tier, spend_refusal, tier_of
 from core.sessions.tokens import SessionError, TokenProblem, issue, read
@@ -616,7 +617,7 @@ def test_export_then_import_in_another_terminal_keeps_sid_and_balance(
 
     after = resume(other, ledger, clock)
     assert (after.session_id, after.notice, after.new) == (established.sid, None, False)
-    session = describe(ledger, after.session_id)
+    session = Account(other, ledger, after.session_id).state()
     assert session.balance.balance == 300 and session.tier is Tier.PAID
 
 
@@ -765,22 +766,17 @@ def test_one_rule_for_spending(
 
 
 def test_paid_falls_back_to_free_at_zero_and_admin_is_sticky(
-    ledger: Ledger, clock: ManualClock
+    config: Config, ledger: Ledger, clock: ManualClock
 ) -> None:
     payer, admin = "a" * 32, "b" * 32
     for sid in (payer, admin):
         db.create_session(ledger.conn, sid, clock())
         ledger.grant(sid, 5, "test")
-    assert describe(ledger, payer).tier is Tier.PAID
+    assert Account(config, ledger, payer).state().tier is Tier.PAID
     ledger.adjust(payer, -5, "spent")
-    assert describe(ledger, payer).tier is Tier.FREE
+    assert Account(config, ledger, payer).state().tier is Tier.FREE
 
     db.make_admin(ledger.conn, admin, clock())
     ledger.adjust(admin, -5, "spent")
-    session = describe(ledger, admin)
+    session = Account(config, ledger, admin).state()
     assert session.is_admin and session.balance.balance == 0 and session.tier is Tier.ADMIN
-
-
-def test_describe_an_unknown_session(ledger: Ledger) -> None:
-    with pytest.raises(Exception, match="No session"):
-        describe(ledger, "c" * 32)

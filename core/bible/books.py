@@ -29,9 +29,6 @@ class Book:
     def testament(self) -> str:
         return "OT" if self.number <= 39 else "NT"
 
-    def verses_in(self, chapter: int) -> int:
-        return self.verse_counts[chapter - 1]
-
 
 _rows: list[tuple[str, str, str, tuple[str, ...], tuple[int, ...]]] = []
 
@@ -180,7 +177,6 @@ BOOKS: tuple[Book, ...] = tuple(
     for i, (name, usfm, osis, abbr, counts) in enumerate(_rows, start=1)
 )
 
-_BY_USFM = {b.usfm: b for b in BOOKS}
 _BY_OSIS = {b.osis: b for b in BOOKS}
 
 
@@ -189,10 +185,6 @@ def book(number: int) -> Book:
     if not 1 <= number <= len(BOOKS):
         raise IndexError(f"there is no book number {number}")
     return BOOKS[number - 1]
-
-
-def by_usfm(code: str) -> Book | None:
-    return _BY_USFM.get(code.upper())
 
 
 def by_osis(code: str) -> Book | None:

@@ -98,11 +98,6 @@ def _symbol(payload: str, ecc: Ecc) -> tuple[int, tuple[tuple[bool, ...], ...]]:
     return version, modules
 
 
-def qr_version(payload: str, ecc: Ecc = "M") -> int:
-    """The QR version (1-40) ``qrcode`` picks for ``payload``; version v is 17 + 4v modules wide."""
-    return _symbol(payload, ecc)[0]
-
-
 def qr_matrix(payload: str, ecc: Ecc = "M", quiet: int = STANDARD_QUIET) -> QrMatrix:
     """The module matrix of ``payload`` with a light quiet zone of ``quiet`` modules on every side.
 
@@ -117,17 +112,6 @@ def qr_matrix(payload: str, ecc: Ecc = "M", quiet: int = STANDARD_QUIET) -> QrMa
     rows.extend(margin + list(row) + margin for row in modules)
     rows.extend([False] * width for _ in range(quiet))
     return rows
-
-
-def cells_needed(matrix: QrMatrix) -> tuple[int, int]:
-    """Terminal cells ``(cols, rows)`` to draw ``matrix`` with half-blocks.
-
-    One column per module and two modules per row; an odd last module row shares its cell with
-    light, which only widens the bottom quiet zone by half a module.
-    """
-    height = len(matrix)
-    width = len(matrix[0]) if matrix else 0
-    return width, (height + 1) // 2
 
 
 def layout_size(payload: str, ecc: Ecc, quiet: int) -> tuple[int, int]:

@@ -15,13 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.billing.ledger import Balance, Ledger, UnknownSession
+from core.billing.ledger import Ledger
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.printable import printable
 from core.sessions.files import publish_private, why, write_private
 from core.sessions.secret import load_secret
-from core.sessions.tiers import Tier, tier_of
 from core.sessions.tokens import (
     MAX_TOKEN_CHARS,
     SessionError,
@@ -33,23 +32,6 @@ from core.sessions.tokens import (
 from storage import ledger as db
 from storage.files import UnreadableFile, read_regular
 from storage.private import private_folder
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    id: str
-    tier: Tier
-    balance: Balance
-    is_admin: bool
-
-
-def describe(ledger: Ledger, sid: str) -> Session:
-    """The session as the badge and the generate pre-check see it. UnknownSession if absent."""
-    row = db.get_session(ledger.conn, sid)
-    if row is None:
-        raise UnknownSession(sid)
-    balance = Balance(row.balance, row.held)
-    return Session(row.id, tier_of(row.is_admin, row.balance), balance, row.is_admin)
 
 
 @dataclass(frozen=True, slots=True)

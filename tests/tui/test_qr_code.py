@@ -40,14 +40,13 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core.billing.qr import (
+    Ecc,
     Layout,
     TooSmall,
-    cells_needed,
     choose_layout,
     layout_size,
     qr_matrix,
     qr_payload,
-    qr_version,
 )
 from tests.qr_raster import decode_screen, rasterise_screen
 from tui.widgets.qr_code import DARK_HEX, LIGHT_HEX, MESSAGE_WIDTH, QrCode, half_block_strips
@@ -153,8 +152,8 @@ def test_memo_invoice_is_version_11_at_m_and_9_at_l(payload: str) -> None:
         code.add_data(payload)
         code.make(fit=True)
         assert code.version == version
-    assert qr_version(payload, "M") == 11
-    assert qr_version(payload, "L") == 9
+    assert _version(payload, "M") == 11
+    assert _version(payload, "L") == 9
     assert layout_size(payload, "M", 4) == (69, 35)
     assert layout_size(payload, "M", 2) == (65, 33)
     assert layout_size(payload, "L", 2) == (57, 29)
@@ -164,7 +163,7 @@ def test_round_amount_without_lnd_tags_is_one_version_smaller() -> None:
     """290 characters fit version 10 at M: the version depends on the invoice, never assume it."""
     payload = qr_payload(make_invoice(3_000_000, like_lnd=False))
     assert len(payload) == 290
-    assert qr_version(payload, "M") == 10
+    assert _version(payload, "M") == 10
     assert layout_size(payload, "M", 4) == (65, 33)
 
 
@@ -178,10 +177,21 @@ def test_matrix_has_a_light_quiet_zone_around_the_symbol(payload: str) -> None:
             assert not any(row[i] or row[-1 - i] for row in matrix)
         # The top-left finder pattern's corner is dark, just inside the quiet zone.
         assert matrix[quiet][quiet] is True
-    assert cells_needed(qr_matrix(payload, "M", 4)) == (69, 35)
-    assert cells_needed(qr_matrix(payload, "M", 2)) == (65, 33)
-    assert cells_needed(qr_matrix(payload, "L", 2)) == (57, 29)
-    assert cells_needed([]) == (0, 0)
+    assert _cells(qr_matrix(payload, "M", 4)) == (69, 35)
+    assert _cells(qr_matrix(payload, "M", 2)) == (65, 33)
+    assert _cells(qr_matrix(payload, "L", 2)) == (57, 29)
+    assert _cells([]) == (0, 0)
+
+
+def _version(payload: str, ecc: Ecc) -> int:
+    """The QR version of the symbol the app draws: version v is 17 + 4v modules wide."""
+    return (len(qr_matrix(payload, ecc, 0)) - 17) // 4
+
+
+def _cells(matrix: list[list[bool]]) -> tuple[int, int]:
+    """Terminal cells (columns, rows) the half-block drawing of ``matrix`` takes."""
+    strips = half_block_strips(matrix)
+    return (strips[0].cell_length if strips else 0), len(strips)
 
 
 @pytest.mark.parametrize(
