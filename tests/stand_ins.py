@@ -9,6 +9,7 @@ so tests running in parallel (pytest-xdist) never share one.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,17 @@ def lnd_client(fake_lnd: FakeLnd) -> Iterator[LndClient]:
         yield client
     finally:
         client.close()
+
+
+def point_at_lightning(
+    folder: Path, fake_lnd: FakeLnd, price_servers: PriceServers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Set the environment the way an operator would for the fake node and the stand-in price
+    servers (the node's certificate written into ``folder``)."""
+    cert = folder / "tls.cert"
+    cert.write_bytes(fake_lnd.tls_cert)
+    monkeypatch.setenv("VERSELIGHT_LND_HOST", fake_lnd.host)
+    monkeypatch.setenv("VERSELIGHT_LND_TLS_CERT", str(cert))
+    monkeypatch.setenv("VERSELIGHT_LND_MACAROON", fake_lnd.macaroon_hex)
+    urls = price_servers.urls()
+    monkeypatch.setenv("VERSELIGHT_PRICE_URLS", ",".join(f"{k}={v}" for k, v in urls.items()))

@@ -17,6 +17,7 @@ from core.generation.store import ExportError
 from core.services import ServiceOptions, Services, open_services
 from storage import ledger as db
 from tests.price_servers import PriceServers
+from tests.stand_ins import point_at_lightning
 
 HOST_SID = "0575" + "0" * 28
 
@@ -32,13 +33,7 @@ def config(
 
 @pytest.fixture
 def lightning(tmp_path: Path, fake_lnd, price_servers: PriceServers, monkeypatch) -> None:
-    cert = tmp_path / "tls.cert"
-    cert.write_bytes(fake_lnd.tls_cert)
-    monkeypatch.setenv("VERSELIGHT_LND_HOST", fake_lnd.host)
-    monkeypatch.setenv("VERSELIGHT_LND_TLS_CERT", str(cert))
-    monkeypatch.setenv("VERSELIGHT_LND_MACAROON", fake_lnd.macaroon_hex)
-    urls = price_servers.urls()
-    monkeypatch.setenv("VERSELIGHT_PRICE_URLS", ",".join(f"{k}={v}" for k, v in urls.items()))
+    point_at_lightning(tmp_path, fake_lnd, price_servers, monkeypatch)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from payments.price import DISAGREE_MESSAGE
 from tests.clock import ManualClock
 from tests.price_servers import PriceServers
 from tests.qr_raster import decode_screen
+from tests.stand_ins import point_at_lightning
 from tests.tui.helpers import settle, toasts, wait_for
 from tui.app import make_app
 from tui.screens.buy_credits import BuyCreditsScreen
@@ -31,13 +32,7 @@ INVOICE_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 @pytest.fixture
 def lightning(home: Path, fake_lnd, price_servers: PriceServers, monkeypatch) -> Path:
     """Point the app at the fake node and the stand-in price servers."""
-    cert = home / "tls.cert"
-    cert.write_bytes(fake_lnd.tls_cert)
-    monkeypatch.setenv("VERSELIGHT_LND_HOST", fake_lnd.host)
-    monkeypatch.setenv("VERSELIGHT_LND_TLS_CERT", str(cert))
-    monkeypatch.setenv("VERSELIGHT_LND_MACAROON", fake_lnd.macaroon_hex)
-    urls = price_servers.urls()
-    monkeypatch.setenv("VERSELIGHT_PRICE_URLS", ",".join(f"{k}={v}" for k, v in urls.items()))
+    point_at_lightning(home, fake_lnd, price_servers, monkeypatch)
     return home
 
 
