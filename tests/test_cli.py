@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from cli.main import main
+from tests.cli_process import run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 # CLI subprocesses: one at a time (tests/conftest.py).
 pytestmark = pytest.mark.xdist_group("serial")
 
@@ -201,14 +200,7 @@ def test_search_limit_out_of_range_is_one_line(
 def test_search_of_a_huge_pasted_query_is_refused_quickly(verselight_home: Path) -> None:
     query = "love " * 4000  # 20 KB
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "cli", "search", query],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ROOT,
-        env=os.environ,
-    )
+    done = run_cli("search", query, timeout=30)
     elapsed = time.perf_counter() - started
     assert done.returncode == 2
     assert "at most 300 characters" in _assert_one_line_error(done.stderr)
@@ -329,14 +321,7 @@ def test_real_command_in_a_subprocess_reads_john_3_16(verselight_home: Path) -> 
         if k not in ("VERSELIGHT_TRANSLATION", "VERSELIGHT_SWORD_PATH")
     }
     env["VERSELIGHT_HOME"] = str(verselight_home)
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli", "read", "John 3:16"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_cli("read", "John 3:16", env=env)
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"John 3:16 (KJV)\n{JOHN_3_16}\n"
@@ -418,15 +403,7 @@ def test_read_with_an_unknown_trailing_translation_is_one_line(
 
 def _verselight(*argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     """The real command with pipes for stdin, stdout and stderr (no terminal anywhere)."""
-    return subprocess.run(
-        [sys.executable, "-m", "cli", *argv],
-        stdin=subprocess.PIPE,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env=os.environ,
-    )
+    return run_cli(*argv, stdin=subprocess.PIPE, timeout=timeout)
 
 
 @pytest.mark.parametrize(
@@ -557,13 +534,6 @@ def test_read_search_and_translations_never_open_the_ledger(
 
 def test_python_dash_m_cli_is_the_verselight_command(verselight_home: Path) -> None:
     env = {**os.environ, "VERSELIGHT_HOME": str(verselight_home)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli", "read", "John 3:16"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_cli("read", "John 3:16", env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"John 3:16 (KJV)\n{JOHN_3_16}\n"

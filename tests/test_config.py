@@ -4,8 +4,6 @@ sentence naming the file or the key: never a hang, a traceback or memory running
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -18,8 +16,7 @@ from core.config import (
     load_config,
 )
 from storage.files import UnreadableFile, read_regular
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.cli_process import run_cli
 
 
 def _load(home: Path, toml: str | bytes | None = None, **env: str):
@@ -130,14 +127,7 @@ def test_config_error_from_the_command_line_is_one_line_without_traceback(tmp_pa
     path.parent.mkdir(parents=True)
     os.mkfifo(path)
     env = {**os.environ, "VERSELIGHT_HOME": str(tmp_path / "home")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli", "read", "John 3:16"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_cli("read", "John 3:16", env=env)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
         f"verselight: The config file {path} cannot be read: it is not a regular file."
@@ -208,14 +198,7 @@ def test_non_utf8_session_secret_from_a_real_environment(tmp_path: Path) -> None
     env = {k.encode(): v.encode() for k, v in os.environ.items() if not k.startswith("VERSE")}
     env[b"VERSELIGHT_HOME"] = os.fsencode(tmp_path)
     env[b"VERSELIGHT_SESSION_SECRET"] = b"\xff" * 40
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli", "session", "show"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_cli("session", "show", env=env)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stderr.splitlines()[-1].startswith(
@@ -247,14 +230,7 @@ def test_fifo_log_file_does_not_hang_a_command(tmp_path: Path) -> None:
     os.mkfifo(state / "verselight.log")
     env = {**os.environ, "VERSELIGHT_HOME": str(tmp_path)}
     env.pop("VERSELIGHT_SESSION_SECRET", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli", "session", "show"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_cli("session", "show", env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("session ")
 
