@@ -50,6 +50,11 @@ class Paths:
         return self.data_dir / "ledger.sqlite"
 
     @property
+    def user_db(self) -> Path:
+        """The reader's own things (marks, notes, plans), per session, beside the ledger."""
+        return self.data_dir / "user.sqlite"
+
+    @property
     def secret_file(self) -> Path:
         return self.data_dir / "session.secret"
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the credit side loads in open_services, only when it is ask
     from core.billing.shop import Shop
     from core.generation.gallery import Gallery
     from core.generation.service import Generator
+    from core.user_data import UserData
 
 __all__ = ["LibraryError", "ServiceOptions", "Services", "open_services"]
 
@@ -71,6 +72,7 @@ class Services:
     _shop: Shop | None = field(default=None, repr=False)
     _generator: Generator | None = field(default=None, repr=False)
     _watcher: Callable[[], None] | None = field(default=None, repr=False)
+    _user_data: UserData | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -94,6 +96,16 @@ class Services:
                 self.config, self.ctx.library, self.account.session_id, clock=self.clock
             )
         return self._generator
+
+    def user_data(self) -> UserData | None:
+        """The session's own things (marks, notes, plans), opened on first use; None when
+        there is no session (credits unavailable). Raises ``UserDataError`` (a sentence)."""
+        with self._lock:
+            if self._user_data is None and self.account is not None:
+                from core.user_data import open_user_data
+
+                self._user_data = open_user_data(self.config, self.account.session_id)
+            return self._user_data
 
     @property
     def follows_payments(self) -> bool:
@@ -133,6 +145,9 @@ class Services:
         shop, self._shop = self._shop, None
         if shop is not None:
             shop.close()
+        user_data, self._user_data = self._user_data, None
+        if user_data is not None:
+            user_data.close()
         self.ctx.close()
         if self.account is not None:
             self.account.close()
