@@ -6,12 +6,16 @@ translation choice and the same first-run behaviour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from core.bible.library import Library, Progress, UnknownTranslation
 from core.bible.navigation import clamp
 from core.bible.references import BadReference, VerseRef
 from core.config import Config
+
+if TYPE_CHECKING:
+    from core.visits import Visits
 
 
 @dataclass(slots=True)
@@ -20,6 +24,17 @@ class Context:
     library: Library
     notices: list[str]
     """Sentences to show the user once (a damaged library moved aside, a first-run import)."""
+    visits: Visits | None = field(default=None)
+    """Where the place read and the welcome are remembered (``core.visits``): this terminal's
+    state dir unless the session's own (served) were set."""
+
+    def remembered(self) -> Visits:
+        if self.visits is None:
+            from core.visits import TerminalVisits
+
+            paths = self.config.paths
+            self.visits = TerminalVisits(paths.reader_state, paths.onboarded_marker)
+        return self.visits
 
     def translation_id(self, wanted: str | None = None) -> str:
         """The translation to use: the one asked for, else the configured default, else KJV."""
@@ -80,10 +95,8 @@ def start_point(ctx: Context, reference: str | None, translation: str | None) ->
     A bad reference or an unknown translation never stops the reader from opening; the user
     is told and lands on the next best place.
     """
-    from core import reader_state  # the reader's, not the ``read`` command's: loaded here
-
     problems: list[str] = []
-    saved = reader_state.load(ctx.config.paths.reader_state)
+    saved = ctx.remembered().place()
     tid: str | None = None
     for wanted in (translation, saved.translation if saved else None):
         if wanted:

@@ -84,6 +84,7 @@ class Services:
                 from core.billing.shop import open_shop
 
                 self._shop = open_shop(self.config, clock=self.clock)
+                self._shop.ledger_only = not self.options.watch_payments
             return self._shop
 
     def generator(self) -> Generator | None:
@@ -126,11 +127,15 @@ class Services:
         self._watcher = self.shop.watch_all(report).stop
         return True
 
-    async def aclose(self) -> None:
-        """Close everything, the generator's HTTP clients included (the app's way)."""
+    async def stop_generating(self) -> None:
+        """Cancel unfinished generations (their holds are released) and close the generator."""
         generator, self._generator = self._generator, None
         if generator is not None:
             await generator.aclose()
+
+    async def aclose(self) -> None:
+        """Close everything, the generator's HTTP clients included (the app's way)."""
+        await self.stop_generating()
         self.close()
 
     def close(self) -> None:
@@ -183,7 +188,25 @@ def open_services(
             notices.append(f"Illustrations are unavailable: {exc}")
         else:
             gallery.exports = options.allow_export
-    return Services(config, clock, options, ctx, account, gallery, notices)
+    services = Services(config, clock, options, ctx, account, gallery, notices)
+    if options.session_id is not None:
+        _remember_per_session(services)
+    return services
+
+
+def _remember_per_session(services: Services) -> None:
+    """A served visitor's place and welcome live with their session, not in the host's
+    state dir that every visitor shares."""
+    from core.user_data import UserDataError
+    from core.visits import NoVisits, SessionVisits
+
+    services.ctx.visits = NoVisits()
+    try:
+        data = services.user_data()
+        if data is not None:
+            services.ctx.visits = SessionVisits(data)
+    except UserDataError as exc:
+        services.notices.append(f"{exc} Your place will not be remembered this time.")
 
 
 def _given_session(config: Config, clock: Clock, sid: str) -> tuple[Account | None, str | None]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 
@@ -29,9 +29,16 @@ from tui.messages import (
 from tui.screens.reader import ReaderScreen
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from core.billing.invoices import Outcome
     from core.billing.shop import Shop
     from core.generation.service import Generator
+    from core.sessions.served import Handoff
+
+
+LEAVE_GRACE_S = 3.0
+"""How long a served reader's own shutdown may take once the server asked it to leave."""
 
 
 class VerselightApp(App[None]):
@@ -50,18 +57,25 @@ class VerselightApp(App[None]):
         clock: Clock = utc_now,
         services: Services | None = None,
         options: ServiceOptions | None = None,
+        served: Handoff | None = None,
     ) -> None:
         super().__init__()
         self.config = config
         self.reference = reference
         self.translation = translation
-        self.admin = admin
+        self.served = served
+        """Set when this process serves one SSH visitor (``verselight serve``): nothing it
+        offers may write outside the app's data or leave the app (DESIGN.md section 11)."""
+        self.admin = served.may_admin if served is not None else admin
         self.clock = clock
         self.services = services
         """Everything the app uses; opened on mount (and closed on unmount) when not given."""
         self._owns_services = services is None
         self._options = options
         self._invoice_on_screen: str | None = None
+        self._ledger_version = 0
+        self.exit_requested = False
+        """Set by the served reader's early signal handler (``cli.served_reader``)."""
 
     # the parts, as the screens and tests know them ------------------------------------------
 
@@ -90,6 +104,11 @@ class VerselightApp(App[None]):
                 self.exit(return_code=1, message=str(exc))
                 return
         services = self.services
+        if self.served is not None:
+            self._quit_on_signals()
+            if self.exit_requested:  # the server said goodbye while this process started
+                self.exit()
+                return
         for notice in services.notices:
             self.notify(notice, severity="warning", timeout=10)
         if services.gallery is not None:
@@ -97,12 +116,28 @@ class VerselightApp(App[None]):
         if services.account is not None and services.options.watch_payments:
             # Buying (its LND client and price sources) is set up once the reader is painted.
             self.call_after_refresh(self._start_payments)
+        if services.account is not None and not services.options.watch_payments:
+            # Another process (the server's one watcher) credits payments: notice them here.
+            self._ledger_version = services.account.ledger.data_version()
+            self.set_interval(1.0, self._notice_ledger_writes)
         if services.ctx.library.needs_first_run_import():
             from tui.screens.first_run import FirstRunScreen
 
             self.push_screen(FirstRunScreen(services.ctx.library), self._library_ready)
         else:
             self._library_ready(True)
+
+    def _notice_ledger_writes(self) -> None:
+        account = self.account
+        if account is None:
+            return
+        try:
+            version = account.ledger.data_version()
+        except Exception:  # the ledger's troubles are told where credits are used
+            return
+        if version != self._ledger_version:
+            self._ledger_version = version
+            self.broadcast(CreditsChanged)
 
     @work(thread=True, exit_on_error=False, group="images")
     def _check_image_files(self) -> None:
@@ -184,16 +219,13 @@ class VerselightApp(App[None]):
         self._onboard_once()
 
     def _onboard_once(self) -> None:
-        marker = self.config.paths.onboarded_marker
-        if marker.exists():
+        assert self.ctx is not None
+        visits = self.ctx.remembered()
+        if visits.welcomed():
             return
         from tui.screens.onboarding import OnboardingScreen
 
-        try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.write_text("shown\n", encoding="utf-8")
-        except OSError:
-            pass  # shown again next time; nothing worse
+        visits.mark_welcomed()  # best effort: at worst shown again next time
         self.push_screen(OnboardingScreen(), self._onboarded)
 
     def _onboarded(self, choice: str | None) -> None:
@@ -209,7 +241,9 @@ class VerselightApp(App[None]):
             return
         from tui.screens.buy_credits import BuyCreditsScreen
 
-        self.push_screen(BuyCreditsScreen(services.shop, services.account.session_id))
+        owner = "terminal" if self.served is None else "guest" if self.served.guest else "key"
+        screen = BuyCreditsScreen(services.shop, services.account.session_id, owner=owner)
+        self.push_screen(screen)
 
     @work(thread=True, exit_on_error=False, group="payments")
     def _start_payments(self) -> None:
@@ -233,6 +267,71 @@ class VerselightApp(App[None]):
                 self.notify, f"A payment made earlier was credited ({credited} invoice(s))."
             )
         services.follow_payments(self.report_settlement)
+
+    # serving: no way out of the reader ------------------------------------------------------
+
+    def _quit_on_signals(self) -> None:
+        """The server ends a reader with SIGTERM (shutdown) or SIGHUP (the visitor left)."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, lambda: self.run_worker(self._leave(False)))
+        loop.add_signal_handler(signal.SIGHUP, lambda: self.run_worker(self._leave(True)))
+
+    async def _leave(self, hung_up: bool) -> None:
+        """Do what must not be lost first (the place, the holds of unfinished generations),
+        then quit as ``q`` does. A reader whose terminal is gone must not wait on it: output
+        goes to /dev/null, and if Textual's own shutdown still stalls, the process ends
+        after a few seconds anyway; everything that matters was done before."""
+        import os
+        import threading
+
+        if hung_up:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            for fd in (1, 2):
+                os.dup2(devnull, fd)
+            os.close(devnull)
+        for screen in self.screen_stack:
+            if isinstance(screen, ReaderScreen):
+                screen.save_position()
+        if self.services is not None:
+            await self.services.stop_generating()
+        deadline = threading.Timer(LEAVE_GRACE_S, os._exit, (0,))
+        deadline.daemon = True  # a clean exit does not wait for it
+        deadline.start()
+        self.exit()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if self.served is None or command.title != "Screenshot":
+                yield command
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        if self.served is not None:
+            self.notify("Screenshots are not saved when Verselight is served.")
+            return
+        super().action_screenshot(filename, path)
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        if self.served is not None:
+            self.notify("Screenshots are not saved when Verselight is served.")
+            return None
+        return super().deliver_screenshot(filename, path, time_format)
+
+    def action_suspend_process(self) -> None:
+        if self.served is not None:
+            self.notify("The reader cannot be suspended here; press q to leave.")
+            return
+        super().action_suspend_process()
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        if self.served is not None:
+            self.notify("Links are not opened when Verselight is served.")
+            return
+        super().open_url(url, new_tab=new_tab)
 
     # app-level messages (tui/messages.py) ----------------------------------------------------
 
@@ -292,6 +391,7 @@ def make_app(
     clock: Clock = utc_now,
     services: Services | None = None,
     options: ServiceOptions | None = None,
+    served: Handoff | None = None,
 ) -> VerselightApp:
     """The app on ``services`` (the caller closes them), or on its own, opened from
     ``config`` with ``options`` on mount and closed when it ends."""
@@ -302,5 +402,5 @@ def make_app(
         start_ledger_check(config)  # runs beside Textual's start; ``open_account`` waits for it
     return VerselightApp(
         config, reference, translation, admin=admin, clock=clock, services=services,
-        options=options,
+        options=options, served=served,
     )  # fmt: skip

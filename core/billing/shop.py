@@ -12,6 +12,7 @@ from datetime import datetime
 
 from core.billing.invoices import InvoiceDesk, Outcome, PendingInvoice, Poller, Watcher
 from core.billing.ledger import Ledger
+from core.billing.ledger_watch import LedgerWatch
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.env_settings import ENV_PRICE_URLS as ENV_PRICE_URLS  # re-exported: tests name it here
@@ -33,7 +34,7 @@ ProblemHandler = Callable[[LndError | None], None]
 class Watching:
     """The watchers on one invoice while its QR is on screen; ``stop()`` when it closes."""
 
-    threads: list[Watcher | Poller] = field(default_factory=list)
+    threads: list[Watcher | Poller | LedgerWatch] = field(default_factory=list)
 
     def stop(self) -> None:
         for thread in self.threads:
@@ -57,6 +58,9 @@ class Shop:
         self.clock = clock
         self.new_preimage: Callable[[], bytes] = lambda: secrets.token_bytes(32)
         """Where invoice preimages come from (tests fix it for stable pictures)."""
+        self.ledger_only = False
+        """Watch invoices in the ledger only: another process (the server's one watcher)
+        follows the node and credits them (``ServiceOptions.watch_payments`` off)."""
 
     @property
     def available(self) -> bool:
@@ -86,7 +90,13 @@ class Shop:
     ) -> Watching:
         """Watch one invoice two ways at once: LND's single-invoice stream (instant) and a
         lookup every few seconds (in case the stream is down). Either may credit; the ledger
-        credits once."""
+        credits once. With ``ledger_only``, the ledger row alone (``LedgerWatch``)."""
+        if self.ledger_only:
+            ledger_watch = LedgerWatch(
+                lambda: Ledger.for_config(self.config, self.clock), invoice.payment_hash, on_outcome
+            )
+            ledger_watch.start()
+            return Watching([ledger_watch])
         watching = Watching(
             [
                 Watcher(

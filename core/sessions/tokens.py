@@ -198,3 +198,18 @@ def _wrong_algorithm(alg: object) -> TokenProblem:
         "algorithm",
         "The session token does not say it is signed with HS256, the only one accepted.",
     )
+
+
+def sign(payload: dict[str, Any], secret: bytes) -> str:
+    """A token carrying ``payload`` (for hand-offs with claims beyond a terminal token's)."""
+    return jwt.encode(payload, secret, ALGORITHM)
+
+
+def audience_claims(token: str, secret: bytes, audience: str) -> dict[str, Any]:
+    """The payload of a token that ``read`` accepted, if it is meant for ``audience``;
+    otherwise ``TokenProblem``. Terminal tokens carry no audience and never pass."""
+    try:
+        return jwt.decode(token.strip(), secret, algorithms=[ALGORITHM], audience=audience,
+                          options={"verify_exp": False, "verify_iat": False})  # fmt: skip
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
+        raise TokenProblem("claims", "This token was not made for this purpose.") from None

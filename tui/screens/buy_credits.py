@@ -20,14 +20,33 @@ from core.billing.shop import LndError, Shop, Watching, expires_in
 from tui.messages import InvoiceExpired, InvoiceOnScreen, PaymentSettled, SettlementReported
 from tui.widgets.qr_code import QrCode
 
-SELECTION = f"""\
+OFFER = f"""\
 [b]{BUNDLE_CREDITS} credits for ${BUNDLE_USD}[/b]
 
 Pay with any Lightning wallet, or with Cash App: scan the code with the phone's camera. \
 Credits arrive here by themselves a few seconds after you pay.
 
-[dim]Alpha: Lightning is the only way to pay. No refunds. No accounts: the credits belong \
-to this terminal's session (move it with verselight session export).[/dim]"""
+[dim]Alpha: Lightning is the only way to pay. No refunds. No accounts: """
+
+OWNERS = {
+    "terminal": "the credits belong to this terminal's session "
+    "(move it with verselight session export).[/dim]",
+    "key": "the credits belong to the SSH key you connected with.[/dim]",
+    "guest": "the credits belong to this connection.[/dim]",
+}
+"""Whose the credits are: this terminal's, a served visitor's key's, or one connection's."""
+SELECTION = OFFER + OWNERS["terminal"]
+
+GUEST = """\
+[b]You connected without an SSH key.[/b] Credits bought now stay with this connection only \
+and are gone when you leave. To keep them, connect with a key next time \
+([b]ssh-keygen -t ed25519[/b], then ssh again): the same key always finds the same credits.
+
+"""
+
+UNAVAILABLE_TO_VISITORS = (
+    "Buying credits is not available on this server right now. Reading and viewing work as usual."
+)
 
 CLOSE_KEYS = "[b]Esc[/b] or [b]q[/b] close"
 
@@ -66,8 +85,11 @@ class BuyCreditsScreen(ModalScreen[bool]):
         Binding("y", "copy_invoice", "Copy invoice", show=False),
     ]
 
-    def __init__(self, shop: Shop, session_id: str) -> None:
+    def __init__(self, shop: Shop, session_id: str, *, owner: str = "terminal") -> None:
         super().__init__()
+        self.owner = owner
+        """``terminal``, ``key`` (served) or ``guest`` (served without a key: the first step
+        says first that the credits will not follow)."""
         self.shop = shop
         self.session_id = session_id
         self.invoice: PendingInvoice | None = None
@@ -79,7 +101,8 @@ class BuyCreditsScreen(ModalScreen[bool]):
             box.border_title = "Buy credits"
             with ContentSwitcher(initial="selection", id="states"):
                 with Vertical(id="selection"):
-                    yield Static(SELECTION, id="offer")
+                    guest = GUEST if self.owner == "guest" else ""
+                    yield Static(guest + OFFER + OWNERS[self.owner], id="offer")
                     with Horizontal(classes="choices"):
                         yield Button(
                             f"Get a ${BUNDLE_USD} invoice", id="get-invoice", variant="primary"
@@ -115,7 +138,10 @@ class BuyCreditsScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         if not self.shop.available:
-            self.query_one("#unavailable-text", Static).update(self.shop.unavailable or "")
+            # A visitor served over SSH cannot fix the host's set-up: the operator's sentence
+            # (which settings to set) is for the host's log and ``doctor``, not for them.
+            why = self.shop.unavailable if self.owner == "terminal" else UNAVAILABLE_TO_VISITORS
+            self.query_one("#unavailable-text", Static).update(why or "")
             self._show("unavailable")
         else:
             self._show("selection")

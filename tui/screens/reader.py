@@ -26,6 +26,7 @@ from core.bible import navigation
 from core.bible.references import VerseRef, Versification
 from core.context import Context
 from core.generation.gallery import Gallery, LedgerError
+from core.user_data import UserDataError
 from tui.messages import CreditsChanged, IllustrationSaved
 from tui.widgets.chapter_view import ChapterView
 from tui.widgets.credits_badge import CreditsBadge
@@ -223,9 +224,11 @@ class ReaderScreen(Screen[None]):
             self._dirty = False
             position = reader_state.Position(self.translation, self.ref)
             try:
-                reader_state.save(self.ctx.config.paths.reader_state, position)
+                self.ctx.remembered().save_place(position)
             except OSError as exc:
                 self.notify(f"Could not remember your place: {exc.strerror}.", severity="warning")
+            except UserDataError as exc:
+                self.notify(f"Could not remember your place: {exc}.", severity="warning")
 
     async def action_next_verse(self) -> None:
         await self.go_to(navigation.next_verse(self.ref, self.versification))
