@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 
 from core.bible.books import BOOKS, TOTAL_CHAPTERS
 from core.clock import local_today
-from core.plans import BUILT_IN, PlanError, ReadingPlans, built_in, custom, describe_readings
+from core.plans import (
+    BUILT_IN,
+    ActivePlan,
+    PlanError,
+    Reading,
+    ReadingPlans,
+    built_in,
+    custom,
+    describe_readings,
+)
 from core.plans.schedule import chapters_of, readings, split, spread, verses
 from core.user_data import UserData
 from storage.user_db import connect
@@ -24,7 +33,7 @@ from tests.clock import ManualClock
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def _flat(days: list[tuple]) -> list[tuple[int, int]]:
+def _flat(days: list[tuple[Reading, ...]]) -> list[tuple[int, int]]:
     return [(r.book, c) for day in days for r in day for c in range(r.first, r.last + 1)]
 
 
@@ -99,7 +108,7 @@ def test_bad_plans_are_one_sentence():
 def test_spread_is_in_order_even_and_within_the_days(count, days):
     offsets = spread(count, days)
     assert offsets == sorted(offsets) and len(offsets) == count
-    assert 0 <= offsets[0] and offsets[-1] < days
+    assert offsets[0] >= 0 and offsets[-1] < days
     per_day = [offsets.count(d) for d in range(days)]
     assert max(per_day) - min(per_day) <= 1
 
@@ -121,9 +130,15 @@ def _plans(path: Path, clock: ManualClock, session: str = "s1") -> ReadingPlans:
     return ReadingPlans(UserData(connect(path), session), clock)
 
 
+def _now(plans: ReadingPlans) -> ActivePlan:
+    plan = plans.active()
+    assert plan is not None
+    return plan
+
+
 def test_start_today_done_and_status(db_path, clock):
     plans = _plans(db_path, clock)
-    assert plans.active() is None
+    assert plans.active() is None  # none yet
     plan = plans.start(built_in("nt90"))
     today = local_today(clock)
     assert plan.started_on == today and plan.ends_on == today + timedelta(days=89)
@@ -132,7 +147,7 @@ def test_start_today_done_and_status(db_path, clock):
     marked = plans.mark_done()
     assert [d.day for d in marked] == [1]
     assert plans.mark_done() == ()  # today's is done, nothing missed
-    plan = plans.active()
+    plan = _now(plans)
     assert plan.today_done and not plan.greets_today
     assert (plan.done_count, plan.behind, plan.percent) == (1, 0, 1)
 
@@ -141,12 +156,12 @@ def test_missed_days_then_done_marks_today_first_then_the_oldest_missed(db_path,
     plans = _plans(db_path, clock)
     plans.start(built_in("year"))
     clock.advance(days=3)
-    plan = plans.active()
+    plan = _now(plans)
     assert [d.day for d in plan.missed] == [1, 2, 3]
     assert [d.day for d in plan.todays] == [4]
     assert [d.day for d in plans.mark_done()] == [4]
     assert [d.day for d in plans.mark_done()] == [1]
-    assert plans.active().behind == 2
+    assert _now(plans).behind == 2
 
 
 def test_one_active_plan_replace_keeps_nothing_of_the_old_progress(db_path, clock):
@@ -163,7 +178,7 @@ def test_a_finished_plan_is_replaced_without_asking(db_path, clock):
     plans = _plans(db_path, clock)
     plans.start(custom(["Jude"], 1))
     plans.mark_done()
-    assert plans.active().finished
+    assert _now(plans).finished
     assert plans.start(custom(["Obadiah"], 1)).title == "Obadiah in 1 day"
 
 
@@ -173,8 +188,8 @@ def test_each_session_keeps_its_own_plan(db_path, clock):
     assert yours.active() is None
     yours.start(built_in("nt90"))
     yours.mark_done()
-    assert mine.active().done_count == 0 and mine.active().name == "year"
-    assert yours.active().done_count == 1
+    assert _now(mine).done_count == 0 and _now(mine).name == "year"
+    assert _now(yours).done_count == 1
 
 
 @settings(max_examples=60, deadline=None)
@@ -188,7 +203,7 @@ def test_catch_up_keeps_every_reading_and_the_end_date(tmp_path_factory, missed,
         plans.mark_done()
         clock.advance(days=1)
     clock.advance(days=missed)
-    before = plans.active()
+    before = _now(plans)
     assert before.behind == missed
     after = plans.catch_up(over)
     assert sorted(d.readings for d in after.days) == sorted(d.readings for d in before.days)
@@ -207,10 +222,10 @@ def test_shift_moves_every_unread_day_by_the_days_missed(db_path, clock):
     plans.start(built_in("nt90"))
     plans.mark_done()
     clock.advance(days=5)  # days 2..5 missed, day 6 is today
-    before = plans.active()
+    before = _now(plans)
     assert before.behind == 4
     assert plans.shift() == 4
-    after = plans.active()
+    after = _now(plans)
     assert after.behind == 0
     assert [d.day for d in after.todays] == [2]
     assert after.ends_on == before.ends_on + timedelta(days=4)
@@ -225,9 +240,9 @@ def test_dismissing_today_lasts_until_tomorrow(db_path, clock):
     plans = _plans(db_path, clock)
     plans.start(built_in("year"))
     plans.dismiss_today()
-    assert not plans.active().greets_today
+    assert not _now(plans).greets_today
     clock.advance(days=1)
-    assert plans.active().greets_today
+    assert _now(plans).greets_today
 
 
 def test_no_plan_is_a_sentence(db_path, clock):
