@@ -85,17 +85,14 @@ def run(config: Config, args: argparse.Namespace) -> int:
         from core.user_data import UserDataError
 
         try:
-            data = services.user_data()
-        except UserDataError as exc:
+            plans = services.reading_plans()
+        except (UserDataError, PlanError) as exc:
             raise CliError(str(exc)) from exc
-        if data is None:
+        if plans is None:
             raise CliError(
                 "Reading plans are unavailable: this terminal's session cannot be opened."
             )
-        from core.plans import ReadingPlans
-
         try:
-            plans = ReadingPlans(data, services.clock)
             if definition is not None:
                 return _start(plans, definition, args.replace)
             return _ACTIONS[args.action](plans, args)
