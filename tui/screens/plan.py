@@ -25,14 +25,15 @@ def day_label(d: date) -> str:
 
 
 def progress_line(plan: ActivePlan) -> str:
+    """Days done and behind; where the plan ends on the next line."""
     behind = (
         f"  \u00b7  [b]behind by {plan.behind} day{'s' if plan.behind != 1 else ''}[/b]"
         if plan.behind
         else ""
     )
     return (
-        f"{plan.done_count} of {plan.total} days done ({plan.percent}%){behind}"
-        f"  \u00b7  ends {day_label(plan.ends_on)} {plan.ends_on.year}"
+        f"{plan.done_count} of {plan.total} days done ({plan.percent}%){behind}\n"
+        f"Ends {day_label(plan.ends_on)} {plan.ends_on.year}."
     )
 
 
