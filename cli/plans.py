@@ -171,6 +171,9 @@ def _today(plans: ReadingPlans, _: argparse.Namespace) -> int:
 
 def _done(plans: ReadingPlans, _: argparse.Namespace) -> int:
     before = _need(plans)
+    if before.finished:
+        print("Every day of this plan is done; start another with verselight plan start.")
+        return EXIT_OK
     marked = plans.mark_done()
     if not marked:
         today = "today's reading is done" if before.todays else "nothing is due today"

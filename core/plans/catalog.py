@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from core.bible.books import BOOKS, by_osis
 from core.bible.references import BadReference, resolve_book
 from core.plans.schedule import Reading, chapters_of, portions
+from core.printable import echo
 
 MAX_DAYS = 3650
 """The longest plan (ten years): a typo guard."""
@@ -75,7 +76,7 @@ def built_in(name: str) -> PlanDefinition:
         if plan.name == name.strip().lower():
             return plan
     names = ", ".join(p.name for p in BUILT_IN)
-    raise PlanError(f'There is no plan called "{name[:30]}"; the plans are {names}.')
+    raise PlanError(f'There is no plan called "{echo(name, 30)}"; the plans are {names}.')
 
 
 def custom(book_names: Sequence[str], days: int) -> PlanDefinition:
