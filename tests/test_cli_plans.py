@@ -121,3 +121,15 @@ def test_usage_mistakes_are_one_sentence_and_exit_2(
     verselight_home: Path, argv: list[str], words: str
 ) -> None:
     assert words in _refused(2, *argv)
+
+
+def test_a_damaged_user_database_is_one_sentence_and_left_alone(verselight_home: Path) -> None:
+    _ok("start", "year")
+    user_db = load_config().paths.user_db
+    for extra in ("-wal", "-shm"):
+        user_db.with_name(user_db.name + extra).unlink(missing_ok=True)
+    user_db.write_bytes(b"not a database, not any more" * 200)
+    before = user_db.read_bytes()
+    line = _refused(1, "status")
+    assert "damaged" in line and "left untouched" in line
+    assert user_db.read_bytes() == before

@@ -160,43 +160,46 @@ class ReadingPlans:
     def mark_done(self) -> tuple[PlanDay, ...]:
         """Mark today's readings done or, when they are (or there are none), the oldest missed
         day's. Returns the portions marked; none when nothing was left to mark."""
-        plan = self._need()
-        chosen = tuple(d for d in plan.todays if not d.done)
-        if not chosen and plan.missed:
-            oldest = plan.missed[0].due
-            chosen = tuple(d for d in plan.missed if d.due == oldest)
-        if not chosen:
-            return ()
-        with self._guard(), self.data.writing() as conn:
-            store.mark_done(
-                conn, self.data.session_id, self._run_id(), [d.day for d in chosen], self.clock()
-            )
+        with self._guard(), self.data.writing() as conn:  # read and write as one
+            plan = self._need()
+            chosen = tuple(d for d in plan.todays if not d.done)
+            if not chosen and plan.missed:
+                oldest = plan.missed[0].due
+                chosen = tuple(d for d in plan.missed if d.due == oldest)
+            if chosen:
+                store.mark_done(
+                    conn, self.data.session_id, self._run_id(), [d.day for d in chosen],
+                    self.clock(),
+                )  # fmt: skip
         return chosen
 
     def catch_up(self, days: int) -> ActivePlan:
         """Spread the missed portions, in order, over today and the ``days - 1`` days after,
-        on top of what those days already hold: the plan still ends when it did."""
+        on top of what those days already hold: the plan still ends when it did (unless the
+        days asked for reach past its end)."""
         if not 1 <= days <= MAX_CATCH_UP_DAYS:
             raise PlanError(f"Catch up over 1 to {MAX_CATCH_UP_DAYS} days.")
-        plan = self._need()
-        missed = plan.missed
-        if not missed:
-            raise PlanError("You are not behind: there is nothing to catch up.")
-        offsets = spread(len(missed), days)
-        dues = {d.day: plan.today + timedelta(days=o) for d, o in zip(missed, offsets, strict=True)}
         with self._guard(), self.data.writing() as conn:
+            plan = self._need()
+            missed = plan.missed
+            if not missed:
+                raise PlanError("You are not behind: there is nothing to catch up.")
+            offsets = spread(len(missed), days)
+            dues = {
+                d.day: plan.today + timedelta(days=o) for d, o in zip(missed, offsets, strict=True)
+            }
             store.move(conn, self.data.session_id, self._run_id(), dues)
         return self._need()
 
     def shift(self) -> int:
         """Move every unread portion later by the days missed, so the oldest missed one is
         today's; how many days the plan moved."""
-        plan = self._need()
-        if not plan.missed:
-            raise PlanError("You are not behind: there is nothing to shift.")
-        by = (plan.today - plan.missed[0].due).days
-        dues = {d.day: d.due + timedelta(days=by) for d in plan.days if not d.done}
         with self._guard(), self.data.writing() as conn:
+            plan = self._need()
+            if not plan.missed:
+                raise PlanError("You are not behind: there is nothing to shift.")
+            by = (plan.today - plan.missed[0].due).days
+            dues = {d.day: d.due + timedelta(days=by) for d in plan.days if not d.done}
             store.move(conn, self.data.session_id, self._run_id(), dues)
         return by
 
