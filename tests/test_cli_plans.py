@@ -16,6 +16,8 @@ from core.services import open_services
 from tests.cli_process import run_cli
 from tests.clock import ManualClock
 
+pytestmark = pytest.mark.xdist_group("serial")  # a child process per command
+
 
 def _ok(*argv: str) -> str:
     done = run_cli("plan", *argv)
