@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NoReturn
 from cli import account as cli_account
 from cli import images as cli_images
 from cli import serve as cli_serve
+from cli import plans as cli_plans
 from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
 from cli.services import open_for_command, progress_printer
 from core.bible.importers import ImportFailed
@@ -33,7 +34,12 @@ if TYPE_CHECKING:
     from core.services import Services
 
 BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
-COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS, cli_serve.SERVE_COMMAND)
+COMMANDS = (
+    *BIBLE_COMMANDS,
+    *cli_account.ACCOUNT_COMMANDS,
+    cli_plans.PLAN_COMMAND,
+    cli_serve.SERVE_COMMAND,
+)
 MAX_LIMIT = 10_000
 """Most verses ``search --limit`` prints; more than there are in any query's answer."""
 
@@ -241,6 +247,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_images.add_parser(sub)
     cli_account.add_parsers(sub)
     cli_serve.add_parser(sub)
+    cli_plans.add_parser(sub)
     return p
 
 
@@ -330,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_account.run(config, _parser().parse_args(argv))
         if argv and argv[0] == cli_serve.SERVE_COMMAND:
             return cli_serve.run(config, _parser().parse_args(argv))
+        if argv and argv[0] == cli_plans.PLAN_COMMAND:
+            return cli_plans.run(config, _parser().parse_args(argv))
         if argv and argv[0] in BIBLE_COMMANDS:
             if argv[0] == "read":
                 args = _words_decoded(_read_parser().parse_args(argv[1:]))

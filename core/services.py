@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the credit side loads in open_services, only when it is ask
     from core.billing.shop import Shop
     from core.generation.gallery import Gallery
     from core.generation.service import Generator
+    from core.plans import ReadingPlans
     from core.user_data import UserData
 
 __all__ = ["LibraryError", "ServiceOptions", "Services", "open_services"]
@@ -107,6 +108,16 @@ class Services:
 
                 self._user_data = open_user_data(self.config, self.account.session_id)
             return self._user_data
+
+    def reading_plans(self) -> ReadingPlans | None:
+        """The session's reading plan, on the process's clock; None when there is no session.
+        Raises ``UserDataError`` or ``PlanError`` (sentences) when it cannot be used."""
+        data = self.user_data()
+        if data is None:
+            return None
+        from core.plans import ReadingPlans
+
+        return ReadingPlans(data, self.clock)
 
     @property
     def follows_payments(self) -> bool:

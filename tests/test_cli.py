@@ -409,7 +409,7 @@ def _verselight(*argv: str, timeout: float = 30) -> subprocess.CompletedProcess[
 @pytest.mark.parametrize(
     ("argv", "hint"),
     [
-        (["plan", "status"], "see verselight --help"),
+        (["plna", "status"], "did you mean plan?"),
         (["serch", "love"], "did you mean search?"),
         (["ledgr"], "did you mean ledger?"),
         (["translation", "list"], "did you mean translations?"),

@@ -158,7 +158,22 @@ SESSION = st.one_of(
     st.lists(TEXT, max_size=2).map(lambda rest: ["session", *rest]),
 )
 
-COMMAND_LINES = st.one_of(READ, SEARCH, TRANSLATIONS_CMD, IMAGES, SESSION)
+DAYS = st.one_of(
+    st.integers(-5, 5000).map(str), st.sampled_from(["", "abc", "1e3", "½", "٣", " 7", "0x10"])
+)
+PLAN = st.one_of(
+    st.builds(lambda name: ["plan", "start", name], TEXT),
+    st.builds(
+        lambda books, days: ["plan", "start", "--books", *books, "--days", days],
+        st.lists(TEXT, min_size=1, max_size=3),
+        DAYS,
+    ),
+    st.builds(lambda days: ["plan", "catch-up", "--days", days], DAYS),
+    st.lists(TEXT, max_size=2).map(lambda rest: ["plan", *rest]),
+    st.sampled_from([["plan", a] for a in ("list", "today", "done", "status", "shift")]),
+)
+
+COMMAND_LINES = st.one_of(READ, SEARCH, TRANSLATIONS_CMD, IMAGES, SESSION, PLAN)
 
 
 def _run_in_process(argv: list[str]) -> tuple[int, str, str, float]:
@@ -195,6 +210,8 @@ def _run_in_process(argv: list[str]) -> tuple[int, str, str, float]:
 @example(argv=["translations", "add", "a" * 300])  # ENAMETOOLONG from Path.exists()
 @example(argv=["session", "import", "a" * 300])
 @example(argv=["session", "export", "/dev/null"])
+@example(argv=["plan", "start", "--books", "Gen\udcff", "--days", "3"])
+@example(argv=["plan", "start", "\u202e\udcff"])
 def test_any_command_line_ends_in_0_1_or_2_without_traceback(home: Path, argv: list[str]) -> None:
     code, out, err, elapsed = _run_in_process(argv)
     assert code in (0, 1, 2), (argv, code, err)

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from core.account import Account, start_ledger_check
+from core.bible import navigation
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, start_point
@@ -31,9 +32,11 @@ from tui.screens.reader import ReaderScreen
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from core.bible.references import VerseRef
     from core.billing.invoices import Outcome
     from core.billing.shop import Shop
     from core.generation.service import Generator
+    from core.plans import ReadingPlans
     from core.sessions.served import Handoff
 
 
@@ -216,17 +219,20 @@ class VerselightApp(App[None]):
         # long as the app: out of the collector's way, full collections stay short and do not
         # stall a keypress or a page turn.
         self.call_after_refresh(_after_first_frame)
-        self._onboard_once()
+        if not self._onboard_once():
+            self.call_after_refresh(self._greet_reading_plan)
 
-    def _onboard_once(self) -> None:
+    def _onboard_once(self) -> bool:
+        """Welcome a first visit; True when the welcome is shown."""
         assert self.ctx is not None
         visits = self.ctx.remembered()
         if visits.welcomed():
-            return
+            return False
         from tui.screens.onboarding import OnboardingScreen
 
         visits.mark_welcomed()  # best effort: at worst shown again next time
         self.push_screen(OnboardingScreen(), self._onboarded)
+        return True
 
     def _onboarded(self, choice: str | None) -> None:
         if choice == "buy":
@@ -244,6 +250,73 @@ class VerselightApp(App[None]):
         owner = "terminal" if self.served is None else "guest" if self.served.guest else "key"
         screen = BuyCreditsScreen(services.shop, services.account.session_id, owner=owner)
         self.push_screen(screen)
+
+    # the reading plan ----------------------------------------------------------------------
+
+    def reading_plans(self) -> ReadingPlans | None:
+        """The session's reading plan; None (said once as a toast) when it cannot be used."""
+        from core.plans import PlanError
+        from core.user_data import UserDataError
+
+        if self.services is None:
+            return None
+        try:
+            plans = self.services.reading_plans()
+        except (UserDataError, PlanError) as exc:
+            self.notify(str(exc), severity="error")
+            return None
+        if plans is None:
+            self.notify(
+                "Reading plans are unavailable in this run: the session cannot be opened.",
+                severity="error",
+            )
+        return plans
+
+    def action_reading_plan(self) -> None:
+        plans = self.reading_plans()
+        if plans is None:
+            return
+        from tui.screens.plan import PlanScreen
+
+        self.push_screen(PlanScreen(plans), self._go_read)
+
+    def _greet_reading_plan(self) -> None:
+        """ "Today's reading" at start, when a plan has an unread reading today that the
+        reader has not waved away today. No user database yet means no plan: nothing is
+        created just to find that out."""
+        from core.plans import PlanError
+
+        if self.services is None or not self.config.paths.user_db.exists():
+            return
+        plans = self.reading_plans()
+        try:
+            plan = plans.active() if plans is not None else None
+        except PlanError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        if plan is None or not plan.greets_today:
+            return
+        from tui.screens.todays_reading import TodaysReadingScreen
+
+        def greeted(choice: str | None) -> None:
+            assert plans is not None and plan is not None
+            try:
+                plans.dismiss_today()
+            except PlanError as exc:
+                self.notify(str(exc), severity="warning")
+            if choice == "read":
+                first = next(d for d in plan.todays if not d.done).readings[0]
+                self.call_later(self._go_read, first.start)
+            elif choice == "plan":
+                self.call_later(self.action_reading_plan)
+
+        self.push_screen(TodaysReadingScreen(plan), greeted)
+
+    async def _go_read(self, ref: VerseRef | None) -> None:
+        """A plan's reading, opened by the reader's one way of going somewhere."""
+        reader = next((s for s in self.screen_stack if isinstance(s, ReaderScreen)), None)
+        if ref is not None and reader is not None:
+            await reader.go_to(navigation.clamp(ref, reader.versification))
 
     @work(thread=True, exit_on_error=False, group="payments")
     def _start_payments(self) -> None:

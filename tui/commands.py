@@ -19,6 +19,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("View illustrations", "view_images", "This verse's illustrations and how each was made"),
     ("Credits and history", "credits", "Your balance and what was bought and spent"),
     ("Buy credits", "app.buy_credits", "300 credits for $3, paid with Lightning"),
+    ("Reading plan", "app.reading_plan", "Today's reading, progress, catch up; or start a plan"),
     ("Next chapter", "next_chapter", ""),
     ("Previous chapter", "previous_chapter", ""),
     ("Next book", "next_book", ""),

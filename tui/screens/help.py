@@ -21,6 +21,7 @@ KEYS: list[tuple[str, str]] = [
     ("i", "make an illustration of this verse (shows the price first)"),
     ("v", "view this verse's illustrations, with how each was made"),
     ("c / b", "your credits and history / buy credits"),
+    ("p", "reading plan: today's reading, progress, catch up"),
     ("ctrl+p", "command palette: references and commands"),
     ("?", "this help"),
     ("q", "quit (your place is remembered)"),

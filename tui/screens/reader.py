@@ -69,6 +69,7 @@ class ReaderScreen(Screen[None]):
         Binding("v", "view_images", "View", id="view", tooltip="This verse's illustrations"),
         Binding("c", "credits", "Credits", id="credits", tooltip="Your credits and history"),
         Binding("b", "app.buy_credits", "Buy", show=False, id="buy"),
+        Binding("p", "app.reading_plan", "Plan", show=False, id="plan"),
         Binding("escape", "focus_text", "Back to text", show=False),
         Binding("question_mark", "help", "Help", id="help"),
     ]
