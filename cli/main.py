@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 from cli import account as cli_account
 from cli import images as cli_images
-from cli import serve as cli_serve
 from cli import plans as cli_plans
+from cli import serve as cli_serve
 from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
 from cli.services import open_for_command, progress_printer
 from core.bible.importers import ImportFailed
