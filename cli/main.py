@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from cli import account as cli_account
 from cli import images as cli_images
+from cli import notes as cli_notes
 from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
 from cli.services import open_for_command, progress_printer
 from core.bible.importers import ImportFailed
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from core.services import Services
 
 BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
-COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS)
+COMMANDS = (*BIBLE_COMMANDS, *cli_account.ACCOUNT_COMMANDS, cli_notes.NOTES_COMMAND)
 MAX_LIMIT = 10_000
 """Most verses ``search --limit`` prints; more than there are in any query's answer."""
 
@@ -239,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("source", metavar="ID")
     cli_images.add_parser(sub)
     cli_account.add_parsers(sub)
+    cli_notes.add_parser(sub)
     return p
 
 
@@ -326,6 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             setup_logging(config.paths)
         if argv and argv[0] in cli_account.ACCOUNT_COMMANDS:
             return cli_account.run(config, _parser().parse_args(argv))
+        if argv and argv[0] == cli_notes.NOTES_COMMAND:
+            return cli_notes.run(config, _parser().parse_args(argv))
         if argv and argv[0] in BIBLE_COMMANDS:
             if argv[0] == "read":
                 args = _words_decoded(_read_parser().parse_args(argv[1:]))
