@@ -136,7 +136,7 @@ async def test_the_list_shows_each_kind_and_enter_goes_there(
             [f"{BOOKMARK} Bookmark", "Ps 23:1"],
             [f"{NOTE} Note", "Rom 8:28"],
         ]
-        assert rows[1][2] == "all things"
+        assert rows[1][2:] == ["2026-11-25", "all things"]
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
         await settle(pilot)

@@ -16,6 +16,8 @@ from core.marks import Mark, Marks, MarksError, label
 from tui.widgets.verse_line import BOOKMARK, NOTE
 
 GLYPHS = {"bookmark": BOOKMARK, "note": NOTE, "highlight": "\u2588"}
+NOTE_WIDTH = 18
+"""Characters of a note's first line in the list: the row fits an 80-column terminal."""
 EMPTY = "No notes, bookmarks or highlights yet: on a verse press m, y or a."
 
 
@@ -41,7 +43,7 @@ class MarksListScreen(ModalScreen[VerseRef | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("What", "Verse", "Note or colour", "Saved (UTC)")
+        table.add_columns("What", "Verse", "Saved", "Note or colour")
         self._fill()
         table.focus()
 
@@ -71,11 +73,12 @@ class MarksListScreen(ModalScreen[VerseRef | None]):
         self.dismiss(self._refs[event.cursor_row])
 
 
-def _row(mark: Mark) -> tuple[Text, str, Text, str]:
+def _row(mark: Mark) -> tuple[Text, str, str, Text]:
     what = Text(f"{GLYPHS[mark.kind]} {label(mark).split(' ')[0]}")
     if mark.kind == "note" and mark.note:
         lines = mark.note.strip().split("\n")
-        detail = Text(lines[0][:60] + ("\u2026" if len(lines) > 1 or len(lines[0]) > 60 else ""))
+        cut = len(lines) > 1 or len(lines[0]) > NOTE_WIDTH
+        detail = Text(lines[0][:NOTE_WIDTH] + ("\u2026" if cut else ""))
     else:
         detail = Text(mark.colour or "")
-    return what, mark.ref.short, detail, f"{mark.saved_at:%Y-%m-%d %H:%M}"
+    return what, mark.ref.short, f"{mark.saved_at:%Y-%m-%d}", detail

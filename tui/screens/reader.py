@@ -68,11 +68,12 @@ class ReaderScreen(Screen[None]):
         Binding("i", "generate", "Illustrate", id="generate", tooltip="Make an illustration"),
         Binding("v", "view_images", "View", id="view", tooltip="This verse's illustrations"),
         Binding("c", "credits", "Credits", id="credits", tooltip="Your credits and history"),
-        # m, y and a are in the help and the palette; the footer names the list of them.
+        # m, y, a and M are in the help and the palette: at 80 columns the footer has no room
+        # left (q would fall off it).
         Binding("m", "bookmark", "Bookmark", show=False, id="bookmark"),
         Binding("y", "highlight", "Highlight", show=False, id="highlight"),
         Binding("a", "note", "Note", show=False, id="note"),
-        Binding("M", "marks", "Marks", id="marks", tooltip="Your notes, bookmarks, highlights"),
+        Binding("M", "marks", "Marks", show=False, id="marks"),
         Binding("b", "app.buy_credits", "Buy", show=False, id="buy"),
         Binding("escape", "focus_text", "Back to text", show=False),
         Binding("question_mark", "help", "Help", id="help"),
