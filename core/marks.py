@@ -10,6 +10,7 @@ KJV shows in WEB too; the translation read when it was made is kept for the expo
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,9 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX marks_by_place ON marks (session_id, book, chapter, verse)",
     ]
 ]
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 controls but tab and line feed, DEL and C1 controls."""
 
 Kind = Literal["bookmark", "highlight", "note"]
 KINDS: tuple[Kind, ...] = ("note", "bookmark", "highlight")
@@ -177,8 +181,9 @@ class Marks:
 
     def set_note(self, ref: VerseRef, translation: str, text: str) -> bool:
         """Save ``text`` as the note on ``ref``; blank text deletes the note. True when a
-        note is kept."""
-        text = text.strip("\n")
+        note is kept. Control characters other than line breaks and tabs (a pasted escape
+        sequence) are dropped: shown again, they would drive the terminal."""
+        text = _CONTROLS.sub("", text.replace("\r\n", "\n")).strip("\n")
         with self._writing() as conn:
             self._delete(conn, "note", ref)
             if text.strip():

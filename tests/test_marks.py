@@ -41,6 +41,12 @@ def test_an_empty_note_deletes_it_and_the_text_is_kept_exactly(tmp_path, clock):
     assert marks.in_chapter(43, 3) == {}
 
 
+def test_control_characters_are_dropped_from_a_note(tmp_path, clock):
+    marks = marks_for(tmp_path, "s1", clock)
+    marks.set_note(JOHN_3_16, "KJV", "one\r\ntwo\x1b[2J\x07\tthree\x9b")
+    assert marks.note(JOHN_3_16) == "one\ntwo[2J\tthree"
+
+
 def test_each_session_sees_only_its_own_marks(tmp_path, clock):
     mine = marks_for(tmp_path, "me", clock)
     theirs = marks_for(tmp_path, "visitor", clock)
