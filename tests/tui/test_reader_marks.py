@@ -121,8 +121,10 @@ async def test_an_emptied_note_is_kept_until_saved_then_deleted(
 async def test_the_list_shows_each_kind_and_enter_goes_there(
     app_factory: Callable[..., VerselightApp], config: Config, known_session: Callable[..., Ledger]
 ) -> None:
-    marks = saved_marks(config)
+    clock = ManualClock(SNAPSHOT_TIME)
+    marks = Marks(UserData(connect(config.paths.user_db), KNOWN_SID), clock)
     marks.toggle_bookmark(VerseRef(19, 23, 1), "KJV")
+    clock.advance(days=1)
     marks.set_note(VerseRef(45, 8, 28), "KJV", "all things")
     app = app_factory("John 3:16")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -136,7 +138,13 @@ async def test_the_list_shows_each_kind_and_enter_goes_there(
             [f"{BOOKMARK} Bookmark", "Ps 23:1"],
             [f"{NOTE} Note", "Rom 8:28"],
         ]
-        assert rows[1][2:] == ["2026-11-25", "all things"]
+        assert rows[0][2] == "2026-11-25" and rows[1][2:] == ["2026-11-26", "all things"]
+        await pilot.press("o")  # newest first: the note made a day later, then the bookmark
+        await settle(pilot)
+        assert [str(table.get_row_at(i)[1]) for i in range(2)] == ["Rom 8:28", "Ps 23:1"]
+        assert "newest first" in str(app.screen.query_one("#summary").render())
+        await pilot.press("o")  # Bible order again
+        await settle(pilot)
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
         await settle(pilot)
