@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from cli import account as cli_account
 from cli import images as cli_images
+from cli import notes as cli_notes
 from cli import plans as cli_plans
 from cli import serve as cli_serve
 from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
@@ -37,6 +38,7 @@ BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
 COMMANDS = (
     *BIBLE_COMMANDS,
     *cli_account.ACCOUNT_COMMANDS,
+    cli_notes.NOTES_COMMAND,
     cli_plans.PLAN_COMMAND,
     cli_serve.SERVE_COMMAND,
 )
@@ -248,6 +250,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_account.add_parsers(sub)
     cli_serve.add_parser(sub)
     cli_plans.add_parser(sub)
+    cli_notes.add_parser(sub)
     return p
 
 
@@ -339,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_serve.run(config, _parser().parse_args(argv))
         if argv and argv[0] == cli_plans.PLAN_COMMAND:
             return cli_plans.run(config, _parser().parse_args(argv))
+        if argv and argv[0] == cli_notes.NOTES_COMMAND:
+            return cli_notes.run(config, _parser().parse_args(argv))
         if argv and argv[0] in BIBLE_COMMANDS:
             if argv[0] == "read":
                 args = _words_decoded(_read_parser().parse_args(argv[1:]))

@@ -17,6 +17,7 @@ from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, start_point
 from core.generation.gallery import Gallery, LedgerError
+from core.marks import Marks, MarksError, open_marks
 from core.services import LibraryError, ServiceOptions, Services, open_services
 from tui.commands import ReaderCommands
 from tui.messages import (
@@ -79,6 +80,8 @@ class VerselightApp(App[None]):
         self._ledger_version = 0
         self.exit_requested = False
         """Set by the served reader's early signal handler (``cli.served_reader``)."""
+        self._marks: Marks | None = None
+        self._marks_problem: str | None = None
 
     # the parts, as the screens and tests know them ------------------------------------------
 
@@ -170,6 +173,18 @@ class VerselightApp(App[None]):
             self.notify(str(exc), severity="error")
             return None
 
+    def marks(self) -> Marks | None:
+        """The session's bookmarks, highlights and notes, opened on first use. None without a
+        session, or when the user database cannot be used: that is said once, in a sentence,
+        and nothing is written to it; reading goes on."""
+        if self._marks is None and self._marks_problem is None and self.services is not None:
+            try:
+                self._marks = open_marks(self.services.user_data(), self.clock)
+            except MarksError as exc:
+                self._marks_problem = str(exc)
+                self.notify(str(exc), severity="warning", timeout=10)
+        return self._marks
+
     def _library_ready(self, ok: bool | None) -> None:
         if not ok:
             return
@@ -212,7 +227,7 @@ class VerselightApp(App[None]):
             self.notify(problem, severity="error", timeout=8)
         reader = ReaderScreen(
             self.ctx, start.translation, start.ref, self.account, self.gallery,
-            generator=self.generator,
+            generator=self.generator, marks=self.marks,
         )  # fmt: skip
         self.push_screen(reader)
         # Everything made while starting (the library's caches, Textual's widgets) lives as

@@ -119,3 +119,54 @@ def test_admin_login(snap_compare, home, known_session, monkeypatch, scene, size
 
     app = make_app(config, "John 3:16", admin=True, clock=clock)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+MARK_SCENES = [
+    # (id, terminal size, keys pressed before the picture)
+    ("chapter-with-marks-80x24", (80, 24), []),
+    ("chapter-with-marks-120x40", (120, 40), []),
+    ("note-editor-80x24", (80, 24), ["a"]),
+    ("note-editor-100x32", (100, 32), ["a"]),
+    ("marks-list-80x24", (80, 24), ["M"]),
+    ("marks-list-100x32", (100, 32), ["M"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("size", "keys"), [s[1:] for s in MARK_SCENES], ids=[s[0] for s in MARK_SCENES]
+)
+def test_marks(snap_compare, config, known_session, size, keys):
+    """John 3: 16 bookmarked, highlighted and annotated; 14 highlighted blue; 17 bookmarked;
+    Romans 8:28 annotated (the navigator marks Romans too)."""
+    from textual.widgets import TextArea
+
+    from core.bible.references import VerseRef
+    from core.marks import Marks
+    from core.user_data import UserData
+    from storage.user_db import connect
+
+    clock = ManualClock(SNAPSHOT_TIME)
+    marks = Marks(UserData(connect(config.paths.user_db), KNOWN_SID), clock)
+    john = VerseRef(43, 3, 16)
+    marks.toggle_bookmark(john, "KJV")
+    marks.cycle_highlight(john, "KJV")
+    marks.set_note(john, "KJV", "Whosoever: no one is left out.\nRead with Romans 5:8.")
+    for _ in range(3):
+        marks.cycle_highlight(VerseRef(43, 3, 14), "KJV")
+    clock.advance(hours=1)
+    marks.toggle_bookmark(VerseRef(43, 3, 17), "KJV")
+    marks.set_note(VerseRef(45, 8, 28), "KJV", "All things, not some things.")
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+        for area in pilot.app.screen.query(TextArea):
+            # Lines drawn while blinking stay cached: drop them so every line is drawn anew.
+            area.cursor_blink = False
+            area.notify_style_update()
+            area.refresh()
+        await pilot.pause()
+
+    app = make_app(config, "John 3:16", clock=clock)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -26,6 +26,7 @@ from core.bible import navigation
 from core.bible.references import VerseRef, Versification
 from core.context import Context
 from core.generation.gallery import Gallery, LedgerError
+from core.marks import Marks, MarksError, VerseMarks
 from core.user_data import UserDataError
 from tui.messages import CreditsChanged, IllustrationSaved
 from tui.widgets.chapter_view import ChapterView
@@ -68,6 +69,12 @@ class ReaderScreen(Screen[None]):
         Binding("i", "generate", "Illustrate", id="generate", tooltip="Make an illustration"),
         Binding("v", "view_images", "View", id="view", tooltip="This verse's illustrations"),
         Binding("c", "credits", "Credits", id="credits", tooltip="Your credits and history"),
+        # m, y, a and M are in the help and the palette: at 80 columns the footer has no room
+        # left (q would fall off it).
+        Binding("m", "bookmark", "Bookmark", show=False, id="bookmark"),
+        Binding("y", "highlight", "Highlight", show=False, id="highlight"),
+        Binding("a", "note", "Note", show=False, id="note"),
+        Binding("M", "marks", "Marks", show=False, id="marks"),
         Binding("b", "app.buy_credits", "Buy", show=False, id="buy"),
         Binding("p", "app.reading_plan", "Plan", show=False, id="plan"),
         Binding("escape", "focus_text", "Back to text", show=False),
@@ -83,6 +90,7 @@ class ReaderScreen(Screen[None]):
         gallery: Gallery | None = None,
         *,
         generator: Callable[[], Generator | None] | None = None,
+        marks: Callable[[], Marks | None] | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
@@ -90,6 +98,10 @@ class ReaderScreen(Screen[None]):
         self.gallery = gallery
         self.generator = generator
         """Opens the session's generator on first use (None: illustrations unavailable)."""
+        self.marks = marks or _no_marks
+        """Opens the session's marks on first use (None: no session, or unusable)."""
+        self._user_marks: dict[int, VerseMarks] = {}
+        """The reader's marks on the chapter shown, by verse."""
         self._marks: dict[int, int] = {}
         """Illustrations per verse of the chapter shown (for the verse strip)."""
         self.translation = translation
@@ -111,7 +123,7 @@ class ReaderScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self.query_one(Navigator).load(
-            self.ctx.library.versification(self.translation), self.gallery
+            self.ctx.library.versification(self.translation), self.gallery, self.marks
         )
         await self.go_to(self.ref)
         self.set_interval(2.0, self.save_position)
@@ -186,14 +198,16 @@ class ReaderScreen(Screen[None]):
             return
         view = self.query_one(ChapterView)
         verses = self.ctx.library.chapter(self.translation, ref.book, ref.chapter)
+        user_marks = None
         if not view.shows(self.translation, ref):
-            await view.show_chapter(self.translation, verses)
+            self._user_marks = user_marks = self._read_user_marks(ref)
+            await view.show_chapter(self.translation, verses, user_marks)
             self.query_one(Navigator).reveal(ref)
             self._marks = self._chapter_marks(ref)
         self.ref = ref
         self._dirty = True
         view.highlight(ref.verse)
-        self.query_one(VerseStrip).set_chapter(len(verses), ref.verse, self._marks)
+        self.query_one(VerseStrip).set_chapter(len(verses), ref.verse, self._marks, user_marks)
         chapter = f"{ref.book_info.name} {ref.chapter}:{ref.verse}"
         self.query_one(ReaderHeader).show(chapter, self.translation)
         self.query_one(ImagePane).show_verse(ref)
@@ -206,6 +220,17 @@ class ReaderScreen(Screen[None]):
             return self.gallery.verse_counts(ref.book, ref.chapter)
         except DATABASE_ERRORS as exc:
             log.warning("Could not read the illustrated verses of %s: %s", ref, exc)
+            return {}
+
+    def _read_user_marks(self, ref: VerseRef) -> dict[int, VerseMarks]:
+        """The reader's marks on ``ref``'s chapter; none when they cannot be read."""
+        marks = self.marks()
+        if marks is None:
+            return {}
+        try:
+            return marks.in_chapter(ref.book, ref.chapter)
+        except MarksError as exc:
+            log.warning("%s", exc)
             return {}
 
     def refresh_illustrations(self) -> None:
@@ -316,6 +341,94 @@ class ReaderScreen(Screen[None]):
 
         self.app.push_screen(ViewerScreen(self.gallery, self.ref))
 
+    # the reader's marks -------------------------------------------------------------------
+
+    def _marks_or_say(self) -> Marks | None:
+        marks = self.marks()
+        if marks is None:
+            self.notify(
+                "Bookmarks, highlights and notes cannot be used in this run.", severity="error"
+            )
+        return marks
+
+    def _marks_changed(self) -> None:
+        """Show the marks of the chapter as saved now: text, strip, navigator."""
+        self._user_marks = self._read_user_marks(self.ref)
+        self.query_one(ChapterView).set_marks(self._user_marks)
+        strip = self.query_one(VerseStrip)
+        strip.user_marked = frozenset(self._user_marks)
+        self.query_one(Navigator).refresh_marks()
+
+    def action_bookmark(self) -> None:
+        marks = self._marks_or_say()
+        if marks is None:
+            return
+        try:
+            on = marks.toggle_bookmark(self.ref, self.translation)
+        except MarksError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self._marks_changed()
+        self.notify(f"Bookmarked {self.ref}." if on else f"Bookmark on {self.ref} removed.")
+
+    def action_highlight(self) -> None:
+        marks = self._marks_or_say()
+        if marks is None:
+            return
+        try:
+            colour = marks.cycle_highlight(self.ref, self.translation)
+        except MarksError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self._marks_changed()
+        self.notify(
+            f"{self.ref} highlighted {colour}." if colour else f"Highlight on {self.ref} removed."
+        )
+
+    def action_note(self) -> None:
+        marks = self._marks_or_say()
+        if marks is None:
+            return
+        try:
+            old = marks.note(self.ref)
+        except MarksError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        from tui.screens.note import NoteScreen
+
+        ref, translation = self.ref, self.translation
+        verse = self.ctx.library.verse(translation, ref)
+
+        def saved(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                kept = marks.set_note(ref, translation, text)
+            except MarksError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self._marks_changed()
+            if kept:
+                self.notify(f"Note on {ref} saved.")
+            elif old is not None:
+                self.notify(f"Note on {ref} deleted.")
+
+        self.app.push_screen(NoteScreen(ref, verse.plain if verse else "", old or ""), saved)
+
+    def action_marks(self) -> None:
+        marks = self._marks_or_say()
+        if marks is None:
+            return
+        from tui.screens.marks_list import MarksListScreen
+
+        self.app.push_screen(MarksListScreen(marks), self._jump)
+
+    async def _jump(self, ref: VerseRef | None) -> None:
+        """To a marked verse, in the translation being read (its nearest verse when this
+        translation numbers it otherwise or lacks it)."""
+        if ref is not None:
+            await self.go_to(navigation.clamp(ref, self.versification))
+
     def action_credits(self) -> None:
         from tui.screens.history import HistoryScreen
 
@@ -340,7 +453,7 @@ class ReaderScreen(Screen[None]):
         """``go_to`` in another translation ("John 3:16 WEB" typed in `g` or the palette)."""
         if translation != self.translation:
             self.translation = translation
-            self.query_one(Navigator).load(self.versification, self.gallery)
+            self.query_one(Navigator).load(self.versification, self.gallery, self.marks)
             self.notify(f"Reading {self.ctx.library.translation(translation).name}.")
         await self.go_to(ref)
 
@@ -367,3 +480,7 @@ class ReaderScreen(Screen[None]):
         show = self._navigator_choice if self._navigator_choice is not None else wide
         self.set_class(show, "-with-navigator")
         self.set_class(event.size.width < 100, "-narrow")
+
+
+def _no_marks() -> Marks | None:
+    return None

@@ -7,13 +7,15 @@ few milliseconds however long the chapter; a new chapter rebuilds the verse widg
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from core.bible.library import Verse
 from core.bible.references import VerseRef
-from tui.widgets.verse_line import VerseLine
+from core.marks import VerseMarks
+from tui.widgets.verse_line import NO_MARKS, VerseLine
 
 LAYOUT_WAIT = 1.0
 """Seconds to wait for a new chapter's layout before giving up scrolling to the verse: the
@@ -35,10 +37,14 @@ class ChapterView(VerticalScroll, can_focus=False):
     def shows(self, translation: str, ref: VerseRef) -> bool:
         return self._chapter == (translation, ref.book, ref.chapter)
 
-    async def show_chapter(self, translation: str, verses: list[Verse]) -> None:
-        """Replace the text with a chapter (``verses`` in order, all from one chapter)."""
+    async def show_chapter(
+        self, translation: str, verses: list[Verse], marks: Mapping[int, VerseMarks] | None = None
+    ) -> None:
+        """Replace the text with a chapter (``verses`` in order, all from one chapter), with
+        the reader's ``marks`` by verse number."""
         await self.remove_children()
-        self._lines = {v.ref.verse: VerseLine(v) for v in verses}
+        marks = marks or {}
+        self._lines = {v.ref.verse: VerseLine(v, marks.get(v.ref.verse, NO_MARKS)) for v in verses}
         self._current = None
         self._laid_out = False
         first = verses[0].ref if verses else None
@@ -46,6 +52,11 @@ class ChapterView(VerticalScroll, can_focus=False):
         title = f"{first.book_info.name} {first.chapter}" if first else ""
         await self.mount_all([Static(title, classes="chapter-title"), *self._lines.values()])
         self.scroll_home(animate=False)
+
+    def set_marks(self, marks: Mapping[int, VerseMarks]) -> None:
+        """The reader's marks changed (one verse, usually): show them as they are now."""
+        for number, line in self._lines.items():
+            line.set_marks(marks.get(number, NO_MARKS))
 
     def highlight(self, verse: int) -> None:
         line = self._lines.get(verse)
