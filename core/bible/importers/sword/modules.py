@@ -85,7 +85,9 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def _module(name: str, conf: dict[str, str], root: Path, zip_prefix: str | None) -> SwordModule:
+def module_from_conf(
+    name: str, conf: dict[str, str], root: Path, zip_prefix: str | None = None
+) -> SwordModule:
     abbreviation = conf.get("abbreviation", "").strip()
     return SwordModule(
         name=name,
@@ -111,7 +113,7 @@ def _folder_modules(root: Path) -> list[SwordModule]:
         except OSError:  # storage.files.UnreadableFile included
             continue
         for name, conf in parse_conf(text).items():
-            found.append(_module(name, conf, root, None))
+            found.append(module_from_conf(name, conf, root))
     return found
 
 
@@ -133,19 +135,20 @@ def _zip_modules(path: Path) -> list[SwordModule]:
                 prefix = "/".join(parts[:-2])
                 text = _decode(archive.read(member))
                 for name, conf in parse_conf(text).items():
-                    found.append(_module(name, conf, path, prefix))
+                    found.append(module_from_conf(name, conf, path, prefix))
             return found
     except ZIP_ERRORS as exc:
         raise ImportFailed(f"{path} cannot be read as a zip file ({exc}).") from exc
 
 
 def search_paths(config: Config) -> list[Path]:
-    """Where installed modules are looked for; the operator's own folders come first."""
+    """Where installed modules are looked for: the operator's own folders first, then the
+    modules installed from repositories (kept in the app's data), then SWORD's own."""
     try:
         home = [Path.home() / ".sword"]
     except RuntimeError:  # no home directory (a bare service account)
         home = []
-    return [*config.sword_paths, *home, Path("/usr/share/sword")]
+    return [*config.sword_paths, config.paths.sword_dir, *home, Path("/usr/share/sword")]
 
 
 def discover(config: Config) -> list[SwordModule]:
