@@ -144,8 +144,9 @@ def serve(repo: Repository) -> Generator[Served, None, None]:
         server.server_close()
 
 
-def web_repository() -> Repository:
-    """WEB as CrossWire publishes it, plus the modules the tests try to break things with."""
+def web_repository(*, hostile: bool = True) -> Repository:
+    """WEB as CrossWire publishes it, a German copy, a locked Bible and a commentary; with
+    ``hostile``, the modules the tests try to break things with too."""
     conf = web_conf()
     web_files = {n: (SWORD_ROOT / WEB_DATA / n).read_bytes() for n in WEB_FILES}
     repo = Repository()
@@ -195,5 +196,7 @@ def web_repository() -> Repository:
         "Short": variant(conf, "Short", Abbreviation="SHORT", DataPath=f"./{short}/"),
         "Cut": variant(conf, "Cut", Abbreviation="CUT", DataPath=f"./{cut}/"),
     }
+    if not hostile:
+        confs = {n: c for n, c in confs.items() if n in (WEB, "GerTest", "Locked", "SomeComm")}
     repo.publish(confs)
     return repo
