@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, ProgressBar, Static
 
 from core.config import Config, load_config
@@ -66,7 +67,7 @@ async def test_get_more_lists_filters_installs_and_reads_the_new_translation(
         assert _names(screen) == ["GerTest"]
         seen: list[float] = []
         bar = screen.query_one(ProgressBar)
-        bar.watch_progress = lambda progress: seen.append(progress)  # type: ignore[method-assign]
+        bar.watch_progress = lambda progress: seen.append(progress)
         screen.query_one(OptionList).focus()
         await pilot.press("enter")
         await settle(pilot)
@@ -130,7 +131,7 @@ async def test_get_more_is_absent_when_installing_is_off(
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_get_more_snapshot(snap_compare, sword_config: Config, size: tuple[int, int]) -> None:
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("t", "m")
         await settle(pilot)
