@@ -178,7 +178,7 @@ def cmd_translations(services: Services, args: argparse.Namespace) -> int:
 def _available(services: Services, args: argparse.Namespace) -> int:
     """The repositories' Bibles, one line each, under a line naming the repository; what
     could not be listed, and what is left out, on stderr."""
-    from core.bible.importers.sword.install import size_text
+    from core.bible.importers.sword.catalogue import size_text
 
     catalogue = services.available_translations(refresh=args.refresh)
     language = (args.language or "").strip().lower()

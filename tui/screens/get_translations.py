@@ -17,8 +17,8 @@ from textual.widgets import Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from core.bible.importers.sword.catalogue import Catalogue, RemoteModule
-from core.bible.importers.sword.install import refusal, size_text
+from core.bible.importers.sword.catalogue import Catalogue, RemoteModule, size_text
+from core.bible.importers.sword.install import refusal
 from core.printable import printable
 from core.services import Services
 

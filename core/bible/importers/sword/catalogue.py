@@ -262,3 +262,12 @@ def _write_cache(config: Config, lists: Iterable[RepoList]) -> None:
         write_atomic(path, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
     except OSError:
         pass  # only a cache: the next listing fetches again
+
+
+def size_text(size: int | None) -> str:
+    """InstallSize for people: "4.3 MB", or "?" when the conf gives none."""
+    if size is None:
+        return "?"
+    if size < 1_000_000:
+        return f"{max(1, round(size / 1000))} kB"
+    return f"{size / 1_000_000:.1f} MB"

@@ -230,12 +230,3 @@ def _move_into_place(staging: Path, relative: PurePosixPath, conf_file: Path, ro
     os.replace(staging / relative, target)
     (root / "mods.d").mkdir(exist_ok=True, mode=0o700)
     os.replace(conf_file, root / "mods.d" / conf_file.name)
-
-
-def size_text(size: int | None) -> str:
-    """InstallSize for people: "4.3 MB", or "?" when the conf gives none."""
-    if size is None:
-        return "?"
-    if size < 1_000_000:
-        return f"{max(1, round(size / 1000))} kB"
-    return f"{size / 1_000_000:.1f} MB"
