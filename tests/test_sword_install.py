@@ -5,7 +5,10 @@ InstallMgr layout (``tests/sword_repos.py``)."""
 from __future__ import annotations
 
 import os
+import pty
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,7 @@ from core.bible.references import VerseRef
 from core.config import Config, load_config, resolve_paths
 from core.env_settings import DEFAULT_SWORD_REPO, SwordRepo, sword_repos
 from core.services import ServiceOptions, open_services
-from tests.cli_process import run_cli
+from tests.cli_process import ROOT, run_cli
 from tests.sword_repos import (
     SWORD_ROOT,
     WEB,
@@ -411,3 +414,58 @@ def test_translations_install_prints_nothing_but_the_result_when_piped(
         "verselight: Locked is locked: its publisher sells the key, and Verselight does not "
         "install locked modules.\n"
     )
+
+
+def test_translations_install_shows_progress_when_stderr_is_a_terminal(
+    verselight_home: Path, served: Served
+) -> None:
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "translations", "install", "GerTest"],
+            cwd=ROOT,
+            env=_env(verselight_home, f"Test={served.url}"),
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            text=True,
+            timeout=120,
+        )
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                piece = os.read(master, 65536)
+            except OSError:  # the terminal's other side is closed: all was read
+                break
+            if not piece:
+                break
+            shown += piece
+    finally:
+        os.close(master)
+    assert done.returncode == 0
+    text = shown.decode()
+    assert text.startswith("\rDownloading GerTest...")  # redrawn in place
+    assert "Downloading GerTest... 100%" in text
+    assert "Importing GERT... 100%" in text
+    assert done.stdout.startswith("Installed GERT:")
+
+
+def test_listing_from_the_cache_loads_neither_httpx_nor_the_verse_reader(
+    verselight_home: Path, served: Served
+) -> None:
+    env = _env(verselight_home, f"Test={served.url}")
+    assert run_cli("translations", "available", env=env).returncode == 0  # fills the cache
+    code = (
+        "import sys\n"
+        "from cli.main import main\n"
+        "assert main(['translations', 'available']) == 0\n"
+        "loaded = [m for m in ('httpx', 'pysword', 'core.bible.importers.sword.markup',"
+        " 'core.bible.importers.sword.reading') if m in sys.modules]\n"
+        "print('LOADED', loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "LOADED []"
+    assert served.repo.requests == ["mods.d.tar.gz"]
