@@ -195,6 +195,7 @@ def web_repository(*, hostile: bool = True) -> Repository:
         "Damaged": variant(conf, "Damaged", Abbreviation="DMG", DataPath=f"./{damaged}/"),
         "Short": variant(conf, "Short", Abbreviation="SHORT", DataPath=f"./{short}/"),
         "Cut": variant(conf, "Cut", Abbreviation="CUT", DataPath=f"./{cut}/"),
+        "Squatter": variant(conf, "Squatter", Abbreviation="SQUAT", DataPath=f"./{WEB_DATA}/"),
     }
     if not hostile:
         confs = {n: c for n, c in confs.items() if n in (WEB, "GerTest", "Locked", "SomeComm")}

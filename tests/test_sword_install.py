@@ -233,6 +233,12 @@ def test_install_web_downloads_verifies_imports_and_then_works_offline(
     started = time.monotonic()
     t = install("WEB", config, library, progress, timeouts=QUICK)
     took = time.monotonic() - started
+    with pytest.raises(ImportFailed) as squatting:
+        install("Squatter", config, library, timeouts=QUICK)
+    assert str(squatting.value) == (
+        f"Squatter's conf gives DataPath=./modules/texts/ztext/{WEB}/, where {WEB} is "
+        "installed; it was not installed."
+    )
     server.close()
 
     local = sword.locate(str(SWORD_ROOT), Config(paths=config.paths))

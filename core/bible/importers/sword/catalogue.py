@@ -193,6 +193,8 @@ def available(config: Config, *, refresh: bool = False, timeouts: Timeouts = TIM
     fetched_any = False
     for repo in config.sword_repos:
         old = cached.get(repo.url)
+        if old is not None and old.repo != repo:  # renamed in the config: ask again
+            old = None
         if old is not None and not refresh and _fresh(old.fetched):
             lists.append(old)
             continue

@@ -115,6 +115,7 @@ def install(
         raise ImportFailed(f"{tid} is already in the library; remove it first to install it again.")
     relative = data_path(module.name, conf)
     root = config.paths.sword_dir
+    _check_not_taken(root, module.name, relative)
     staging = _staging(root)
     try:
         folder = staging / relative
@@ -147,6 +148,32 @@ def install(
         ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_not_taken(root: Path, name: str, relative: PurePosixPath) -> None:
+    """Refuse a DataPath where another installed module's files are (or inside them): its
+    conf would be left pointing at this one's text."""
+    from core.bible.importers.sword.modules import MAX_CONF_BYTES, parse_conf
+    from storage.files import read_regular
+
+    folder = root / "mods.d"
+    for path in sorted(folder.glob("*.conf")) if folder.is_dir() else []:
+        try:
+            text = read_regular(path, MAX_CONF_BYTES).data.decode("utf-8", "replace")
+        except OSError:
+            continue
+        for other, conf in parse_conf(text).items():
+            if other.lower() == name.lower():
+                continue
+            try:
+                theirs = data_path(other, conf)
+            except ImportFailed:
+                continue
+            if relative == theirs or theirs in relative.parents or relative in theirs.parents:
+                raise ImportFailed(
+                    f"{name}'s conf gives DataPath=./{relative}/, where {other} is installed; "
+                    "it was not installed."
+                )
 
 
 def _staging(root: Path) -> Path:
