@@ -16,20 +16,15 @@ bring Bibles from remote repositories.
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from core.bible.importers.sword.conf import BIBLE_DRIVERS, parse_conf
     from core.bible.importers.sword.markup import clean, clean_gbf, clean_osis, clean_thml
-    from core.bible.importers.sword.modules import (
-        BIBLE_DRIVERS,
-        SwordModule,
-        discover,
-        locate,
-        parse_conf,
-        search_paths,
-    )
+    from core.bible.importers.sword.modules import SwordModule, discover, locate, search_paths
     from core.bible.importers.sword.reading import Row, load
 
 _HOMES = {
     "markup": ("clean", "clean_gbf", "clean_osis", "clean_thml"),
-    "modules": ("BIBLE_DRIVERS", "SwordModule", "discover", "locate", "parse_conf", "search_paths"),
+    "conf": ("BIBLE_DRIVERS", "parse_conf"),
+    "modules": ("SwordModule", "discover", "locate", "search_paths"),
     "reading": ("Row", "load"),
 }
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import tarfile
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,11 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
 from core.bible.importers import ImportFailed
+from core.bible.importers.sword.conf import BIBLE_DRIVERS, MAX_CONF_BYTES, decode, parse_conf
 from core.bible.importers.sword.fetching import TIMEOUTS, Timeouts, client, download
-from core.bible.importers.sword.modules import BIBLE_DRIVERS, MAX_CONF_BYTES, parse_conf
 from core.config import Config
 from core.env_settings import SwordRepo
-from core.files import write_atomic
 from storage.files import UnreadableFile, read_regular
 
 MAX_LIST_BYTES = 32 * 1024 * 1024
@@ -134,6 +132,8 @@ def repo_confs(
 
 
 def _read_list(repo: SwordRepo, data: bytes) -> dict[str, tuple[dict[str, str], str]]:
+    import tarfile
+
     found: dict[str, tuple[dict[str, str], str]] = {}
     bad = f"The repository {repo.name} did not send a module list (mods.d.tar.gz"
     try:
@@ -156,7 +156,7 @@ def _read_list(repo: SwordRepo, data: bytes) -> dict[str, tuple[dict[str, str], 
                 handle = archive.extractfile(member)
                 if handle is None:
                     continue
-                text = _decode(handle.read())
+                text = decode(handle.read())
                 for name, conf in parse_conf(text).items():
                     found.setdefault(name, (conf, text))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
@@ -164,13 +164,6 @@ def _read_list(repo: SwordRepo, data: bytes) -> dict[str, tuple[dict[str, str], 
     if not found:
         raise ImportFailed(f"{bad} holds no module's conf).")
     return found
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
 
 
 def _listed(repo: SwordRepo, confs: Mapping[str, tuple[dict[str, str], str]]) -> RepoList:
@@ -258,6 +251,8 @@ def _write_cache(config: Config, lists: Iterable[RepoList]) -> None:
             if listed.fetched
         ],
     }
+    from core.files import write_atomic
+
     path = config.paths.sword_catalogue
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -153,7 +153,7 @@ def install(
 def _check_not_taken(root: Path, name: str, relative: PurePosixPath) -> None:
     """Refuse a DataPath where another installed module's files are (or inside them): its
     conf would be left pointing at this one's text."""
-    from core.bible.importers.sword.modules import MAX_CONF_BYTES, parse_conf
+    from core.bible.importers.sword.conf import MAX_CONF_BYTES, parse_conf
     from storage.files import read_regular
 
     folder = root / "mods.d"

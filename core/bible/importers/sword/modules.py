@@ -11,13 +11,9 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 from core.bible.importers import ImportFailed
+from core.bible.importers.sword.conf import BIBLE_DRIVERS, MAX_CONF_BYTES, decode, parse_conf
 from core.config import Config
 from storage.files import read_regular, why
-
-MAX_CONF_BYTES = 1024 * 1024
-"""A module's .conf is a few KiB; a bigger file in mods.d/ is not one."""
-
-BIBLE_DRIVERS = frozenset({"ztext", "ztext4", "rawtext", "rawtext4"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,46 +41,6 @@ class SwordModule:
         return self.driver in BIBLE_DRIVERS
 
 
-def parse_conf(text: str) -> dict[str, dict[str, str]]:
-    """Module name -> its settings (keys in lower case; the first of repeated keys wins).
-
-    SWORD confs continue a value on the next line when a line ends with a backslash.
-    """
-    modules: dict[str, dict[str, str]] = {}
-    current: dict[str, str] | None = None
-    key = ""
-    continuing = False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if continuing and current is not None and key:
-            continuing = stripped.endswith("\\")
-            current[key] += "\n" + stripped.rstrip("\\").strip()
-            continue
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("[") and stripped.endswith("]"):
-            current = modules.setdefault(stripped[1:-1].strip(), {})
-            continue
-        if current is None or "=" not in stripped:
-            continue
-        name, _, value = stripped.partition("=")
-        continuing = value.endswith("\\")
-        key = name.strip().lower()
-        value = value.rstrip("\\").strip()
-        if key in current:
-            key = ""
-        else:
-            current[key] = value
-    return modules
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
 def module_from_conf(
     name: str, conf: dict[str, str], root: Path, zip_prefix: str | None = None
 ) -> SwordModule:
@@ -109,7 +65,7 @@ def _folder_modules(root: Path) -> list[SwordModule]:
         return found
     for path in confs:
         try:
-            text = _decode(read_regular(path, MAX_CONF_BYTES).data)
+            text = decode(read_regular(path, MAX_CONF_BYTES).data)
         except OSError:  # storage.files.UnreadableFile included
             continue
         for name, conf in parse_conf(text).items():
@@ -133,7 +89,7 @@ def _zip_modules(path: Path) -> list[SwordModule]:
                 if not parts[-1].lower().endswith(".conf"):
                     continue
                 prefix = "/".join(parts[:-2])
-                text = _decode(archive.read(member))
+                text = decode(archive.read(member))
                 for name, conf in parse_conf(text).items():
                     found.append(module_from_conf(name, conf, path, prefix))
             return found
