@@ -296,7 +296,9 @@ def _parser() -> argparse.ArgumentParser:
         default="relevance",
         help="best matches first (default), or in Bible order",
     )
-    t = sub.add_parser("translations", help="list, add or remove translations")
+    t = sub.add_parser(
+        "translations", help="list, add, remove translations; get more from SWORD repositories"
+    )
     tsub = t.add_subparsers(dest="action", metavar="ACTION", required=True)
     tsub.add_parser("list", help="installed translations and SWORD modules found")
     av = tsub.add_parser("available", help="Bibles the SWORD repositories offer")

@@ -101,6 +101,25 @@ class Services:
             )
         return self._generator
 
+    @property
+    def follows_payments(self) -> bool:
+        """True when this process credits payments itself (switched on, with an account and
+        a configured node). Builds the shop: ask from a worker thread."""
+        return self.options.watch_payments and self.account is not None and self.shop.available
+
+    def recover_payments(self) -> int:
+        """Credit what was paid while no app ran; how many invoices were credited now (0 when
+        this process does not follow payments). Raises what LND or the ledger raised."""
+        return self.shop.recover() if self.follows_payments else 0
+
+    def follow_payments(self, report: Callable[[str, Outcome], None]) -> bool:
+        """Follow LND's invoice stream until ``close()``, telling ``report`` (from the watcher's
+        thread) every outcome. False when this process does not follow payments."""
+        if not self.follows_payments or self._watcher is not None:
+            return False
+        self._watcher = self.shop.watch_all(report).stop
+        return True
+
     def available_translations(self, *, refresh: bool = False) -> Catalogue:
         """What the configured SWORD repositories offer (cached; ``refresh`` asks again).
         Raises ``ImportFailed`` (a sentence) when installing is off or misconfigured."""
@@ -122,25 +141,6 @@ class Services:
             from core.bible.importers import ImportFailed
 
             raise ImportFailed("Installing translations is switched off here.")
-
-    @property
-    def follows_payments(self) -> bool:
-        """True when this process credits payments itself (switched on, with an account and
-        a configured node). Builds the shop: ask from a worker thread."""
-        return self.options.watch_payments and self.account is not None and self.shop.available
-
-    def recover_payments(self) -> int:
-        """Credit what was paid while no app ran; how many invoices were credited now (0 when
-        this process does not follow payments). Raises what LND or the ledger raised."""
-        return self.shop.recover() if self.follows_payments else 0
-
-    def follow_payments(self, report: Callable[[str, Outcome], None]) -> bool:
-        """Follow LND's invoice stream until ``close()``, telling ``report`` (from the watcher's
-        thread) every outcome. False when this process does not follow payments."""
-        if not self.follows_payments or self._watcher is not None:
-            return False
-        self._watcher = self.shop.watch_all(report).stop
-        return True
 
     async def aclose(self) -> None:
         """Close everything, the generator's HTTP clients included (the app's way)."""
