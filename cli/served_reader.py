@@ -84,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(config.paths)
     options = ServiceOptions(
-        watch_payments=False, allow_export=False, session_id=handoff.session_id
+        watch_payments=False,
+        allow_export=False,
+        allow_install=False,  # a visitor never downloads modules onto the host
+        session_id=handoff.session_id,
     )
     gc.disable()  # as the local reader does: the app turns it back on after the first frame
     from tui.app import make_app

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from core.services import Services
 
 
-def progress_printer(label: str) -> Callable[[int, int], None]:
-    """A progress callback that redraws one stderr line (only when stderr is a terminal)."""
+def progress_printer(label: str, *, done_when_piped: bool = True) -> Callable[[int, int], None]:
+    """A progress callback that redraws one stderr line when stderr is a terminal; piped, it
+    says "done." once at the end, or nothing at all without ``done_when_piped``."""
     tty = sys.stderr.isatty()
     shown = -1
 
@@ -29,7 +30,7 @@ def progress_printer(label: str) -> Callable[[int, int], None]:
         if tty:
             end = "\n" if pct >= 100 else ""
             print(f"\r{label} {pct:3d}%", end=end, file=sys.stderr, flush=True)
-        elif pct >= 100:
+        elif pct >= 100 and done_when_piped:
             print(f"{label} done.", file=sys.stderr)
 
     return report

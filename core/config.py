@@ -16,7 +16,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from core.billing.limits import Limits
-from core.env_settings import PaymentSettings, image_renderer, payment_settings
+from core.env_settings import (
+    PaymentSettings,
+    SwordRepo,
+    image_renderer,
+    payment_settings,
+    sword_repos,
+)
 from core.printable import echo, printable
 from storage.files import UnreadableFile, read_regular
 
@@ -70,6 +76,16 @@ class Paths:
     def images_dir(self) -> Path:
         return self.data_dir / "images"
 
+    @property
+    def sword_dir(self) -> Path:
+        """Modules installed from remote repositories, kept as a SWORD tree."""
+        return self.data_dir / "sword"
+
+    @property
+    def sword_catalogue(self) -> Path:
+        """The cached list of the remote repositories' modules."""
+        return self.state_dir / "sword-repositories.json"
+
 
 def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
     env = os.environ if env is None else env
@@ -112,6 +128,11 @@ class Config:
     default_translation: str = "KJV"
     sword_paths: tuple[Path, ...] = field(default_factory=tuple)
     """Folders searched for installed SWORD modules, besides ~/.sword and /usr/share/sword."""
+    sword_repos: tuple[SwordRepo, ...] = ()
+    """Remote repositories ``translations available`` lists and installs from (empty: none
+    configured, as in tests that build a ``Config`` by hand)."""
+    sword_repos_problem: str | None = None
+    """Why the configured repositories cannot be used (a sentence), when they cannot."""
     session_secret: bytes | None = field(default=None, repr=False)
     """From VERSELIGHT_SESSION_SECRET; None means the secret file in the data dir is used."""
     session_ttl: timedelta = timedelta(days=90)
@@ -171,10 +192,13 @@ def load_config(env: Mapping[str, str] | None = None, paths: Paths | None = None
         raise ConfigError(f"'sword_paths' in {where} must be a list of folders.")
     extra = [p for p in env.get("VERSELIGHT_SWORD_PATH", "").split(os.pathsep) if p]
     renderer, renderer_problem = image_renderer(env)
+    repos, repos_problem = sword_repos(env, data.get("sword_repos"), where)
     return Config(
         paths=paths,
         default_translation=translation.strip(),
         sword_paths=tuple(Path(p).expanduser() for p in [*extra, *sword]),
+        sword_repos=repos,
+        sword_repos_problem=repos_problem,
         session_secret=_session_secret(env),
         session_ttl=timedelta(days=_number(data, "session_days", 90, where, *SESSION_DAYS)),
         admin_password=env.get("VERSELIGHT_ADMIN_PASSWORD") or None,

@@ -65,3 +65,56 @@ def image_renderer(env: Mapping[str, str]) -> tuple[str, str | None]:
             f"{ENV_IMAGE_RENDERER}={value!r} is not one of {', '.join(IMAGE_RENDERERS)}; using auto"
         )
     return value, None
+
+
+ENV_SWORD_REPOS = "VERSELIGHT_SWORD_REPOS"
+DEFAULT_SWORD_REPO = ("CrossWire", "https://www.crosswire.org/ftpmirror/pub/sword/raw")
+"""CrossWire's main repository in InstallMgr's layout (``mods.d.tar.gz`` at its base)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SwordRepo:
+    """A remote SWORD repository: a base URL holding ``mods.d.tar.gz`` and each module's
+    files under its ``DataPath``."""
+
+    name: str
+    url: str
+    """The base URL, without a trailing slash."""
+
+
+def sword_repos(
+    env: Mapping[str, str], from_file: object, where: object
+) -> tuple[tuple[SwordRepo, ...], str | None]:
+    """The repositories ``VERSELIGHT_SWORD_REPOS`` (comma-separated) or the config file's
+    ``sword_repos`` list name, each ``URL`` or ``NAME=URL``; CrossWire's when neither is set.
+
+    A mistake only matters to the commands that install translations, so it is kept as a
+    sentence (the second item) instead of stopping the reader.
+    """
+    default = (SwordRepo(*DEFAULT_SWORD_REPO),)
+    raw = env.get(ENV_SWORD_REPOS, "")
+    if raw.strip():
+        items, said = [i for i in raw.split(",") if i.strip()], ENV_SWORD_REPOS
+    elif from_file is None:
+        return default, None
+    elif isinstance(from_file, list) and all(isinstance(i, str) for i in from_file):
+        items, said = from_file, f"'sword_repos' in {where}"
+    else:
+        return default, f"'sword_repos' in {where} must be a list of URLs (or NAME=URL)."
+    repos: list[SwordRepo] = []
+    for item in items:
+        name, sep, url = item.strip().partition("=")
+        if not sep or "://" in name:
+            name, url = "", item.strip()
+        url = url.strip().rstrip("/")
+        scheme, _, rest = url.partition("://")
+        if scheme.lower() not in ("http", "https") or not rest or not url.isprintable():
+            shown = "".join(c if c.isprintable() else "?" for c in item.strip())[:80]
+            return (
+                default,
+                f"{said} must list http(s) URLs, each optionally NAME=URL; {shown!r} is not one.",
+            )
+        repos.append(SwordRepo(name.strip() or rest.split("/", 1)[0], url))
+    if not repos:
+        return default, None
+    return tuple(repos), None

@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the credit side loads in open_services, only when it is ask
     from collections.abc import Callable
 
     from core.account import Account
+    from core.bible.importers.sword.catalogue import Catalogue
+    from core.bible.importers.sword.install import Stage
+    from core.bible.library import Translation
     from core.billing.invoices import Outcome
     from core.billing.shop import Shop
     from core.generation.gallery import Gallery
@@ -46,6 +49,9 @@ class ServiceOptions:
     allow_export: bool = True
     """Let the user save copies of illustrations where they name. Off when served: a visitor
     must not write files outside the app's data."""
+    allow_install: bool = True
+    """Let the user install translations from remote SWORD repositories. Off when served: a
+    visitor must not make the host download and keep files."""
     session_id: str | None = None
     """The session to use, chosen by the host (it must be in the ledger); None: this
     terminal's own session from its token file (created on first run)."""
@@ -137,6 +143,28 @@ class Services:
             return False
         self._watcher = self.shop.watch_all(report).stop
         return True
+
+    def available_translations(self, *, refresh: bool = False) -> Catalogue:
+        """What the configured SWORD repositories offer (cached; ``refresh`` asks again).
+        Raises ``ImportFailed`` (a sentence) when installing is off or misconfigured."""
+        self._check_install()
+        from core.bible.importers.sword.catalogue import available
+
+        return available(self.config, refresh=refresh)
+
+    def install_translation(self, name: str, progress: Stage | None = None) -> Translation:
+        """Download, verify and import the module ``name`` from a repository. Raises
+        ``ImportFailed`` (a sentence) when it cannot, or when installing is off here."""
+        self._check_install()
+        from core.bible.importers.sword.install import install
+
+        return install(name, self.config, self.ctx.library, progress)
+
+    def _check_install(self) -> None:
+        if not self.options.allow_install:
+            from core.bible.importers import ImportFailed
+
+            raise ImportFailed("Installing translations is switched off here.")
 
     async def stop_generating(self) -> None:
         """Cancel unfinished generations (their holds are released) and close the generator."""

@@ -304,7 +304,8 @@ class ReaderScreen(Screen[None]):
         from tui.screens.translations import TranslationsScreen
 
         self.app.push_screen(
-            TranslationsScreen(self.ctx, self.translation), self.switch_translation
+            TranslationsScreen(self.ctx, self.translation, getattr(self.app, "services", None)),
+            self.switch_translation,
         )
 
     def action_generate(self) -> None:

@@ -11,13 +11,9 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 from core.bible.importers import ImportFailed
+from core.bible.importers.sword.conf import BIBLE_DRIVERS, MAX_CONF_BYTES, decode, parse_conf
 from core.config import Config
 from storage.files import read_regular, why
-
-MAX_CONF_BYTES = 1024 * 1024
-"""A module's .conf is a few KiB; a bigger file in mods.d/ is not one."""
-
-BIBLE_DRIVERS = frozenset({"ztext", "ztext4", "rawtext", "rawtext4"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,47 +41,9 @@ class SwordModule:
         return self.driver in BIBLE_DRIVERS
 
 
-def parse_conf(text: str) -> dict[str, dict[str, str]]:
-    """Module name -> its settings (keys in lower case; the first of repeated keys wins).
-
-    SWORD confs continue a value on the next line when a line ends with a backslash.
-    """
-    modules: dict[str, dict[str, str]] = {}
-    current: dict[str, str] | None = None
-    key = ""
-    continuing = False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if continuing and current is not None and key:
-            continuing = stripped.endswith("\\")
-            current[key] += "\n" + stripped.rstrip("\\").strip()
-            continue
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("[") and stripped.endswith("]"):
-            current = modules.setdefault(stripped[1:-1].strip(), {})
-            continue
-        if current is None or "=" not in stripped:
-            continue
-        name, _, value = stripped.partition("=")
-        continuing = value.endswith("\\")
-        key = name.strip().lower()
-        value = value.rstrip("\\").strip()
-        if key in current:
-            key = ""
-        else:
-            current[key] = value
-    return modules
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _module(name: str, conf: dict[str, str], root: Path, zip_prefix: str | None) -> SwordModule:
+def module_from_conf(
+    name: str, conf: dict[str, str], root: Path, zip_prefix: str | None = None
+) -> SwordModule:
     abbreviation = conf.get("abbreviation", "").strip()
     return SwordModule(
         name=name,
@@ -107,11 +65,11 @@ def _folder_modules(root: Path) -> list[SwordModule]:
         return found
     for path in confs:
         try:
-            text = _decode(read_regular(path, MAX_CONF_BYTES).data)
+            text = decode(read_regular(path, MAX_CONF_BYTES).data)
         except OSError:  # storage.files.UnreadableFile included
             continue
         for name, conf in parse_conf(text).items():
-            found.append(_module(name, conf, root, None))
+            found.append(module_from_conf(name, conf, root))
     return found
 
 
@@ -131,21 +89,22 @@ def _zip_modules(path: Path) -> list[SwordModule]:
                 if not parts[-1].lower().endswith(".conf"):
                     continue
                 prefix = "/".join(parts[:-2])
-                text = _decode(archive.read(member))
+                text = decode(archive.read(member))
                 for name, conf in parse_conf(text).items():
-                    found.append(_module(name, conf, path, prefix))
+                    found.append(module_from_conf(name, conf, path, prefix))
             return found
     except ZIP_ERRORS as exc:
         raise ImportFailed(f"{path} cannot be read as a zip file ({exc}).") from exc
 
 
 def search_paths(config: Config) -> list[Path]:
-    """Where installed modules are looked for; the operator's own folders come first."""
+    """Where installed modules are looked for: the operator's own folders first, then the
+    modules installed from repositories (kept in the app's data), then SWORD's own."""
     try:
         home = [Path.home() / ".sword"]
     except RuntimeError:  # no home directory (a bare service account)
         home = []
-    return [*config.sword_paths, *home, Path("/usr/share/sword")]
+    return [*config.sword_paths, config.paths.sword_dir, *home, Path("/usr/share/sword")]
 
 
 def discover(config: Config) -> list[SwordModule]:
