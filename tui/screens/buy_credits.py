@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, ContentSwitcher, Label, LoadingIndicator, Static
 
 from core.billing.invoices import BUNDLE_CREDITS, BUNDLE_USD, Outcome, PendingInvoice
-from core.billing.shop import LndError, Shop, Watching, expires_in
+from core.billing.shop import PaymentError, Shop, Watching, expires_in
 from tui.messages import InvoiceExpired, InvoiceOnScreen, PaymentSettled, SettlementReported
 from tui.widgets.qr_code import QrCode
 
@@ -186,7 +186,7 @@ class BuyCreditsScreen(ModalScreen[bool]):
     def on_invoice_expired(self, event: InvoiceExpired) -> None:
         self._outcome(event.payment_hash, Outcome.EXPIRED)
 
-    def _problem_from_thread(self, problem: LndError | None) -> None:
+    def _problem_from_thread(self, problem: PaymentError | None) -> None:
         self.app.call_from_thread(self._problem, problem)
 
     def _outcome(self, payment_hash: str, outcome: Outcome) -> None:
@@ -203,7 +203,7 @@ class BuyCreditsScreen(ModalScreen[bool]):
             self._stop_watching()
             self._show("expired")
 
-    def _problem(self, problem: LndError | None) -> None:
+    def _problem(self, problem: PaymentError | None) -> None:
         if self.state != "invoice":
             return
         text = (
