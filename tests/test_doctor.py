@@ -160,9 +160,7 @@ def test_lightning_not_configured_names_the_three_settings(
     for name in LND_VARS:
         assert name in text
     # Everything else is fine: reading keeps working.
-    assert all(
-        ok for area, (ok, _) in got.checks.items() if area not in ("payments", "openrouter")
-    )
+    assert all(ok for area, (ok, _) in got.checks.items() if area not in ("payments", "openrouter"))
 
 
 @pytest.mark.parametrize(
