@@ -99,7 +99,8 @@ class ErrorKind(enum.StrEnum):
     UNAVAILABLE = "unavailable"  # backend down, starting, TLS mismatch, connection dropped
     DEADLINE = "deadline"  # no answer before the call's deadline
     AUTH = "auth"  # credentials missing or not accepted
-    PERMISSION = "permission"  # credentials valid but not the right kind (or too powerful)
+    PERMISSION = "permission"  # credentials valid but not allowed to handle invoices
+    CAN_SPEND = "can_spend"  # credentials that could spend: refused, Verselight only receives
     LOCKED = "locked"  # wallet locked
     NOT_FOUND = "not_found"  # unknown payment hash (a wallet that forgot the invoice)
     EXISTS = "exists"  # an invoice with our preimage already exists: look it up instead

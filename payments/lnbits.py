@@ -54,7 +54,8 @@ _USER_MESSAGES: dict[ErrorKind, str] = {
     ErrorKind.UNAVAILABLE: "The LNbits wallet cannot be reached right now.",
     ErrorKind.DEADLINE: "The LNbits wallet did not answer in time.",
     ErrorKind.AUTH: "LNbits did not accept Verselight's invoice key.",
-    ErrorKind.PERMISSION: SPENDING_KEY,
+    ErrorKind.PERMISSION: "LNbits does not let Verselight's key handle invoices.",
+    ErrorKind.CAN_SPEND: SPENDING_KEY,
     ErrorKind.LOCKED: "The LNbits wallet is locked.",
     ErrorKind.NOT_FOUND: (
         "The LNbits wallet no longer knows this invoice (it may have been restarted); "
@@ -201,7 +202,7 @@ class LnbitsClient:
         if not isinstance(answer, dict) or "balance" not in answer:
             raise self._odd("check the key", answer)
         if "id" in answer:
-            raise LnbitsError(ErrorKind.PERMISSION)
+            raise LnbitsError(ErrorKind.CAN_SPEND)
         with self._lock:
             self._receive_only = True
 
@@ -285,6 +286,7 @@ class WebsocketPrompts:
                 ping_interval=20.0,
                 ping_timeout=20.0,
                 max_size=1 << 20,
+                legacy=True,  # the connection itself, closed by cancel(); not the reconnector
             )
         except TimeoutError:
             log.warning("LNbits websocket: no answer in time")

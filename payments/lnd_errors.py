@@ -19,6 +19,7 @@ _USER_MESSAGES: dict[LndErrorKind, str] = {
     LndErrorKind.DEADLINE: "The Lightning node did not answer in time.",
     LndErrorKind.AUTH: "The Lightning node did not accept Verselight's macaroon.",
     LndErrorKind.PERMISSION: "The macaroon Verselight uses is not allowed to handle invoices.",
+    LndErrorKind.CAN_SPEND: "The macaroon Verselight uses can spend: give it invoice.macaroon.",
     LndErrorKind.LOCKED: "The Lightning node's wallet is locked.",
     LndErrorKind.NOT_FOUND: "The Lightning node does not know this invoice.",
     LndErrorKind.EXISTS: "The Lightning node already has this invoice.",

@@ -16,7 +16,7 @@ from core.billing.ledger import Ledger
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.env_settings import ENV_PRICE_URLS as ENV_PRICE_URLS  # re-exported: tests name it here
-from payments.backend import BackendConfigError, PaymentBackend
+from payments.backend import BackendConfigError, ErrorKind, PaymentBackend
 from payments.backend import PaymentError as PaymentError  # re-exported: tui names them via core
 from payments.backend_config import NOT_CONFIGURED as NO_BACKEND
 from payments.backend_config import open_backend
@@ -70,9 +70,15 @@ class Shop:
         return InvoiceDesk(ledger, self.backend, lambda: prices.get().price, self.new_preimage)
 
     def open_invoice(self, sid: str) -> PendingInvoice:
+        """The session's invoice (see ``InvoiceDesk.open_invoice``). A key that can spend turns
+        buying off for this run (``unavailable`` says why): no invoice is made with it."""
         desk = self.desk()
         try:
             return desk.open_invoice(sid)
+        except PaymentError as exc:
+            if exc.kind is ErrorKind.CAN_SPEND:
+                self.unavailable = f"{exc.user_message} Buying is unavailable until that is fixed."
+            raise
         finally:
             desk.ledger.close()
 

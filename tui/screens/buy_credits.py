@@ -2,8 +2,8 @@
 
 States: selection, loading, invoice (QR, text, sats and USD, countdown, waiting), success,
 expired (offer a new invoice), error and unavailable. The invoice is made in a worker thread;
-LND's stream and a 3-second poll watch it, and whichever sees the payment first credits it
-(the ledger credits once).
+the payment backend's stream (LND's, or LNbits' websocket prompting a lookup) and a 3-second
+poll watch it, and whichever sees the payment first credits it (the ledger credits once).
 """
 
 from __future__ import annotations
@@ -152,6 +152,10 @@ class BuyCreditsScreen(ModalScreen[bool]):
         self.app.call_from_thread(self._show_invoice, invoice)
 
     def _failed(self, message: str) -> None:
+        if not self.shop.available:  # e.g. an LNbits key that can spend: no retry helps
+            self.query_one("#unavailable-text", Static).update(self.shop.unavailable or message)
+            self._show("unavailable")
+            return
         self.query_one("#error-text", Static).update(message)
         self._show("error")
 
