@@ -129,6 +129,12 @@ class LnbitsServer:
             answer = http.post("/api/v1/account", json={"name": name})
             answer.raise_for_status()
             data = answer.json()
+            # No fiat currency: offline, LNbits would try every exchange-rate source on each
+            # invoice and payment first (about a second each time).
+            answer = http.patch(
+                "/api/v1/wallet", json={"currency": ""}, headers={"X-Api-Key": data["adminkey"]}
+            )
+            answer.raise_for_status()
         return Wallet(data["id"], data["inkey"], data["adminkey"])
 
     def fund(self, wallet: Wallet, sats: int) -> None:

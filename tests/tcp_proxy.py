@@ -105,3 +105,51 @@ def _close(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     sock.close()
+
+
+class PrefixProxy:
+    """A real HTTP reverse proxy on 127.0.0.1 (ephemeral port) serving a server under a path
+    prefix, as an operator might put LNbits at ``https://example.com/lnbits/``. It records the
+    paths it was asked for; a path outside the prefix gets 404."""
+
+    def __init__(self, target: str, prefix: str) -> None:
+        import http.server
+
+        import httpx
+
+        self.paths: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _forward(self) -> None:
+                outer.paths.append(self.path)
+                if not self.path.startswith(prefix + "/"):
+                    self.send_error(404)
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")
+                }
+                with httpx.Client(base_url=target, timeout=30) as http:
+                    answer = http.request(
+                        self.command, self.path[len(prefix) :], content=body, headers=headers
+                    )
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("content-type", "text/plain"))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_PUT = do_PATCH = _forward
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

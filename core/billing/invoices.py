@@ -25,7 +25,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 
@@ -68,7 +68,7 @@ class Outcome(Enum):
     WAITING = "waiting"
     CREDITED = "credited"  # paid, and this call credited it
     ALREADY_CREDITED = "already"  # paid, credited before (by this or another watcher)
-    EXPIRED = "expired"  # LND cancelled it (expiry): nothing was paid
+    EXPIRED = "expired"  # the backend cancelled it (expiry): nothing was paid
 
 
 def _pending(row: inv.LightningInvoice) -> PendingInvoice:
@@ -109,7 +109,9 @@ class InvoiceDesk:
         """
         now = self.ledger.clock()
         existing = inv.latest_open(self.ledger.conn, sid, now + timedelta(minutes=1))
-        if existing is not None:
+        # A row left unfinished can be finished only with our preimage (LND); otherwise (the
+        # operator switched backends) a new invoice is made.
+        if existing is not None and (existing.payment_request or self.backend.own_preimage):
             return self._register(existing)
         btc_usd = self.price()
         sats = sats_for_usd(BUNDLE_USD, btc_usd)
@@ -235,11 +237,16 @@ class InvoiceDesk:
         return [
             row.payment_hash
             for row in inv.open_invoices(self.ledger.conn)
-            if row.payment_request and datetime.fromisoformat(row.expires_at) + grace > now
+            if row.payment_request and _aware(datetime.fromisoformat(row.expires_at)) + grace > now
         ]
 
     def settle_index(self) -> int:
         return inv.settle_index(self.ledger.conn)
+
+
+def _aware(moment: datetime) -> datetime:
+    """Ledger times are written in UTC with their offset; one without (edited by hand) is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _open_desk(factory: Callable[[], InvoiceDesk], halt: threading.Event) -> InvoiceDesk | None:

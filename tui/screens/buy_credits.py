@@ -210,11 +210,12 @@ class BuyCreditsScreen(ModalScreen[bool]):
     def _problem(self, problem: PaymentError | None) -> None:
         if self.state != "invoice":
             return
-        text = (
-            "Waiting for payment..."
-            if problem is None
-            else f"{problem.user_message} Still watching; a payment will not be lost."
-        )
+        if problem is None:
+            text = "Waiting for payment..."
+        elif problem.kind == "not_found":  # a wallet that forgot it: the sentence says what to do
+            text = problem.user_message
+        else:
+            text = f"{problem.user_message} Still watching; a payment will not be lost."
         self.query_one("#waiting", Static).update(text)
 
     def _tick(self) -> None:
