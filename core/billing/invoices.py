@@ -229,6 +229,8 @@ class InvoiceDesk:
                 log.warning("could not look up invoice %s: %s", row.payment_hash[:16], exc)
                 if not exc.retryable and exc.kind is not ErrorKind.NOT_FOUND:
                     raise
+                if exc.retryable and not self.backend.replays_settlements:
+                    break  # down or silent: the sweep goes on asking, without a wait per row
         return credited
 
     def payable(self, grace: timedelta) -> list[str]:
