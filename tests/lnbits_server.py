@@ -38,8 +38,12 @@ class Wallet:
     adminkey: str = field(repr=False)
 
 
+_GIVEN_VENV = os.environ.get(ENV_VENV)
+"""Read when the tests load: every test runs with the VERSELIGHT_ settings cleared."""
+
+
 def venv_path() -> Path:
-    return Path(os.environ.get(ENV_VENV) or DEFAULT_VENV)
+    return Path(_GIVEN_VENV or DEFAULT_VENV)
 
 
 class LnbitsServer:
