@@ -91,7 +91,11 @@ class LnbitsServer:
         )
         port = self._wait_for_port()
         self.url = f"http://127.0.0.1:{port}"
-        self._set_up()
+        try:
+            self._set_up()
+        except BaseException:
+            self.stop()  # a server that could not be set up is not left running
+            raise
 
     def _wait_for_port(self) -> int:
         assert self._process is not None and self._process.stdout is not None
