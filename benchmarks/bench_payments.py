@@ -310,7 +310,8 @@ def measure_settlement() -> tuple[list[float], list[str], list[float]]:
                 assert purchase_entries(config.paths.ledger_db, invoice.payment_hash) == 1
         finally:
             watcher.stop()
-            watcher.join(WAIT_S)
+            for thread in watcher.threads:
+                thread.join(WAIT_S)
         if not fake.wait_for_streams(0, WAIT_S):
             raise TimeoutError("streams still open before the polling runs")
 

@@ -1,8 +1,8 @@
 """``verselight doctor``: is this installation able to read, keep credits and sell them?
 
 Each check gives one line, ok or a problem a person can act on. Buying is the part most
-likely to be misconfigured, so the node is reached with the same invoice macaroon buying
-uses (with a call that macaroon may make), and every price source is asked on its own.
+likely to be misconfigured, so the payment backend is reached with the same invoice key or
+macaroon buying uses (with a call it may make), and every price source is asked on its own.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Finding:
 def examine(config: Config) -> Iterator[Finding]:
     yield from _library(config)
     yield from _ledger(config)
-    yield from _lightning(config.payments.lnd)
+    yield from _payments(config.payments.backend)
     yield from _prices(config)
     yield from _images(config)
 
@@ -80,32 +80,35 @@ def _ledger(config: Config) -> Iterator[Finding]:
         yield Finding("sessions", True, "signing secret present (not shown)")
 
 
-def _lightning(settings: Mapping[str, str]) -> Iterator[Finding]:
-    from payments.lnd import LndClient, LndConfig, LndConfigError, LndError
+def _payments(settings: Mapping[str, str]) -> Iterator[Finding]:
+    """One line naming the backend (LND, LNbits or NWC), reached with the very key buying uses,
+    by a call that key may make: ``PaymentBackend.check`` (which refuses a key that can spend)."""
+    from payments.backend import BackendConfigError, PaymentError
+    from payments.backend_config import NOT_CONFIGURED, chosen, open_backend, too_many
 
-    try:
-        lnd = LndConfig.from_env(settings)
-    except LndConfigError as exc:
-        yield Finding("lightning", False, str(exc), needed_for_buying=True)
+    kinds = chosen(settings)
+    if len(kinds) > 1:
+        yield Finding("payments", False, too_many(kinds), needed_for_buying=True)
         return
-    if lnd is None:
-        yield Finding(
-            "lightning",
-            False,
-            "not configured: set VERSELIGHT_LND_HOST, VERSELIGHT_LND_TLS_CERT and "
-            "VERSELIGHT_LND_MACAROON to sell credits",
-            needed_for_buying=True,
-        )
+    if not kinds:
+        text = "not configured: " + NOT_CONFIGURED.split(": ", 1)[1]
+        yield Finding("payments", False, text, needed_for_buying=True)
         return
-    client = LndClient(lnd)
+    name = kinds[0].name
     try:
-        client.check()
-    except LndError as exc:
-        yield Finding("lightning", False, exc.user_message, needed_for_buying=True)
+        backend = open_backend(settings)
+    except BackendConfigError as exc:
+        yield Finding("payments", False, f"{name}: {exc}", needed_for_buying=True)
+        return
+    assert backend is not None
+    try:
+        text = backend.check()
+    except PaymentError as exc:
+        yield Finding("payments", False, f"{name}: {exc.user_message}", needed_for_buying=True)
     else:
-        yield Finding("lightning", True, f"node at {lnd.host} answers and accepts the macaroon")
+        yield Finding("payments", True, f"{name}: {text}")
     finally:
-        client.close()
+        backend.close()
 
 
 def _prices(config: Config) -> Iterator[Finding]:

@@ -1,5 +1,5 @@
 """Settings read from the environment alone that never stop the app when they are wrong:
-Lightning's node and the price sources (a mistake turns buying off, with its sentence, in the
+the payment backend (LND, LNbits or NWC) and the price sources (a mistake turns buying off, with its sentence, in the
 buy dialog and ``verselight doctor``) and the image renderer (an unknown name means auto).
 ``core.config.load_config`` parses them once into ``Config``."""
 
@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 ENV_PRICE_URLS = "VERSELIGHT_PRICE_URLS"
 """Price source base URLs, e.g. ``coinbase=http://127.0.0.1:8001,kraken=...`` (tests use it)."""
-LND_PREFIX = "VERSELIGHT_LND_"
-"""The Lightning node's settings (host, TLS certificate, macaroon): ``payments.lnd`` names them."""
+BACKEND_PREFIXES = ("VERSELIGHT_LND_", "VERSELIGHT_LNBITS_", "VERSELIGHT_NWC_")
+"""The payment backends' settings (LND's node, LNbits' wallet, an NWC connection):
+``payments.backend_config`` names them and decides which one is used."""
 ENV_IMAGE_RENDERER = "VERSELIGHT_IMAGE_RENDERER"
 IMAGE_RENDERERS = ("auto", "halfcell", "sixel", "kitty", "unicode")
 
@@ -22,9 +23,10 @@ class PaymentSettings:
     buying off with its sentence (in the buy dialog and ``verselight doctor``), never stops
     reading: so it is kept as a ``problem`` here, not raised."""
 
-    lnd: Mapping[str, str] = field(default_factory=dict, repr=False)
-    """The ``VERSELIGHT_LND_*`` settings as given; ``payments.lnd.LndConfig.from_env`` checks
-    them and reads the files they name when buying is set up."""
+    backend: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The ``VERSELIGHT_LND_*``, ``VERSELIGHT_LNBITS_*`` and ``VERSELIGHT_NWC_*`` settings as
+    given; ``payments.backend_config`` checks them (exactly one backend) and reads the files they
+    name when buying is set up."""
     price_urls: dict[str, str] | None = None
     """Base URLs by source name; None: every source at its own address."""
     price_urls_problem: str | None = None
@@ -32,9 +34,9 @@ class PaymentSettings:
 
 
 def payment_settings(env: Mapping[str, str]) -> PaymentSettings:
-    lnd = {name: value for name, value in env.items() if name.startswith(LND_PREFIX)}
+    backend = {name: value for name, value in env.items() if name.startswith(BACKEND_PREFIXES)}
     urls, problem = _price_urls(env)
-    return PaymentSettings(lnd, urls, problem)
+    return PaymentSettings(backend, urls, problem)
 
 
 def _price_urls(env: Mapping[str, str]) -> tuple[dict[str, str] | None, str | None]:

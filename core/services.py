@@ -44,8 +44,9 @@ __all__ = ["LibraryError", "ServiceOptions", "Services", "open_services"]
 @dataclass(frozen=True, slots=True)
 class ServiceOptions:
     watch_payments: bool = True
-    """Credit payments made while closed at start, and follow LND's invoice stream for the
-    process's lifetime. Off for a per-connection process: the host runs one watcher."""
+    """Credit payments made while closed at start, and follow the payment backend (its stream,
+    and a sweep of open invoices when it cannot replay) for the process's lifetime. Off for a
+    per-connection process: the host runs one watcher."""
     allow_export: bool = True
     """Let the user save copies of illustrations where they name. Off when served: a visitor
     must not write files outside the app's data."""
@@ -133,11 +134,11 @@ class Services:
 
     def recover_payments(self) -> int:
         """Credit what was paid while no app ran; how many invoices were credited now (0 when
-        this process does not follow payments). Raises what LND or the ledger raised."""
+        this process does not follow payments). Raises what the backend or the ledger raised."""
         return self.shop.recover() if self.follows_payments else 0
 
     def follow_payments(self, report: Callable[[str, Outcome], None]) -> bool:
-        """Follow LND's invoice stream until ``close()``, telling ``report`` (from the watcher's
+        """Follow the payment backend until ``close()``, telling ``report`` (from the watcher's
         thread) every outcome. False when this process does not follow payments."""
         if not self.follows_payments or self._watcher is not None:
             return False

@@ -17,7 +17,6 @@ node details; the raw code and text go to the ``verselight.lnd`` logger, never t
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
 
     from payments.lnrpc import lightning_pb2
 
+from payments.backend import AddedInvoice, InvoiceState, InvoiceStatus
 from payments.lnd_config import (
     DEFAULT_TIMEOUT_S,
     ENV_HOST,
@@ -90,70 +90,25 @@ _CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
 )
 
 
-class InvoiceState(enum.Enum):
-    """LND's ``Invoice.InvoiceState``; an expired invoice is CANCELED (there is no EXPIRED)."""
-
-    OPEN = 0
-    SETTLED = 1
-    CANCELED = 2
-    ACCEPTED = 3
-    UNKNOWN = -1  # a state newer than our proto: never treated as paid
-
-
-@dataclass(frozen=True)
-class AddedInvoice:
-    """What AddInvoice returns: enough to show the QR and to watch for payment."""
-
-    payment_hash: bytes
-    payment_request: str
-    add_index: int
-
-
-@dataclass(frozen=True)
-class InvoiceStatus:
-    """One invoice as LND reports it (LookupInvoice, or one message of a subscription)."""
-
-    payment_hash: bytes
-    state: InvoiceState
-    value_msat: int
-    amt_paid_msat: int
-    add_index: int
-    settle_index: int
-    payment_request: str
-    memo: str
-    creation_date: int
-    settle_date: int
-    expiry_s: int
-
-    @property
-    def paid(self) -> bool:
-        """SETTLED with at least the asked amount: the only thing that counts as paid.
-
-        ``settled`` is deprecated in LND and the local clock never decides, so only ``state`` and
-        ``amt_paid_msat`` are looked at.
-        """
-        return self.state is InvoiceState.SETTLED and self.amt_paid_msat >= self.value_msat
-
-    @classmethod
-    def from_proto(cls, invoice: lightning_pb2.Invoice) -> InvoiceStatus:
-        """Copy the fields we use out of LND's message."""
-        try:
-            state = InvoiceState(int(invoice.state))
-        except ValueError:
-            state = InvoiceState.UNKNOWN
-        return cls(
-            payment_hash=bytes(invoice.r_hash),
-            state=state,
-            value_msat=invoice.value_msat,
-            amt_paid_msat=invoice.amt_paid_msat,
-            add_index=invoice.add_index,
-            settle_index=invoice.settle_index,
-            payment_request=invoice.payment_request,
-            memo=invoice.memo,
-            creation_date=invoice.creation_date,
-            settle_date=invoice.settle_date,
-            expiry_s=invoice.expiry,
-        )
+def status_from_proto(invoice: lightning_pb2.Invoice) -> InvoiceStatus:
+    """Copy the fields we use out of LND's message."""
+    try:
+        state = InvoiceState(int(invoice.state))
+    except ValueError:
+        state = InvoiceState.UNKNOWN
+    return InvoiceStatus(
+        payment_hash=bytes(invoice.r_hash),
+        state=state,
+        value_msat=invoice.value_msat,
+        amt_paid_msat=invoice.amt_paid_msat,
+        add_index=invoice.add_index,
+        settle_index=invoice.settle_index,
+        payment_request=invoice.payment_request,
+        memo=invoice.memo,
+        creation_date=invoice.creation_date,
+        settle_date=invoice.settle_date,
+        expiry_s=invoice.expiry,
+    )
 
 
 @dataclass(frozen=True)
@@ -192,7 +147,7 @@ class InvoiceStream:
                 raise StopIteration from None
             # A watcher's stream reaching its own deadline is routine: log it quietly.
             raise self._client._translate(exc, self._operation, quiet_deadline=True) from None
-        return InvoiceStatus.from_proto(message)
+        return status_from_proto(message)
 
     def cancel(self) -> None:
         """End the stream; a thread blocked in ``next()`` then sees the iteration stop."""
@@ -215,8 +170,13 @@ class LndClient:
     """The invoice calls Verselight makes to LND, each with a deadline and plain-worded errors.
 
     Thread-safe: one client (one gRPC channel) can serve the UI, the per-invoice watchers and the
-    global settlement stream at once.
+    global settlement stream at once. It is the LND adapter of ``payments.backend.PaymentBackend``:
+    our own preimage, and a global stream that replays settlements after a settle index.
     """
+
+    name = "LND"
+    own_preimage = True
+    replays_settlements = True
 
     def __init__(self, config: LndConfig) -> None:
         import grpc
@@ -286,7 +246,7 @@ class LndClient:
         from payments.lnrpc import lightning_pb2
 
         request = lightning_pb2.PaymentHash(r_hash=payment_hash)
-        return InvoiceStatus.from_proto(self._unary(self._lookup_invoice, request, "LookupInvoice"))
+        return status_from_proto(self._unary(self._lookup_invoice, request, "LookupInvoice"))
 
     def list_invoices(
         self,
@@ -311,14 +271,33 @@ class LndClient:
         )
         response = self._unary(self._list_invoices, request, "ListInvoices")
         return InvoiceList(
-            invoices=[InvoiceStatus.from_proto(i) for i in response.invoices],
+            invoices=[status_from_proto(i) for i in response.invoices],
             first_index_offset=response.first_index_offset,
             last_index_offset=response.last_index_offset,
         )
 
-    def check(self) -> None:
+    def check(self) -> str:
         """Raise ``LndError`` unless the node answers and accepts our macaroon."""
         self.list_invoices(1)
+        return f"node at {self._config.host} answers and accepts the macaroon"
+
+    # payments.backend.PaymentBackend ------------------------------------------------------
+
+    def create_invoice(
+        self, sats: int, memo: str, expiry_s: int, preimage: bytes | None = None
+    ) -> AddedInvoice:
+        if preimage is None:
+            raise ValueError("LND invoices are made with our own preimage")
+        return self.add_invoice(sats, memo, expiry_s, preimage)
+
+    def lookup(self, payment_hash: bytes) -> InvoiceStatus:
+        return self.lookup_invoice(payment_hash)
+
+    def watch_one(self, payment_hash: bytes, deadline_s: float) -> InvoiceStream:
+        return self.subscribe_single(payment_hash, deadline_s)
+
+    def watch_all(self, cursor: int) -> InvoiceStream:
+        return self.subscribe_invoices(cursor)
 
     def subscribe_single(self, payment_hash: bytes, deadline_s: float) -> InvoiceStream:
         """Updates of one invoice: its current state first, then each change.

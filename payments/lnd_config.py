@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from payments.backend import BackendConfigError
 from storage.files import UnreadableFile, read_regular, why
 
 ENV_HOST = "VERSELIGHT_LND_HOST"
@@ -25,7 +26,7 @@ MAX_MACAROON_BYTES = 64 * 1024
 DEFAULT_TIMEOUT_S = 10.0
 
 
-class LndConfigError(Exception):
+class LndConfigError(BackendConfigError):
     """The LND settings are incomplete or point at files that cannot be read (a sentence)."""
 
 

@@ -6,22 +6,12 @@ reads the status code's name and the text; it needs no grpc import.
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
+from payments.backend import ErrorKind, PaymentError
 
-class LndErrorKind(enum.StrEnum):
-    """What went wrong, in terms a caller can act on."""
-
-    UNAVAILABLE = "unavailable"  # node down, starting, TLS mismatch, connection dropped
-    DEADLINE = "deadline"  # no answer before the call's deadline
-    AUTH = "auth"  # macaroon missing or not accepted
-    PERMISSION = "permission"  # macaroon valid but lacks invoice permissions
-    LOCKED = "locked"  # wallet locked
-    NOT_FOUND = "not_found"  # unknown payment hash
-    EXISTS = "exists"  # AddInvoice with a preimage already used: look the invoice up instead
-    CANCELLED = "cancelled"  # the call was cancelled
-    OTHER = "other"
+LndErrorKind = ErrorKind
+"""LND's failures are the backends' common kinds (the name is kept for LND's callers)."""
 
 
 _USER_MESSAGES: dict[LndErrorKind, str] = {
@@ -29,6 +19,7 @@ _USER_MESSAGES: dict[LndErrorKind, str] = {
     LndErrorKind.DEADLINE: "The Lightning node did not answer in time.",
     LndErrorKind.AUTH: "The Lightning node did not accept Verselight's macaroon.",
     LndErrorKind.PERMISSION: "The macaroon Verselight uses is not allowed to handle invoices.",
+    LndErrorKind.CAN_SPEND: "The macaroon Verselight uses can spend: give it invoice.macaroon.",
     LndErrorKind.LOCKED: "The Lightning node's wallet is locked.",
     LndErrorKind.NOT_FOUND: "The Lightning node does not know this invoice.",
     LndErrorKind.EXISTS: "The Lightning node already has this invoice.",
@@ -37,18 +28,11 @@ _USER_MESSAGES: dict[LndErrorKind, str] = {
 }
 
 
-class LndError(Exception):
+class LndError(PaymentError):
     """A failed LND call: ``kind`` for code, ``user_message`` (no node details) for people."""
 
-    def __init__(self, kind: LndErrorKind, user_message: str | None = None) -> None:
-        self.kind = kind
-        self.user_message = user_message or _USER_MESSAGES[kind]
-        super().__init__(self.user_message)
-
-    @property
-    def retryable(self) -> bool:
-        """True only when trying again later may help: the node was unreachable or slow."""
-        return self.kind in (LndErrorKind.UNAVAILABLE, LndErrorKind.DEADLINE)
+    def __init__(self, kind: ErrorKind, user_message: str | None = None) -> None:
+        super().__init__(kind, user_message or _USER_MESSAGES[kind])
 
 
 # LND reports most failures as gRPC UNKNOWN and tells them apart only by text (see NOTES.md).

@@ -45,11 +45,14 @@ def insert(
     btc_usd: str,
     now: datetime,
     expires_at: datetime,
+    payment_request: str | None = None,
 ) -> None:
+    """``preimage_hex`` is empty (not NULL: the row is still a Lightning invoice) when the
+    backend picked the hash; the row then comes with its ``payment_request``."""
     conn.execute(
-        f"INSERT INTO invoices ({_COLS}) VALUES (?, ?, ?, 'open', ?, ?, NULL, ?, ?, ?, ?)",
-        (payment_hash, sid, credits, ts(now), preimage_hex, amount_sats, usd, btc_usd,
-         ts(expires_at)),
+        f"INSERT INTO invoices ({_COLS}) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
+        (payment_hash, sid, credits, ts(now), preimage_hex, payment_request, amount_sats, usd,
+         btc_usd, ts(expires_at)),
     )  # fmt: skip
 
 
@@ -118,7 +121,7 @@ def open_invoices(conn: sqlite3.Connection) -> list[LightningInvoice]:
 
 
 def mark_expired(conn: sqlite3.Connection, payment_hash: str) -> bool:
-    """Only LND's word (CANCELED) expires an invoice; a settled one never changes back."""
+    """Only the backend's word (CANCELED) expires an invoice; a settled one never changes back."""
     cur = conn.execute(
         "UPDATE invoices SET state = 'expired' WHERE payment_hash = ? AND state = 'open'",
         (payment_hash,),

@@ -16,6 +16,7 @@ import pytest
 from payments.lnd import LndClient
 from tests.fake_lnd.server import FakeLnd
 from tests.image_servers import Running, StandIn
+from tests.lnbits_server import LnbitsServer, Wallet
 from tests.price_servers import PriceServers
 
 
@@ -83,5 +84,38 @@ def point_at_lightning(
     monkeypatch.setenv("VERSELIGHT_LND_HOST", fake_lnd.host)
     monkeypatch.setenv("VERSELIGHT_LND_TLS_CERT", str(cert))
     monkeypatch.setenv("VERSELIGHT_LND_MACAROON", fake_lnd.macaroon_hex)
+    urls = price_servers.urls()
+    monkeypatch.setenv("VERSELIGHT_PRICE_URLS", ",".join(f"{k}={v}" for k, v in urls.items()))
+
+
+@pytest.fixture(scope="session")
+def lnbits_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LnbitsServer]:
+    """One real LNbits (FakeWallet) for the session, set up, with a funded payer wallet. Tests
+    that use it are in the "serial" xdist group, so one worker starts it once."""
+    server = LnbitsServer(tmp_path_factory.mktemp("lnbits"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def lnbits_wallet(lnbits_server: LnbitsServer) -> Wallet:
+    """A shop wallet of its own for one test: no other test's invoices or notifications."""
+    return lnbits_server.new_wallet("shop")
+
+
+def point_at_lnbits(
+    server: LnbitsServer,
+    key: str,
+    price_servers: PriceServers,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str | None = None,
+) -> None:
+    """Set the environment the way an operator would for an LNbits wallet and the stand-in
+    price servers."""
+    monkeypatch.setenv("VERSELIGHT_LNBITS_URL", url or server.url)
+    monkeypatch.setenv("VERSELIGHT_LNBITS_INVOICE_KEY", key)
     urls = price_servers.urls()
     monkeypatch.setenv("VERSELIGHT_PRICE_URLS", ",".join(f"{k}={v}" for k, v in urls.items()))

@@ -295,7 +295,7 @@ def test_payment_and_renderer_settings_are_parsed_once_into_the_config(tmp_path:
         VERSELIGHT_PRICE_URLS="Coinbase = http://127.0.0.1:8001 , kraken=http://127.0.0.1:8002",
         VERSELIGHT_IMAGE_RENDERER=" Sixel ",
     )
-    assert config.payments.lnd == {"VERSELIGHT_LND_HOST": "localhost:10009"}
+    assert config.payments.backend == {"VERSELIGHT_LND_HOST": "localhost:10009"}
     assert config.payments.price_urls == {
         "coinbase": "http://127.0.0.1:8001",
         "kraken": "http://127.0.0.1:8002",

@@ -29,7 +29,7 @@ from tests.price_servers import Behaviour, PriceServers
 LND_VARS = (ENV_HOST, ENV_TLS_CERT, ENV_MACAROON)
 SOURCES = ("coinbase", "kraken", "bitstamp", "coingecko")
 CHECKS = (
-    "library", "ledger", "sessions", "lightning", *(f"price {s}" for s in SOURCES), "prices",
+    "library", "ledger", "sessions", "payments", *(f"price {s}" for s in SOURCES), "prices",
     "openrouter", "image files",
 )  # fmt: skip
 CANNOT_BUY = "Buying credits cannot work until the FAIL lines above are fixed."
@@ -124,9 +124,9 @@ def test_all_good_is_one_ok_line_per_check_and_exit_0(
     assert got.code == 0
     assert all(ok for ok, _ in got.checks.values()), got.out
     assert got.line("library") == (True, "translations: KJV")
-    assert got.line("lightning") == (
+    assert got.line("payments") == (
         True,
-        f"node at {ready.host} answers and accepts the macaroon",
+        f"LND: node at {ready.host} answers and accepts the macaroon",
     )
     assert got.line("prices") == (True, "4 sources agree: $97,123.45")
     assert got.line("openrouter") == (
@@ -154,15 +154,13 @@ def test_lightning_not_configured_names_the_three_settings(
     use_prices(monkeypatch, price_servers)
     got = doctor(capfd)
     assert got.code == 1
-    ok, text = got.line("lightning")
+    ok, text = got.line("payments")
     assert not ok
     assert text.startswith("not configured")
     for name in LND_VARS:
         assert name in text
     # Everything else is fine: reading keeps working.
-    assert all(
-        ok for area, (ok, _) in got.checks.items() if area not in ("lightning", "openrouter")
-    )
+    assert all(ok for area, (ok, _) in got.checks.items() if area not in ("payments", "openrouter"))
 
 
 @pytest.mark.parametrize(
@@ -185,9 +183,9 @@ def test_half_configured_lightning_says_what_is_missing(
             monkeypatch.delenv(name)
     got = doctor(capfd)
     assert got.code == 1
-    assert got.line("lightning") == (
+    assert got.line("payments") == (
         False,
-        f"Lightning is only partly configured: set {missing} as well "
+        f"LND: Lightning is only partly configured: set {missing} as well "
         "(or none of the VERSELIGHT_LND_ settings).",
     )
 
@@ -210,7 +208,7 @@ def test_a_wrong_macaroon_is_a_plain_sentence(
     monkeypatch.setenv(ENV_MACAROON, wrong)
     got = doctor(capfd)
     assert got.code == 1
-    assert got.line("lightning") == (False, sentence)
+    assert got.line("payments") == (False, f"LND: {sentence}")
     for text in (got.out, got.err):
         assert wrong not in text and ready.macaroon_hex not in text
 
@@ -221,9 +219,9 @@ def test_a_stopped_node_cannot_be_reached(
     ready.stop()
     got = doctor(capfd)
     assert got.code == 1
-    ok, text = got.line("lightning")
+    ok, text = got.line("payments")
     assert not ok and "cannot be reached" in text
-    assert text == "The Lightning node cannot be reached right now."
+    assert text == "LND: The Lightning node cannot be reached right now."
     assert ready.host not in text
 
 
@@ -337,7 +335,7 @@ def test_a_bad_price_source_name_is_a_fail_line(
     # No source was asked: the setting is wrong as a whole.
     assert price_servers.total_requests() == 0
     assert not [line for line in lines if line[5:].startswith("price ")]
-    assert [line[:4].rstrip() for line in lines[:4]] == ["ok"] * 4  # library .. lightning
+    assert [line[:4].rstrip() for line in lines[:4]] == ["ok"] * 4  # library .. payments
 
 
 def test_image_providers_and_files_are_checked_but_do_not_block_buying(

@@ -22,6 +22,7 @@ from core.billing.invoices import (
 )
 from core.billing.ledger import Ledger, RateLimited
 from core.billing.limits import Limits
+from payments.backend import PaymentError
 from payments.lnd import LndClient, LndError, LndErrorKind
 from payments.price import sats_for_usd
 from storage import invoices as inv
@@ -288,7 +289,7 @@ def test_a_dropped_stream_is_resumed_and_the_payment_still_lands(
     pending = desk.open_invoice(SID)
     desk.ledger.close()
     outcomes: list[Outcome] = []
-    problems: list[LndError | None] = []
+    problems: list[PaymentError | None] = []
     watcher = Watcher(
         lambda: InvoiceDesk(Ledger.open(ledger_path), lnd_client, lambda: PRICE),
         lambda h, o: outcomes.append(o),

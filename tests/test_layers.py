@@ -155,6 +155,7 @@ HEAVY = (
     "PIL",
     "qrcode",
     "textual_image",
+    "websockets",
     "cryptography",
 )
 """Modules the first frame does not need: each costs tens of milliseconds (cryptography and

@@ -536,7 +536,7 @@ def test_doctor_reports_a_macaroon_at_dev_zero_in_one_line(
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert (
-        "FAIL lightning        Cannot read the LND macaroon file /dev/zero: it is not a regular "
+        "FAIL payments         LND: Cannot read the LND macaroon file /dev/zero: it is not a regular "
         "file." in out
     )
 

@@ -335,15 +335,15 @@ class VerselightApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="payments")
     def _start_payments(self) -> None:
-        """Credit what was paid while the app was closed, then follow LND's invoice stream
-        (in a thread: building the shop loads the Lightning client)."""
+        """Credit what was paid while the app was closed, then follow the payment backend
+        (in a thread: building the shop loads the backend's client)."""
         assert self.services is not None
         services = self.services
         try:
             if not services.follows_payments:
                 return
             credited = services.recover_payments()
-        except Exception as exc:  # the node may be down: the stream below keeps trying
+        except Exception as exc:  # the backend may be down: the watchers below keep trying
             self.call_from_thread(
                 self.notify,
                 f"Checking earlier invoices failed: {_sentence(exc)}",

@@ -232,12 +232,22 @@ class Ledger:
 
     def _admit(self, sid: str, kind: str, limit: int, what: str, now: datetime) -> None:
         """Count one ``kind`` event against a per-minute limit, or refuse (inside a transaction)."""
+        self._refuse_if_limited(sid, kind, limit, what, now)
+        db.add_event(self.conn, sid, kind, now)
+
+    def _refuse_if_limited(self, sid: str, kind: str, limit: int, what: str, now: datetime) -> None:
         window = now - timedelta(minutes=1)
         limiting = db.nth_newest_event(self.conn, sid, kind, window, limit)
         if limiting is not None:
             frees_at = datetime.fromisoformat(limiting) + timedelta(minutes=1)
             raise RateLimited(what, limit, (frees_at - now).total_seconds())
-        db.add_event(self.conn, sid, kind, now)
+
+    def check_invoice_allowed(self, sid: str) -> None:
+        """Refuse (``RateLimited``) before a backend is asked for an invoice it picks the hash
+        of, so a refused invoice is never made there; ``add_invoice`` then counts it."""
+        self._refuse_if_limited(
+            sid, "invoice", self.limits.invoices_per_minute, "invoices", self.clock()
+        )
 
     def admit(self, sid: str, kind: str, limit: int, what: str) -> None:
         """A rate limit on its own transaction (admin generations, invoices)."""
@@ -294,16 +304,18 @@ class Ledger:
         usd: str,
         btc_usd: str,
         expires_at: datetime,
+        payment_request: str | None = None,
     ) -> None:
-        """Record an invoice we issue, with its frozen quote and our preimage, within the
-        invoices-per-minute limit: one transaction, and the only way an invoice row is made."""
+        """Record an invoice we issue, with its frozen quote and our preimage (empty when the
+        backend picked the hash, and then with its request), within the invoices-per-minute
+        limit: one transaction, and the only way an invoice row is made."""
         now = self.clock()
         with db.transaction(self.conn):
             self._admit(sid, "invoice", self.limits.invoices_per_minute, "invoices", now)
             inv.insert(
                 self.conn, payment_hash=payment_hash, sid=sid, credits=credits,
                 preimage_hex=preimage_hex, amount_sats=amount_sats, usd=usd, btc_usd=btc_usd,
-                now=now, expires_at=expires_at,
+                now=now, expires_at=expires_at, payment_request=payment_request,
             )  # fmt: skip
 
     def credit_purchase(self, payment_hash: str) -> bool:

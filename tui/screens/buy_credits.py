@@ -2,8 +2,8 @@
 
 States: selection, loading, invoice (QR, text, sats and USD, countdown, waiting), success,
 expired (offer a new invoice), error and unavailable. The invoice is made in a worker thread;
-LND's stream and a 3-second poll watch it, and whichever sees the payment first credits it
-(the ledger credits once).
+the payment backend's stream (LND's, or LNbits' websocket prompting a lookup) and a 3-second
+poll watch it, and whichever sees the payment first credits it (the ledger credits once).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, ContentSwitcher, Label, LoadingIndicator, Static
 
 from core.billing.invoices import BUNDLE_CREDITS, BUNDLE_USD, Outcome, PendingInvoice
-from core.billing.shop import LndError, Shop, Watching, expires_in
+from core.billing.shop import PaymentError, Shop, Watching, expires_in
 from tui.messages import InvoiceExpired, InvoiceOnScreen, PaymentSettled, SettlementReported
 from tui.widgets.qr_code import QrCode
 
@@ -178,6 +178,10 @@ class BuyCreditsScreen(ModalScreen[bool]):
         self.app.call_from_thread(self._show_invoice, invoice)
 
     def _failed(self, message: str) -> None:
+        if not self.shop.available:  # e.g. an LNbits key that can spend: no retry helps
+            self.query_one("#unavailable-text", Static).update(self.shop.unavailable or message)
+            self._show("unavailable")
+            return
         self.query_one("#error-text", Static).update(message)
         self._show("error")
 
@@ -212,7 +216,7 @@ class BuyCreditsScreen(ModalScreen[bool]):
     def on_invoice_expired(self, event: InvoiceExpired) -> None:
         self._outcome(event.payment_hash, Outcome.EXPIRED)
 
-    def _problem_from_thread(self, problem: LndError | None) -> None:
+    def _problem_from_thread(self, problem: PaymentError | None) -> None:
         self.app.call_from_thread(self._problem, problem)
 
     def _outcome(self, payment_hash: str, outcome: Outcome) -> None:
@@ -229,14 +233,15 @@ class BuyCreditsScreen(ModalScreen[bool]):
             self._stop_watching()
             self._show("expired")
 
-    def _problem(self, problem: LndError | None) -> None:
+    def _problem(self, problem: PaymentError | None) -> None:
         if self.state != "invoice":
             return
-        text = (
-            "Waiting for payment..."
-            if problem is None
-            else f"{problem.user_message} Still watching; a payment will not be lost."
-        )
+        if problem is None:
+            text = "Waiting for payment..."
+        elif problem.kind == "not_found":  # a wallet that forgot it: the sentence says what to do
+            text = problem.user_message
+        else:
+            text = f"{problem.user_message} Still watching; a payment will not be lost."
         self.query_one("#waiting", Static).update(text)
 
     def _tick(self) -> None:
