@@ -472,6 +472,8 @@ class NwcWallet:
         ``_ASK_AGAIN_S`` until an answer to any of them arrives; ``make_invoice`` is asked once, as
         asking again could make two invoices.
         """
+        if method not in NEEDED_METHODS:  # the one place a request is made: never a payment
+            raise ValueError(f"Verselight does not send {method} to a wallet")
         deadline = time.monotonic() + self.timeout
         info = await self._info_by(deadline)
         content = json.dumps({"method": method, "params": params})
@@ -529,6 +531,9 @@ class NwcWallet:
             )
             if output.success:
                 return
+            refusal = _relay_refusal(list(output.failed.values()))
+            if refusal is not None:
+                raise refusal
             if time.monotonic() >= deadline:
                 raise NwcUnavailable("No relay of the wallet accepted the request.")
             await asyncio.sleep(_RESEND_PAUSE_S)
@@ -599,6 +604,21 @@ _REFUSALS = {
     "NOT_FOUND": "The wallet does not know this invoice.",
     "INTERNAL": "The wallet had an internal error during {method}.",
 }
+
+
+def _relay_refusal(reasons: list[str]) -> NwcError | None:
+    """What the relays' rejections mean when sending again at once cannot help: NIP-01's
+    machine-readable prefixes. None for the rest (a relay reconnecting), which is retried."""
+    prefixes = {reason.partition(":")[0].strip() for reason in reasons}
+    if "rate-limited" in prefixes:
+        return NwcUnavailable("The wallet's relay is limiting requests; try again shortly.")
+    refused = sorted(prefixes & _RELAY_REFUSALS)
+    if refused and len(refused) == len(prefixes):
+        return NwcError(f"The wallet's relay refused the request ({', '.join(refused)}).")
+    return None
+
+
+_RELAY_REFUSALS = frozenset({"blocked", "invalid", "pow", "restricted", "auth-required", "mute"})
 
 
 def _refusal(code: str, method: str) -> str:

@@ -61,9 +61,12 @@ def _free_port() -> int:
 class LocalNostrRelay:
     """A real relay on 127.0.0.1 that can be restarted on the same port (losing what it held)."""
 
-    def __init__(self, loop: LoopThread) -> None:
+    def __init__(self, loop: LoopThread, notes_per_minute: int = 100_000) -> None:
+        """``notes_per_minute``: events one connection may send (LocalRelay's default is 60, as
+        public relays limit too; the tests' default is high enough never to matter)."""
         self._loop = loop
         self.port = _free_port()
+        self._limit = ns.RateLimit(max_reqs=500, notes_per_minute=notes_per_minute)
         self._relay: Any = None
         self.start()
 
@@ -75,7 +78,13 @@ class LocalNostrRelay:
         async def run() -> Any:
             deadline = time.monotonic() + 5
             while True:  # right after a shutdown the old listener may still hold the port
-                relay = ns.LocalRelayBuilder().addr("127.0.0.1").port(self.port).build()
+                relay = (
+                    ns.LocalRelayBuilder()
+                    .addr("127.0.0.1")
+                    .port(self.port)
+                    .rate_limit(self._limit)
+                    .build()
+                )
                 try:
                     await relay.run()
                     return relay
@@ -104,8 +113,11 @@ class LocalNostrRelay:
                     pass
             time.sleep(0.01)
 
-    def restart(self) -> None:
+    def restart(self, notes_per_minute: int | None = None) -> None:
+        """Stop and start again on the same port, empty (and with a new rate limit if given)."""
         self.stop()
+        if notes_per_minute is not None:
+            self._limit = ns.RateLimit(max_reqs=500, notes_per_minute=notes_per_minute)
         self.start()
 
 
@@ -250,7 +262,8 @@ class StandInWallet:
 
     def stop(self) -> None:
         if self._client is not None:
-            self._loop.loop.call_soon_threadsafe(self._reader.cancel)
+            for task in [self._reader, *self._answering]:
+                self._loop.loop.call_soon_threadsafe(task.cancel)
             self._loop.run(self._client.shutdown())
             self._client = None
 

@@ -419,6 +419,19 @@ def test_wallet_refusal_is_one_sentence_of_ours(
     assert str(caught.value) == sentence
 
 
+def test_a_relay_limiting_requests_is_a_sentence_not_a_wait(
+    nostr_relay: LocalNostrRelay, nwc_service, open_wallet
+) -> None:
+    wallet = open_wallet(nwc_service().uri, timeout=8.0)
+    assert wallet.lookup_invoice("00" * 32).state is InvoiceState.NOT_FOUND
+    nostr_relay.restart(notes_per_minute=0)  # now it refuses every event: "rate-limited: ..."
+    started = time.monotonic()
+    with pytest.raises(NwcUnavailable) as caught:
+        wallet.lookup_invoice("00" * 32)
+    assert time.monotonic() - started < 4.0  # reconnected, refused, and not retried until 8 s
+    assert str(caught.value) == "The wallet's relay is limiting requests; try again shortly."
+
+
 def test_silent_wallet_is_a_sentence_within_the_timeout(nwc_service, open_wallet) -> None:
     service = nwc_service(silent=True)
     wallet = open_wallet(service.uri, timeout=1.5)
@@ -443,6 +456,46 @@ def test_no_relay_reachable_is_a_sentence_within_the_timeout(
     assert time.monotonic() - started < 3.0
     assert str(caught.value) == "No relay of the wallet can be reached."
     assert caught.value.retryable
+
+
+def test_close_fails_a_call_in_flight_at_once(nwc_service, open_wallet) -> None:
+    service = nwc_service(silent=True)
+    wallet = open_wallet(service.uri, timeout=10.0)
+    failures: list[Exception] = []
+
+    def ask() -> None:
+        try:
+            wallet.make_invoice(SATS, MEMO, expiry_s=900)
+        except NwcError as exc:
+            failures.append(exc)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    deadline = time.monotonic() + 5
+    while not service.requests and time.monotonic() < deadline:  # until the wallet was asked
+        time.sleep(0.01)
+    started = time.monotonic()
+    wallet.close()
+    asking.join(timeout=5)
+    assert time.monotonic() - started < 2
+    assert [str(f) for f in failures] == ["The wallet connection was closed."]
+
+
+def test_a_wallet_on_the_second_relay_only_is_reached_and_notifies(
+    nostr_loop: LoopThread, nostr_relay: LocalNostrRelay, nwc_service, open_wallet
+) -> None:
+    elsewhere = LocalNostrRelay(nostr_loop)
+    try:
+        service = nwc_service(relays=[nostr_relay.url])
+        both = service.uri.replace("relay=", f"relay={quote(elsewhere.url, safe='')}&relay=", 1)
+        wallet = open_wallet(both)
+        assert wallet.uri.relays == (elsewhere.url, nostr_relay.url)
+        invoice = wallet.make_invoice(SATS, MEMO, expiry_s=900)
+        service.settle(invoice.payment_hash)
+        note = wallet.wait_notification(timeout=5)
+        assert note is not None and note.proves(MSAT)
+    finally:
+        elsewhere.stop()
 
 
 def test_the_secret_is_never_logged_or_shown(
