@@ -263,7 +263,11 @@ class NwcWallet:
 
     def check(self) -> NwcInfo:
         """Prove the connection works end to end: the info event offers what Verselight needs and
-        the wallet answers a lookup (of a hash it cannot know). Raises ``NwcError`` otherwise."""
+        the wallet answers a lookup (of a hash it cannot know). Raises ``NwcError`` otherwise.
+
+        Any answer to that lookup will do ("not found", or another error a wallet may give for a
+        hash it never saw), except one saying this connection may not look invoices up.
+        """
         info = self.info(refresh=True)
         if info.missing_methods:
             missing = " and ".join(sorted(info.missing_methods))
@@ -271,7 +275,11 @@ class NwcWallet:
                 "NOT_IMPLEMENTED",
                 f"The wallet connection does not offer {missing}, which Verselight needs.",
             )
-        self.lookup_invoice(os.urandom(32).hex())
+        try:
+            self.lookup_invoice(os.urandom(32).hex())
+        except NwcRefused as exc:
+            if exc.code in _CONNECTION_REFUSALS:
+                raise
         return info
 
     def wait_notification(self, timeout: float | None = None) -> NwcNotification | None:
@@ -617,6 +625,9 @@ def _relay_refusal(reasons: list[str]) -> NwcError | None:
         return NwcError(f"The wallet's relay refused the request ({', '.join(refused)}).")
     return None
 
+
+_CONNECTION_REFUSALS = frozenset({"UNAUTHORIZED", "RESTRICTED", "NOT_IMPLEMENTED", "RATE_LIMITED"})
+"""Wallet error codes about the connection itself rather than the invoice asked about."""
 
 _RELAY_REFUSALS = frozenset({"blocked", "invalid", "pow", "restricted", "auth-required", "mute"})
 

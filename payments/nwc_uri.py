@@ -94,7 +94,7 @@ def parse_nwc_uri(text: str) -> NwcUri:
     if not _is_hex_key(secret):
         raise NwcUriError("The NWC URI's secret must be 64 hex characters.")
     if secret == wallet:
-        raise NwcUriError("The NWC URI's secret is the wallet's own key, which cannot be right.")
+        raise NwcUriError("The NWC URI's secret repeats the wallet's public key.")
     return NwcUri(wallet_pubkey=wallet, relays=tuple(relays), secret=secret, lud16=lud16)
 
 

@@ -124,7 +124,7 @@ def test_uri_from_the_environment() -> None:
         ),
         (
             f"nostr+walletconnect://{WALLET}?relay=wss://r.example&secret={WALLET}",
-            "wallet's own key",
+            "repeats the wallet's public key",
         ),
         (f"nostr+walletconnect://{WALLET}?relay=wss://r.example&secret={SECRET} x", "spaces"),
         ("nostr+walletconnect://" + "a" * 5000, "longer than"),
@@ -259,6 +259,23 @@ def test_check_fails_for_a_connection_without_make_invoice(nwc_service, open_wal
     assert str(caught.value) == (
         "The wallet connection does not offer make_invoice, which Verselight needs."
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "passes"), [("INTERNAL", True), ("OTHER", True), ("UNAUTHORIZED", False)]
+)
+def test_check_takes_any_answer_about_an_unknown_invoice_but_a_refused_connection(
+    nwc_service, open_wallet, code: str, passes: bool
+) -> None:
+    wallet = open_wallet(nwc_service(refuse_with=code).uri)
+    if passes:
+        assert wallet.check().methods >= {"make_invoice", "lookup_invoice"}
+    else:
+        with pytest.raises(NwcError) as caught:
+            wallet.check()
+        assert str(caught.value) == (
+            "The wallet does not accept this connection (it may have been revoked)."
+        )
 
 
 def test_wallet_without_an_info_event_is_a_sentence(nwc_service, open_wallet) -> None:
