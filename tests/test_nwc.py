@@ -413,7 +413,7 @@ def test_a_lost_lookup_is_asked_again_but_never_a_lost_make_invoice(
 
     service.ignore_next(1)
     with pytest.raises(NwcTimeout):
-        wallet.make_invoice(SATS, MEMO, expiry_s=900)
+        open_wallet(service.uri, timeout=1.0).make_invoice(SATS, MEMO, expiry_s=900)
     assert [r.method for r in service.requests[3:]] == ["make_invoice"]  # asked once only
     assert list(service.invoices) == [invoice.payment_hash]  # the lost one made nothing
 
