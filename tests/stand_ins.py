@@ -8,8 +8,9 @@ so tests running in parallel (pytest-xdist) never share one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,6 +19,9 @@ from tests.fake_lnd.server import FakeLnd
 from tests.image_servers import Running, StandIn
 from tests.lnbits_server import LnbitsServer, Wallet
 from tests.price_servers import PriceServers
+
+if TYPE_CHECKING:  # nostr-sdk loads only for the tests that use the NWC stand-ins
+    from tests.nwc_stand_in import LocalNostrRelay, LoopThread, StandInWallet
 
 
 @pytest.fixture
@@ -119,3 +123,49 @@ def point_at_lnbits(
     monkeypatch.setenv("VERSELIGHT_LNBITS_INVOICE_KEY", key)
     urls = price_servers.urls()
     monkeypatch.setenv("VERSELIGHT_PRICE_URLS", ",".join(f"{k}={v}" for k, v in urls.items()))
+
+
+@pytest.fixture(scope="session")
+def nostr_loop() -> Iterator[LoopThread]:
+    """One event loop thread for the relays and wallet stand-ins of a test process."""
+    from tests.nwc_stand_in import LoopThread
+
+    loop = LoopThread()
+    try:
+        yield loop
+    finally:
+        loop.stop()
+
+
+@pytest.fixture
+def nostr_relay(nostr_loop: LoopThread) -> Iterator[LocalNostrRelay]:
+    """A real Nostr relay on 127.0.0.1 (nostr-sdk's LocalRelay); ``restart()`` keeps its port."""
+    from tests.nwc_stand_in import LocalNostrRelay
+
+    relay = LocalNostrRelay(nostr_loop)
+    try:
+        yield relay
+    finally:
+        relay.stop()
+
+
+@pytest.fixture
+def nwc_service(
+    nostr_loop: LoopThread, nostr_relay: LocalNostrRelay
+) -> Iterator[Callable[..., StandInWallet]]:
+    """Makes NWC wallet stand-ins (on ``nostr_relay`` unless ``relays=`` says otherwise; other
+    knobs as ``StandInWallet`` takes them); all are stopped after the test."""
+    from tests.nwc_stand_in import StandInWallet
+
+    made: list[StandInWallet] = []
+
+    def make(relays: list[str] | None = None, **knobs: Any) -> StandInWallet:
+        wallet = StandInWallet(nostr_loop, relays or [nostr_relay.url], **knobs)
+        made.append(wallet)
+        return wallet
+
+    try:
+        yield make
+    finally:
+        for wallet in made:
+            wallet.stop()

@@ -85,6 +85,13 @@ def test_core_storage_and_payments_never_import_tui(headless: dict[str, object])
     assert _loaded(headless["modules"], "tui") == []
 
 
+def test_nostr_sdk_loads_only_when_a_wallet_connection_opens(headless: dict[str, object]) -> None:
+    """Every module of payments (payments.nwc too) imports without nostr-sdk: it loads in
+    ``NwcWallet``, so a shop on LND or LNbits, or none, never pays for it."""
+    assert "payments.nwc" in headless["imported"]  # type: ignore[operator]
+    assert _loaded(headless["modules"], "nostr_sdk") == []
+
+
 def test_storage_and_payments_never_import_core_tui_or_textual(
     lower_layers: dict[str, object],
 ) -> None:
@@ -157,6 +164,7 @@ HEAVY = (
     "textual_image",
     "websockets",
     "cryptography",
+    "nostr_sdk",
 )
 """Modules the first frame does not need: each costs tens of milliseconds (cryptography and
 grpc hundreds on a busy machine) and loads when buying, drawing or generating first needs it.
