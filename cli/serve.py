@@ -65,7 +65,7 @@ def add_parser(sub: argparse._SubParsersAction[P]) -> None:
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
-    from server.host_key import HostKeyError
+    from core.serving.host_key import HostKeyError
     from server.serve import ServeError, serve
     from server.settings import ServeSettings
 

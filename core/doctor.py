@@ -29,6 +29,7 @@ def examine(config: Config) -> Iterator[Finding]:
     yield from _payments(config.payments.backend)
     yield from _prices(config)
     yield from _images(config)
+    yield from _serving(config)
 
 
 def _library(config: Config) -> Iterator[Finding]:
@@ -244,3 +245,42 @@ def _image_files(config: Config) -> Iterator[Finding]:
         yield Finding("image files", True, f"{count} stored, each with its record")
     else:
         yield Finding("image files", False, " ".join(check.sentences()))
+
+
+def _serving(config: Config) -> Iterator[Finding]:
+    """``verselight serve``'s own files: the host key and the admin keys (only when used)."""
+    import stat
+
+    from core.serving.admin_keys import admin_keys_path, load
+    from core.serving.host_key import host_key_path
+
+    key = host_key_path(config.paths.data_dir)
+    if not key.exists():
+        yield Finding("serve", True, "no SSH host key yet: verselight serve makes one at start")
+    else:
+        try:
+            mode = stat.S_IMODE(key.stat().st_mode)
+        except OSError as exc:
+            yield Finding("serve", False, f"the SSH host key {key} cannot be read ({exc.strerror})")
+        else:
+            if mode & 0o077:
+                yield Finding(
+                    "serve", False, f"the SSH host key {key} is readable by others (mode {mode:o})"
+                )
+            else:
+                yield Finding("serve", True, f"SSH host key {key} (private)")
+    path = admin_keys_path(config.paths.config_dir)
+    if not path.exists():
+        return
+    fingerprints, problem = load(config.paths.config_dir)
+    if problem:
+        yield Finding("serve admin", False, problem)
+    elif not config.admin_configured:
+        yield Finding(
+            "serve admin",
+            False,
+            f"{path} lists {len(fingerprints)} key(s), but no admin password is set, "
+            "so nobody can be admin over SSH",
+        )
+    else:
+        yield Finding("serve admin", True, f"{len(fingerprints)} key(s) may ask for admin over SSH")

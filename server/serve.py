@@ -12,8 +12,8 @@ from collections.abc import Callable
 import asyncssh
 
 from core.config import Config
-from server import admin_keys
-from server.host_key import load_or_create
+from core.serving import admin_keys
+from core.serving.host_key import load_or_create
 from server.settings import ServeSettings
 from server.ssh import VisitorServer
 from server.visitors import Host

@@ -1,0 +1,137 @@
+"""The serve command's parts without a network: hand-off tokens, key identities, the exec
+rule, the rate limit, the host key and doctor's serve lines."""
+
+from __future__ import annotations
+
+import stat
+from datetime import timedelta
+
+import asyncssh
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.billing.ledger import Ledger
+from core.config import load_config
+from core.doctor import examine
+from core.serving.host_key import host_key_path, load_or_create
+from core.sessions.served import (
+    Handoff,
+    guest_session,
+    issue_handoff,
+    read_handoff,
+    session_for_key,
+)
+from core.sessions.tokens import TokenProblem, issue
+from server.exec_request import Refused, parse
+from server.rate_limit import RateLimit
+from tests.clock import ManualClock
+
+
+@pytest.fixture
+def config(verselight_home):
+    return load_config()
+
+
+def test_the_same_key_finds_the_same_session_and_nothing_of_the_key_is_stored(config):
+    ledger = Ledger.for_config(config)
+    fingerprint = "SHA256:E/1YGl6fP1X4wtFh7sOCDyiMrYIqbZKXm+Lz0iB9gVo"
+    first = session_for_key(config, ledger, fingerprint)
+    assert session_for_key(config, ledger, fingerprint) == first
+    assert session_for_key(config, ledger, fingerprint[:-1] + "p") != first
+    assert guest_session(ledger) != guest_session(ledger)
+    ledger.close()
+    stored = config.paths.ledger_db.read_bytes()
+    assert fingerprint.encode() not in stored and b"E/1YGl6fP1X4" not in stored
+
+
+def test_a_handoff_names_its_session_and_lasts_a_minute(config, clock: ManualClock):
+    ledger = Ledger.for_config(config)
+    sid = guest_session(ledger)
+    ledger.close()
+    token = issue_handoff(config, Handoff(sid, guest=True, may_admin=False), clock)
+    assert read_handoff(config, token, clock) == Handoff(sid, True, False)
+    clock.advance(timedelta(seconds=61))
+    with pytest.raises(TokenProblem, match="expired"):
+        read_handoff(config, token, clock)
+
+
+def test_a_terminal_token_is_not_a_handoff(config, clock: ManualClock):
+    from core.sessions.secret import load_secret
+
+    token = issue("a" * 32, load_secret(config), clock(), timedelta(days=30))
+    with pytest.raises(TokenProblem, match="not made for this purpose"):
+        read_handoff(config, token, clock)
+
+
+def test_a_changed_handoff_is_refused(config, clock: ManualClock):
+    token = issue_handoff(config, Handoff("b" * 32, guest=False, may_admin=False), clock)
+    head, body, sig = token.split(".")
+    forged = f"{head}.{body[:-2]}AA.{sig}"
+    with pytest.raises(TokenProblem):
+        read_handoff(config, forged, clock)
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("read John 3:16", ["read", "John", "3:16"]),
+        ('read "John 3:16" -t KJV', ["read", "John 3:16", "-t", "KJV"]),
+        ("search Lord's prayer", ["search", "Lord's", "prayer"]),
+        ("search love --translation=KJV", ["search", "love", "--translation=KJV"]),
+    ],
+)
+def test_read_and_search_pass(command, words):
+    assert parse(command) == words
+
+
+@given(st.text(max_size=80))
+def test_nothing_but_read_or_search_ever_passes(command):
+    try:
+        words = parse(command)
+    except Refused as refused:
+        assert str(refused).startswith("verselight: ") and "\n" not in str(refused)
+        return
+    assert words[0] in ("read", "search")
+    assert not any(c in command for c in ";|&<>$`\\\n")
+
+
+def test_the_rate_limit_forgets_after_a_minute():
+    now = [0.0]
+    limit = RateLimit(2, clock=lambda: now[0])
+    assert limit.allow("a") and limit.allow("a") and not limit.allow("a")
+    assert limit.allow("b")  # another address is not affected
+    now[0] = 60.0
+    assert limit.allow("a")
+
+
+def test_the_host_key_is_made_once_private_and_kept(tmp_path):
+    first = load_or_create(tmp_path)
+    path = host_key_path(tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create(tmp_path).get_fingerprint() == first.get_fingerprint()
+
+
+def _serve_lines(config):
+    return [f for f in examine(config) if f.area.startswith("serve")]
+
+
+def test_doctor_checks_the_serve_set_up(config, verselight_home, monkeypatch):
+    (line,) = _serve_lines(config)
+    assert line.ok and "no SSH host key yet" in line.text
+    load_or_create(config.paths.data_dir)
+    host_key_path(config.paths.data_dir).chmod(0o644)
+    (line,) = _serve_lines(config)
+    assert not line.ok and "readable by others" in line.text
+    host_key_path(config.paths.data_dir).chmod(0o600)
+    public = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+    config.paths.config_dir.mkdir(parents=True, exist_ok=True)
+    (config.paths.config_dir / "admin_keys").write_text(public)
+    key_line, admin = _serve_lines(config)
+    assert key_line.ok and not admin.ok and "no admin password is set" in admin.text
+    monkeypatch.setenv("VERSELIGHT_ADMIN_PASSWORD", "correct horse battery")
+    _, admin = _serve_lines(load_config())
+    assert admin.ok and "1 key(s)" in admin.text
+    (config.paths.config_dir / "admin_keys").write_text("ssh-ed25519 not-a-key\n")
+    _, admin = _serve_lines(load_config())
+    assert not admin.ok and "line 1 is not a public key" in admin.text
