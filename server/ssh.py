@@ -131,7 +131,7 @@ class VisitorSession(asyncssh.SSHServerSession[bytes]):
         pass  # a visitor does not signal our processes
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.reader is not None and self.reader.process.returncode is None:
+        if self.reader is not None and self.reader.returncode is None:
             self.reader.signal(SIGHUP)  # the reader saves and quits
         if self.exec_process is not None and self.exec_process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
@@ -178,7 +178,7 @@ class VisitorSession(asyncssh.SSHServerSession[bytes]):
                     chan.write(data)  # after the visitor left, the reader's last bytes go nowhere
 
             reader = await ReaderProcess.start(
-                token, host.child_env(self.term), self.size, output, exited
+                token, host.child_env(self.term), self.size, output, exited, host.zygote
             )
         finally:
             host.release_reservation()

@@ -17,6 +17,7 @@ from core.sessions.served import Handoff, guest_session, issue_handoff, session_
 from server.rate_limit import RateLimit
 from server.reader_process import ReaderProcess
 from server.settings import ServeSettings
+from server.zygote import Zygote
 
 DROPPED_ENV = ("COLUMNS", "LINES", "SSH_AUTH_SOCK", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY")
 
@@ -40,6 +41,8 @@ class Host:
     settings: ServeSettings
     admin_fingerprints: frozenset[str] = frozenset()
     readers: set[ReaderProcess] = field(default_factory=set)
+    zygote: Zygote | None = None
+    """The readers' template, when it started (readers fork from it)."""
     _reserved: int = 0
     _ledger_lock: threading.Lock = field(default_factory=threading.Lock)
     _ledger: Ledger | None = None

@@ -245,7 +245,7 @@ async def test_a_visitor_is_not_shown_the_operators_set_up(start_server, keys):
     a.press("b")
     await a.wait_for("not available on this server")
     assert "VERSELIGHT_LND" not in a.text()
-    await server.line("payments: Buying credits needs a Lightning node")  # the operator's
+    await server.line("payments: Buying credits needs a payment backend")  # the operator's
     await a.close()
 
 
