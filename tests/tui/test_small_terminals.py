@@ -110,7 +110,7 @@ async def test_translation_dialog_shows_its_whole_hint(app_factory, with_tiny_tr
         await settle(pilot)
         words = screen_words(app)
         assert "verselight translations add NAME" in words
-        assert "Enter read Esc close" in words
+        assert "Enter read s side by side Esc close" in words
         assert on_screen(app, app.screen.query_one("#hint"))
 
 

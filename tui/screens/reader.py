@@ -27,7 +27,7 @@ from core.bible.references import VerseRef, Versification
 from core.context import Context
 from core.generation.gallery import Gallery, LedgerError
 from tui.messages import CreditsChanged, IllustrationSaved
-from tui.widgets.chapter_view import ChapterView
+from tui.widgets.chapter_view import ChapterView, Partner
 from tui.widgets.credits_badge import CreditsBadge
 from tui.widgets.image_pane import ImagePane
 from tui.widgets.navigator import Navigator
@@ -36,6 +36,7 @@ from tui.widgets.verse_strip import VerseStrip
 
 if TYPE_CHECKING:
     from core.generation.service import Generator
+    from tui.screens.translations import Beside
 
 log = logging.getLogger("verselight.tui.reader")
 
@@ -64,6 +65,7 @@ class ReaderScreen(Screen[None]):
         # t and n are in the help and the palette: the footer keeps room for illustrations.
         Binding("t", "translations", "Version", show=False, id="translations"),
         Binding("n", "toggle_navigator", "Books", show=False, id="navigator"),
+        Binding("s", "toggle_beside", "Side by side", show=False, id="beside"),
         Binding("i", "generate", "Illustrate", id="generate", tooltip="Make an illustration"),
         Binding("v", "view_images", "View", id="view", tooltip="This verse's illustrations"),
         Binding("c", "credits", "Credits", id="credits", tooltip="Your credits and history"),
@@ -92,6 +94,10 @@ class ReaderScreen(Screen[None]):
         """Illustrations per verse of the chapter shown (for the verse strip)."""
         self.translation = translation
         self.ref = start
+        self.beside: str | None = None
+        """The translation shown beside ``translation``, verse by verse (None: off)."""
+        self._beside_choice: str | None = None
+        """The last one picked, shown again when side by side is turned back on."""
         self._navigator_choice: bool | None = None
         self._dirty = False
         self._ledger_problem: str | None = None
@@ -184,8 +190,8 @@ class ReaderScreen(Screen[None]):
             return
         view = self.query_one(ChapterView)
         verses = self.ctx.library.chapter(self.translation, ref.book, ref.chapter)
-        if not view.shows(self.translation, ref):
-            await view.show_chapter(self.translation, verses)
+        if not view.shows(self.translation, ref, self.beside):
+            await view.show_chapter(self.translation, verses, self._partner(ref))
             self.query_one(Navigator).reveal(ref)
             self._marks = self._chapter_marks(ref)
         self.ref = ref
@@ -193,8 +199,21 @@ class ReaderScreen(Screen[None]):
         view.highlight(ref.verse)
         self.query_one(VerseStrip).set_chapter(len(verses), ref.verse, self._marks)
         chapter = f"{ref.book_info.name} {ref.chapter}:{ref.verse}"
-        self.query_one(ReaderHeader).show(chapter, self.translation)
+        both = f"{self.translation} | {self.beside}" if self.beside else self.translation
+        self.query_one(ReaderHeader).show(chapter, both)
         self.query_one(ImagePane).show_verse(ref)
+
+    def _partner(self, ref: VerseRef) -> Partner | None:
+        """What goes beside the chapter of ``ref``: the other translation's text of it."""
+        if self.beside is None:
+            return None
+        library = self.ctx.library
+        return Partner(
+            self.beside,
+            library.translation(self.beside).name,
+            library.chapter(self.beside, ref.book, ref.chapter),
+            library.translation(self.translation).name,
+        )
 
     def _chapter_marks(self, ref: VerseRef) -> dict[int, int]:
         """Illustrations per verse of ``ref``'s chapter; none (no dots) when unreadable."""
@@ -275,8 +294,51 @@ class ReaderScreen(Screen[None]):
         from tui.screens.translations import TranslationsScreen
 
         self.app.push_screen(
-            TranslationsScreen(self.ctx, self.translation), self.switch_translation
+            TranslationsScreen(self.ctx, self.translation, self.beside), self._translation_picked
         )
+
+    async def _translation_picked(self, picked: str | Beside | None) -> None:
+        from tui.screens.translations import Beside
+
+        if isinstance(picked, Beside):
+            await self.show_beside(picked.translation)
+        else:
+            await self.switch_translation(picked)
+
+    async def action_toggle_beside(self) -> None:
+        """Side by side off, or on with the translation picked last (the dialog asks for
+        one the first time)."""
+        if self.beside is not None:
+            await self.show_beside(None)
+            return
+        choice = self._beside_choice
+        if choice is not None and self.ctx.library.has(choice) and choice != self.translation:
+            await self.show_beside(choice)
+            return
+        others = [t for t in self.ctx.library.translations() if t.id != self.translation]
+        if not others:
+            self.notify(
+                f"Side by side needs a second translation; only {self.translation} is "
+                "installed (add one with: verselight translations add NAME).",
+                severity="warning",
+            )
+            return
+        from tui.screens.translations import TranslationsScreen
+
+        self.app.push_screen(
+            TranslationsScreen(self.ctx, self.translation, None, pick_beside=True),
+            self._translation_picked,
+        )
+
+    async def show_beside(self, translation: str | None) -> None:
+        """Show ``translation`` beside the one being read (None: turn side by side off)."""
+        if translation == self.translation:
+            translation = None
+        if translation is not None:
+            self._beside_choice = translation = self.ctx.library.translation(translation).id
+        self.beside = translation
+        self._fit(self.size.width)
+        await self.go_to(self.ref)
 
     def action_generate(self) -> None:
         from tui.screens.generate import GenerateScreen
@@ -335,6 +397,9 @@ class ReaderScreen(Screen[None]):
     async def go_to_in(self, translation: str, ref: VerseRef) -> None:
         """``go_to`` in another translation ("John 3:16 WEB" typed in `g` or the palette)."""
         if translation != self.translation:
+            if translation == self.beside:
+                # Reading the one beside: the one read so far goes beside it.
+                self.beside = self._beside_choice = self.translation
             self.translation = translation
             self.query_one(Navigator).load(self.versification, self.gallery)
             self.notify(f"Reading {self.ctx.library.translation(translation).name}.")
@@ -359,7 +424,11 @@ class ReaderScreen(Screen[None]):
         self.set_focus(None)
 
     def on_resize(self, event: Resize) -> None:
-        wide = event.size.width >= WIDE
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        # Side by side, the text needs the navigator's room for its two columns.
+        wide = width >= WIDE and self.beside is None
         show = self._navigator_choice if self._navigator_choice is not None else wide
         self.set_class(show, "-with-navigator")
-        self.set_class(event.size.width < 100, "-narrow")
+        self.set_class(width < 100, "-narrow")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual.visual import VisualType
 from textual.widgets import Static
 
 from core.bible.library import Verse
@@ -32,8 +33,10 @@ class VerseLine(Static):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"verse-line--current"}
 
-    def __init__(self, verse: Verse) -> None:
-        super().__init__(verse_text(verse), classes="verse", markup=False)
+    def __init__(self, verse: Verse, content: VisualType | None = None) -> None:
+        """``content`` is what to show when it is more than the verse (``VersePair``)."""
+        shown = verse_text(verse) if content is None else content
+        super().__init__(shown, classes="verse", markup=False)
         self.verse = verse
         self.current = False
 
