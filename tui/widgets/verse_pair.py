@@ -7,6 +7,8 @@ the navigator opening switches between the two without rebuilding anything.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.containers import Lines
 from rich.measure import Measurement
@@ -40,9 +42,17 @@ class Beside:
         self.left = left
         self.right = right
         self.right_id = right_id
+        self._drawn: tuple[int, list[Segment]] | None = None
+        """The last drawing and its width: Textual draws a verse once to learn its height
+        and again to paint it, at the same width."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
+        if self._drawn is None or self._drawn[0] != width:
+            self._drawn = (width, list(self._draw(console, width)))
+        return self._drawn[1]
+
+    def _draw(self, console: Console, width: int) -> Iterator[Segment]:
         if not side_by_side(width):
             yield from self._stacked(console, width)
             return
@@ -62,7 +72,7 @@ class Beside:
                 yield from rights[i].render(console, end="")
             yield Segment.line()
 
-    def _stacked(self, console: Console, width: int) -> RenderResult:
+    def _stacked(self, console: Console, width: int) -> Iterator[Segment]:
         if self.left:
             for line in self.left.wrap(console, width):
                 yield from line.render(console, end="")
