@@ -188,3 +188,60 @@ async def test_the_translation_dialog_picks_the_one_beside(app_factory, gappy) -
         assert shown[16].pair.left is None and shown[16].pair.right is not None
         # GAPPY numbers John 3 up to 37, so 3:16 is kept: a gap on its side, KJV beside it.
         assert reader.ref == VerseRef(43, 3, 16)
+
+
+async def test_side_by_side_is_remembered_with_the_place(app_factory, gappy, config) -> None:
+    from core import reader_state
+
+    app = app_factory("John 3:16")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await turn_on(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+    saved = reader_state.load(config.paths.reader_state)
+    assert saved == reader_state.Position("KJV", VerseRef(43, 3, 17), GAPPY)
+    again = app_factory()
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        reader = reader_of(again)
+        assert reader.beside == GAPPY and len(pairs(again)) == 37
+        assert_in_view(again, VerseRef(43, 3, 17))
+        await pilot.press("s")  # off, and remembered off
+        await settle(pilot)
+    assert reader_state.load(config.paths.reader_state) == reader_state.Position(
+        "KJV", VerseRef(43, 3, 17)
+    )
+    # Opened in another translation, the reader reads that one alone.
+    reader_state.save(config.paths.reader_state, saved)
+    third = app_factory("John 3:16", GAPPY)
+    async with third.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert reader_of(third).beside is None and not pairs(third)
+
+
+def test_a_place_saved_before_side_by_side_still_loads(tmp_path: Path) -> None:
+    from core import reader_state
+
+    path = tmp_path / "reader.json"
+    path.write_text('{"translation": "KJV", "book": 43, "chapter": 3, "verse": 16}')
+    assert reader_state.load(path) == reader_state.Position("KJV", JOHN_3_16, None)
+    path.write_text('{"translation": "KJV", "book": 43, "chapter": 3, "verse": 16, "beside": 7}')
+    assert reader_state.load(path) == reader_state.Position("KJV", JOHN_3_16, None)
+    reader_state.save(path, reader_state.Position("KJV", JOHN_3_16, GAPPY))
+    assert reader_state.load(path) == reader_state.Position("KJV", JOHN_3_16, GAPPY)
+
+
+async def test_the_palette_offers_side_by_side(app_factory, gappy) -> None:
+    from tests.tui.test_going_places import go_by_palette
+
+    app = app_factory("John 3:16")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await go_by_palette(pilot, app, "side by", "Side by side")
+        await settle(pilot)
+        dialog = top(app)
+        assert isinstance(dialog, TranslationsScreen) and dialog.pick_beside
+        await pilot.press("enter")
+        await settle(pilot)
+        assert reader_of(app).beside == GAPPY

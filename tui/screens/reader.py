@@ -114,6 +114,7 @@ class ReaderScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self._beside_as_left()
         self.query_one(Navigator).load(
             self.ctx.library.versification(self.translation), self.gallery
         )
@@ -122,6 +123,14 @@ class ReaderScreen(Screen[None]):
         self.refresh_credits()
         if self.account is not None:
             self.set_interval(1.0, self._watch_ledger)
+
+    def _beside_as_left(self) -> None:
+        """Side by side as it was when the reader last closed, with the same translation."""
+        saved = reader_state.load(self.ctx.config.paths.reader_state)
+        if saved is None or saved.beside is None or saved.translation != self.translation:
+            return
+        if saved.beside != self.translation and self.ctx.library.has(saved.beside):
+            self.beside = self._beside_choice = self.ctx.library.translation(saved.beside).id
 
     def refresh_credits(self) -> None:
         """The badge as the ledger says now; "Credits unavailable" while it cannot be read."""
@@ -240,7 +249,7 @@ class ReaderScreen(Screen[None]):
     def save_position(self) -> None:
         if self._dirty:
             self._dirty = False
-            position = reader_state.Position(self.translation, self.ref)
+            position = reader_state.Position(self.translation, self.ref, self.beside)
             try:
                 reader_state.save(self.ctx.config.paths.reader_state, position)
             except OSError as exc:
@@ -338,7 +347,7 @@ class ReaderScreen(Screen[None]):
             self._beside_choice = translation = self.ctx.library.translation(translation).id
         self.beside = translation
         self._fit(self.size.width)
-        await self.go_to(self.ref)
+        await self.go_to(self.ref)  # and remembered with the place
 
     def action_generate(self) -> None:
         from tui.screens.generate import GenerateScreen
