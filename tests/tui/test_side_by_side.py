@@ -12,7 +12,7 @@ from core.bible.references import VerseRef
 from core.config import Config
 from tests.second_translation import EXTRA, GAPPY, add_gappy, plainer
 from tests.tui.helpers import settle, toasts
-from tests.tui.test_going_places import assert_in_view
+from tests.tui.test_going_places import assert_comes_into_view, assert_in_view
 from tests.tui.test_small_terminals import screen_lines, screen_words
 from tui.screens.reader import ReaderScreen
 from tui.screens.translations import TranslationsScreen
@@ -80,7 +80,7 @@ async def test_side_by_side_aligns_verse_by_verse_with_gaps(app_factory, gappy) 
         assert shown[37].pair.right is not None and shown[37].pair.right.text == EXTRA
         assert shown[16].current and sum(p.current for p in shown.values()) == 1
         assert "KJV | GAPPY" in screen_words(app)
-        assert_in_view(app, JOHN_3_16)
+        await assert_comes_into_view(pilot, app, JOHN_3_16)
 
 
 async def test_wide_is_two_columns_narrow_is_stacked(app_factory, gappy, kjv_rows) -> None:
@@ -96,7 +96,7 @@ async def test_wide_is_two_columns_narrow_is_stacked(app_factory, gappy, kjv_row
         assert kjv_15 != plainer(kjv_15)
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
-        assert_in_view(app, VerseRef(43, 3, 15))
+        await assert_comes_into_view(pilot, app, VerseRef(43, 3, 15))
         lines = screen_lines(app)
         (first,) = [i for i, line in enumerate(lines) if "15 That whosoever believeth" in line]
         assert "believes" not in lines[first]
@@ -148,13 +148,14 @@ async def test_s_turns_it_off_and_on_again_without_asking(app_factory, gappy) ->
         await settle(pilot)
         assert reader.beside is None and not reader.query(VersePair)
         assert len(reader.query(VerseLine)) == 36
-        assert_in_view(app, JOHN_3_16)
+        # The navigator is back (120 columns), so the text rewraps: the verse comes into view.
+        await assert_comes_into_view(pilot, app, JOHN_3_16)
         assert "KJV | GAPPY" not in screen_words(app)
         await pilot.press("s")
         await settle(pilot)
         assert app.screen is reader and reader.beside == GAPPY
         assert len(pairs(app)) == 37
-        assert_in_view(app, JOHN_3_16)
+        await assert_comes_into_view(pilot, app, JOHN_3_16)
 
 
 async def test_the_translation_dialog_picks_the_one_beside(app_factory, gappy) -> None:

@@ -346,8 +346,10 @@ class ReaderScreen(Screen[None]):
         if translation is not None:
             self._beside_choice = translation = self.ctx.library.translation(translation).id
         self.beside = translation
-        self._fit(self.size.width)
         await self.go_to(self.ref)  # and remembered with the place
+        # After the new chapter has its current verse: the navigator coming or going resizes
+        # the text, and the chapter view then brings that verse back into view.
+        self._fit(self.size.width)
 
     def action_generate(self) -> None:
         from tui.screens.generate import GenerateScreen

@@ -21,7 +21,8 @@ from tui.widgets.verse_line import VerseLine, verse_text
 
 MIN_COLUMN = 28
 """Narrowest column worth reading: below two of these (and the gap) the texts are stacked.
-With the image pane beside the text that is a terminal of about 100 columns."""
+With the image pane beside the text (and the navigator hidden) that is a terminal of about
+92 columns."""
 GAP = 3
 """Cells between the two columns."""
 MISSING = "\u2014"
