@@ -113,7 +113,10 @@ def run() -> list[Row]:
         web = add_web(home)
         imported = time.perf_counter() - started
         for width, height in SIZES:
-            app = make_app(load_config(child_env(home)), reference="Genesis 1:1")
+            config = load_config(child_env(home))
+            # The reader remembers side by side with its place: each size starts without it.
+            config.paths.reader_state.unlink(missing_ok=True)
+            app = make_app(config, reference="Genesis 1:1")
             series = asyncio.run(measure(app, (width, height)))
             layout = "in columns" if width >= 100 else "stacked"
             for name, measured in series.items():
