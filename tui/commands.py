@@ -14,6 +14,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Go to reference", "goto", "Jump to a verse, chapter or book"),
     ("Search the Bible", "search", "Find verses containing words"),
     ("Switch translation", "translations", "Read in another installed translation"),
+    ("Side by side", "toggle_beside", "Another translation beside this one, verse by verse"),
     ("Toggle book navigator", "toggle_navigator", "Show or hide books and chapters"),
     ("Illustrate this verse", "generate", "Pick a model, see the price and wait, then make it"),
     ("View illustrations", "view_images", "This verse's illustrations and how each was made"),

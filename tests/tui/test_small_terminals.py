@@ -111,7 +111,7 @@ async def test_translation_dialog_shows_its_whole_hint(app_factory, with_tiny_tr
         words = screen_words(app)
         assert "verselight translations add NAME" in words
         assert "m gets more Bibles from the SWORD repositories" in words
-        assert "Enter read m get more Esc close" in words
+        assert "Enter read s beside m get more Esc close" in words
         assert on_screen(app, app.screen.query_one("#hint"))
 
 

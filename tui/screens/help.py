@@ -17,6 +17,7 @@ KEYS: list[tuple[str, str]] = [
     ("g", "go to a reference (John 3:16, jn 3 16, Ps 23, 16, 3:16)"),
     ("/", "search the whole Bible"),
     ("t", "switch translation"),
+    ("s", "side by side with another translation (pick which with t)"),
     ("n", "show or hide the book navigator (tab to focus it)"),
     ("i", "make an illustration of this verse (shows the price first)"),
     ("v", "view this verse's illustrations, with how each was made"),

@@ -29,7 +29,7 @@ from core.generation.gallery import Gallery, LedgerError
 from core.marks import Marks, MarksError, VerseMarks
 from core.user_data import UserDataError
 from tui.messages import CreditsChanged, IllustrationSaved
-from tui.widgets.chapter_view import ChapterView
+from tui.widgets.chapter_view import ChapterView, Partner
 from tui.widgets.credits_badge import CreditsBadge
 from tui.widgets.image_pane import ImagePane
 from tui.widgets.navigator import Navigator
@@ -38,6 +38,7 @@ from tui.widgets.verse_strip import VerseStrip
 
 if TYPE_CHECKING:
     from core.generation.service import Generator
+    from tui.screens.translations import Beside
 
 log = logging.getLogger("verselight.tui.reader")
 
@@ -66,6 +67,7 @@ class ReaderScreen(Screen[None]):
         # t and n are in the help and the palette: the footer keeps room for illustrations.
         Binding("t", "translations", "Version", show=False, id="translations"),
         Binding("n", "toggle_navigator", "Books", show=False, id="navigator"),
+        Binding("s", "toggle_beside", "Side by side", show=False, id="beside"),
         Binding("i", "generate", "Illustrate", id="generate", tooltip="Make an illustration"),
         Binding("v", "view_images", "View", id="view", tooltip="This verse's illustrations"),
         Binding("c", "credits", "Credits", id="credits", tooltip="Your credits and history"),
@@ -106,6 +108,10 @@ class ReaderScreen(Screen[None]):
         """Illustrations per verse of the chapter shown (for the verse strip)."""
         self.translation = translation
         self.ref = start
+        self.beside: str | None = None
+        """The translation shown beside ``translation``, verse by verse (None: off)."""
+        self._beside_choice: str | None = None
+        """The last one picked, shown again when side by side is turned back on."""
         self._navigator_choice: bool | None = None
         self._dirty = False
         self._ledger_problem: str | None = None
@@ -122,6 +128,7 @@ class ReaderScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self._beside_as_left()
         self.query_one(Navigator).load(
             self.ctx.library.versification(self.translation), self.gallery, self.marks
         )
@@ -130,6 +137,14 @@ class ReaderScreen(Screen[None]):
         self.refresh_credits()
         if self.account is not None:
             self.set_interval(1.0, self._watch_ledger)
+
+    def _beside_as_left(self) -> None:
+        """Side by side as it was when the reader last closed, with the same translation."""
+        saved = reader_state.load(self.ctx.config.paths.reader_state)
+        if saved is None or saved.beside is None or saved.translation != self.translation:
+            return
+        if saved.beside != self.translation and self.ctx.library.has(saved.beside):
+            self.beside = self._beside_choice = self.ctx.library.translation(saved.beside).id
 
     def refresh_credits(self) -> None:
         """The badge as the ledger says now; "Credits unavailable" while it cannot be read."""
@@ -199,9 +214,9 @@ class ReaderScreen(Screen[None]):
         view = self.query_one(ChapterView)
         verses = self.ctx.library.chapter(self.translation, ref.book, ref.chapter)
         user_marks = None
-        if not view.shows(self.translation, ref):
+        if not view.shows(self.translation, ref, self.beside):
             self._user_marks = user_marks = self._read_user_marks(ref)
-            await view.show_chapter(self.translation, verses, user_marks)
+            await view.show_chapter(self.translation, verses, user_marks, self._partner(ref))
             self.query_one(Navigator).reveal(ref)
             self._marks = self._chapter_marks(ref)
         self.ref = ref
@@ -209,8 +224,21 @@ class ReaderScreen(Screen[None]):
         view.highlight(ref.verse)
         self.query_one(VerseStrip).set_chapter(len(verses), ref.verse, self._marks, user_marks)
         chapter = f"{ref.book_info.name} {ref.chapter}:{ref.verse}"
-        self.query_one(ReaderHeader).show(chapter, self.translation)
+        both = f"{self.translation} | {self.beside}" if self.beside else self.translation
+        self.query_one(ReaderHeader).show(chapter, both)
         self.query_one(ImagePane).show_verse(ref)
+
+    def _partner(self, ref: VerseRef) -> Partner | None:
+        """What goes beside the chapter of ``ref``: the other translation's text of it."""
+        if self.beside is None:
+            return None
+        library = self.ctx.library
+        return Partner(
+            self.beside,
+            library.translation(self.beside).name,
+            library.chapter(self.beside, ref.book, ref.chapter),
+            library.translation(self.translation).name,
+        )
 
     def _chapter_marks(self, ref: VerseRef) -> dict[int, int]:
         """Illustrations per verse of ``ref``'s chapter; none (no dots) when unreadable."""
@@ -248,7 +276,7 @@ class ReaderScreen(Screen[None]):
     def save_position(self) -> None:
         if self._dirty:
             self._dirty = False
-            position = reader_state.Position(self.translation, self.ref)
+            position = reader_state.Position(self.translation, self.ref, self.beside)
             try:
                 self.ctx.remembered().save_place(position)
             except OSError as exc:
@@ -304,9 +332,59 @@ class ReaderScreen(Screen[None]):
         from tui.screens.translations import TranslationsScreen
 
         self.app.push_screen(
-            TranslationsScreen(self.ctx, self.translation, getattr(self.app, "services", None)),
-            self.switch_translation,
+            TranslationsScreen(
+                self.ctx,
+                self.translation,
+                self.beside,
+                services=getattr(self.app, "services", None),
+            ),
+            self._translation_picked,
         )
+
+    async def _translation_picked(self, picked: str | Beside | None) -> None:
+        from tui.screens.translations import Beside
+
+        if isinstance(picked, Beside):
+            await self.show_beside(picked.translation)
+        else:
+            await self.switch_translation(picked)
+
+    async def action_toggle_beside(self) -> None:
+        """Side by side off, or on with the translation picked last (the dialog asks for
+        one the first time)."""
+        if self.beside is not None:
+            await self.show_beside(None)
+            return
+        choice = self._beside_choice
+        if choice is not None and self.ctx.library.has(choice) and choice != self.translation:
+            await self.show_beside(choice)
+            return
+        others = [t for t in self.ctx.library.translations() if t.id != self.translation]
+        if not others:
+            self.notify(
+                f"Side by side needs a second translation; only {self.translation} is "
+                "installed (add one with: verselight translations add NAME).",
+                severity="warning",
+            )
+            return
+        from tui.screens.translations import TranslationsScreen
+
+        self.app.push_screen(
+            TranslationsScreen(self.ctx, self.translation, None, pick_beside=True),
+            self._translation_picked,
+        )
+
+    async def show_beside(self, translation: str | None) -> None:
+        """Show ``translation`` beside the one being read (None: turn side by side off)."""
+        if translation == self.translation:
+            translation = None
+        if translation is not None:
+            self._beside_choice = translation = self.ctx.library.translation(translation).id
+        self.beside = translation
+        await self.go_to(self.ref)  # and remembered with the place
+        # After the new chapter has its current verse: the navigator coming or going resizes
+        # the text, and the chapter view then brings that verse back into view.
+        self._fit(self.size.width)
 
     def action_generate(self) -> None:
         from tui.screens.generate import GenerateScreen
@@ -453,6 +531,9 @@ class ReaderScreen(Screen[None]):
     async def go_to_in(self, translation: str, ref: VerseRef) -> None:
         """``go_to`` in another translation ("John 3:16 WEB" typed in `g` or the palette)."""
         if translation != self.translation:
+            if translation == self.beside:
+                # Reading the one beside: the one read so far goes beside it.
+                self.beside = self._beside_choice = self.translation
             self.translation = translation
             self.query_one(Navigator).load(self.versification, self.gallery, self.marks)
             self.notify(f"Reading {self.ctx.library.translation(translation).name}.")
@@ -477,10 +558,14 @@ class ReaderScreen(Screen[None]):
         self.set_focus(None)
 
     def on_resize(self, event: Resize) -> None:
-        wide = event.size.width >= WIDE
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        # Side by side, the text needs the navigator's room for its two columns.
+        wide = width >= WIDE and self.beside is None
         show = self._navigator_choice if self._navigator_choice is not None else wide
         self.set_class(show, "-with-navigator")
-        self.set_class(event.size.width < 100, "-narrow")
+        self.set_class(width < 100, "-narrow")
 
 
 def _no_marks() -> Marks | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -24,33 +25,71 @@ LAYOUT_POLL = 0.01
 """How often to look while waiting (a timer, so waiting costs no CPU)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """The translation shown beside the one being read, and its text of the chapter."""
+
+    id: str
+    name: str
+    verses: list[Verse]
+    left_name: str
+    """The name of the translation being read, for the head of its column."""
+
+
 class ChapterView(VerticalScroll, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._lines: dict[int, VerseLine] = {}
-        self._chapter: tuple[str, int, int] | None = None
+        self._chapter: tuple[str, str | None, int, int] | None = None
         self._current: VerseLine | None = None
         self._laid_out = False
         """False until a new chapter's verses have been through layout once."""
         self._wait_until = 0.0
 
-    def shows(self, translation: str, ref: VerseRef) -> bool:
-        return self._chapter == (translation, ref.book, ref.chapter)
+    def shows(self, translation: str, ref: VerseRef, beside: str | None = None) -> bool:
+        return self._chapter == (translation, beside, ref.book, ref.chapter)
 
     async def show_chapter(
-        self, translation: str, verses: list[Verse], marks: Mapping[int, VerseMarks] | None = None
+        self,
+        translation: str,
+        verses: list[Verse],
+        marks: Mapping[int, VerseMarks] | None = None,
+        partner: Partner | None = None,
     ) -> None:
         """Replace the text with a chapter (``verses`` in order, all from one chapter), with
-        the reader's ``marks`` by verse number."""
+        the reader's ``marks`` by verse number, and ``partner``'s text of it beside it, verse
+        by verse."""
         await self.remove_children()
         marks = marks or {}
-        self._lines = {v.ref.verse: VerseLine(v, marks.get(v.ref.verse, NO_MARKS)) for v in verses}
+        heads: list[Static] = []
+        if partner is None:
+            self._lines = {
+                v.ref.verse: VerseLine(v, marks.get(v.ref.verse, NO_MARKS)) for v in verses
+            }
+        else:
+            from core.bible.compare import align
+            from tui.widgets.verse_pair import VersePair, column_heads
+
+            pairs = align(verses, partner.verses)
+            self._lines = {
+                p.ref.verse: VersePair(p, partner.id, marks.get(p.ref.verse, NO_MARKS))
+                for p in pairs
+            }
+            heads = [
+                Static(
+                    column_heads(partner.left_name, partner.id, partner.name, bool(partner.verses)),
+                    classes="column-heads",
+                )
+            ]
         self._current = None
         self._laid_out = False
         first = verses[0].ref if verses else None
-        self._chapter = (translation, first.book, first.chapter) if first else None
+        beside = partner.id if partner else None
+        self._chapter = (translation, beside, first.book, first.chapter) if first else None
         title = f"{first.book_info.name} {first.chapter}" if first else ""
-        await self.mount_all([Static(title, classes="chapter-title"), *self._lines.values()])
+        await self.mount_all(
+            [Static(title, classes="chapter-title"), *heads, *self._lines.values()]
+        )
         self.scroll_home(animate=False)
 
     def set_marks(self, marks: Mapping[int, VerseMarks]) -> None:
@@ -75,6 +114,13 @@ class ChapterView(VerticalScroll, can_focus=False):
         else:
             self._wait_until = time.monotonic() + LAYOUT_WAIT
             self.call_after_refresh(self._keep_in_view, line)
+
+    def on_resize(self) -> None:
+        # A new width rewraps every verse (and puts two translations in columns or stacks
+        # them), which moves the current verse: bring it back into view once laid out.
+        if self._current is not None:
+            self._wait_until = time.monotonic() + LAYOUT_WAIT
+            self.call_after_refresh(self._keep_in_view, self._current)
 
     def _keep_in_view(self, line: VerseLine) -> None:
         if line is not self._current:

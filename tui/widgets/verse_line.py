@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual.visual import VisualType
 from textual.widgets import Static
 
 from core.bible.library import Verse
@@ -52,14 +53,22 @@ class VerseLine(Static):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"verse-line--current"}
 
-    def __init__(self, verse: Verse, marks: VerseMarks = NO_MARKS) -> None:
+    def __init__(
+        self, verse: Verse, marks: VerseMarks = NO_MARKS, content: VisualType | None = None
+    ) -> None:
+        """``content`` is what to show when it is more than the verse (``VersePair``)."""
         classes = "verse"
         if marks.colour in COLOURS:
             classes += " " + colour_class(marks.colour)
-        super().__init__(verse_text(verse, marks), classes=classes, markup=False)
+        shown = verse_text(verse, marks) if content is None else content
+        super().__init__(shown, classes=classes, markup=False)
         self.verse = verse
         self.marks = marks
         self.current = False
+
+    def marked_content(self) -> VisualType:
+        """What the line shows, with its marks (``VersePair`` shows two translations)."""
+        return verse_text(self.verse, self.marks)
 
     def set_marks(self, marks: VerseMarks) -> None:
         if marks == self.marks:
@@ -68,7 +77,7 @@ class VerseLine(Static):
         if old.colour != marks.colour:
             for colour in COLOURS:
                 self.set_class(colour == marks.colour, colour_class(colour))
-        self.update(verse_text(self.verse, marks))
+        self.update(self.marked_content())
         if self.current:
             self._look(True)
 

@@ -1,0 +1,123 @@
+"""One verse number in two translations: in two columns where the text has room for them,
+else one above the other, the second marked with its translation's id.
+
+The choice is made each time the verse is drawn, from the width it is given, so a resize or
+the navigator opening switches between the two without rebuilding anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.containers import Lines
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.text import Text
+
+from core.bible.compare import Pair
+from core.bible.library import Verse
+from core.marks import VerseMarks
+from tui.widgets.verse_line import NO_MARKS, VerseLine, verse_text
+
+MIN_COLUMN = 28
+"""Narrowest column worth reading: below two of these (and the gap) the texts are stacked.
+With the image pane beside the text (and the navigator hidden) that is a terminal of about
+92 columns."""
+GAP = 3
+"""Cells between the two columns."""
+MISSING = "\u2014"
+"""Shown after the id of a translation that lacks the verse, when the two are stacked."""
+
+
+def side_by_side(width: int) -> bool:
+    return width >= 2 * MIN_COLUMN + GAP
+
+
+class Beside:
+    """Two texts, in columns or stacked, whichever ``width`` allows (a Rich renderable).
+
+    ``right_id`` labels the second text when stacked; an empty text is a gap in its column.
+    """
+
+    def __init__(self, left: Text, right: Text, right_id: str) -> None:
+        self.left = left
+        self.right = right
+        self.right_id = right_id
+        self._drawn: tuple[int, list[Segment]] | None = None
+        """The last drawing and its width: Textual draws a verse once to learn its height
+        and again to paint it, at the same width."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        if self._drawn is None or self._drawn[0] != width:
+            self._drawn = (width, list(self._draw(console, width)))
+        return self._drawn[1]
+
+    def _draw(self, console: Console, width: int) -> Iterator[Segment]:
+        if not side_by_side(width):
+            yield from self._stacked(console, width)
+            return
+        column = (width - GAP) // 2
+        lefts = self.left.wrap(console, column) if self.left else Lines()
+        rights = self.right.wrap(console, column) if self.right else Lines()
+        blank = Segment(" " * column)
+        between = Segment(" " * GAP)
+        for i in range(max(len(lefts), len(rights), 1)):
+            if i < len(lefts):
+                lefts[i].set_length(column)
+                yield from lefts[i].render(console, end="")
+            else:
+                yield blank
+            yield between
+            if i < len(rights):
+                yield from rights[i].render(console, end="")
+            yield Segment.line()
+
+    def _stacked(self, console: Console, width: int) -> Iterator[Segment]:
+        if self.left:
+            for line in self.left.wrap(console, width):
+                yield from line.render(console, end="")
+                yield Segment.line()
+        # The second text hangs from its translation's id, so it reads as the other one.
+        label = Segment(f"{self.right_id} ", console.get_style("dim"))
+        indent = Segment(" " * label.cell_length)
+        right = self.right or Text(MISSING, style="dim")
+        for i, line in enumerate(right.wrap(console, max(width - label.cell_length, 1))):
+            yield label if i == 0 else indent
+            yield from line.render(console, end="")
+            yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(options.max_width, 2 * MIN_COLUMN + GAP), options.max_width)
+
+
+class VersePair(VerseLine):
+    """A verse number as both translations have it: highlighted, scrolled to and moved
+    through like a ``VerseLine``, whose ``verse`` is the first translation's (blank where
+    that one lacks it)."""
+
+    def __init__(self, pair: Pair, right_id: str, marks: VerseMarks = NO_MARKS) -> None:
+        self.pair = pair
+        self.right_id = right_id
+        super().__init__(pair.left or Verse(pair.ref, ""), marks, self._beside(marks))
+
+    def _beside(self, marks: VerseMarks) -> Beside:
+        """The reader's marks belong to the verse: they show on the first translation's side."""
+        pair = self.pair
+        left = verse_text(pair.left, marks) if pair.left else Text()
+        right = verse_text(pair.right) if pair.right else Text()
+        return Beside(left, right, self.right_id)
+
+    def marked_content(self) -> Beside:
+        return self._beside(self.marks)
+
+
+def column_heads(left_name: str, right_id: str, right_name: str, right_has_it: bool) -> Beside:
+    """The two translations' names above their columns; says so when the second has none of
+    this chapter (a New Testament, a book it leaves out)."""
+    # Styled spans, not a base style: padding a column to its width drops a base style.
+    right = Text.assemble((right_name, "bold"))
+    if not right_has_it:
+        right.append("  (lacks this chapter)", style="dim")
+    return Beside(Text.assemble((left_name, "bold")), right, right_id)
