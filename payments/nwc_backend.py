@@ -243,6 +243,7 @@ class NwcBackend:
         with self._lock:
             amount_msat = self._amounts.get(note.payment_hash)
         if amount_msat is None or not note.proves(amount_msat):
+            log.info("a notification about %s only prompts a lookup", note.payment_hash[:16])
             return Prompt(payment_hash)
         return InvoiceStatus(
             payment_hash=payment_hash,
