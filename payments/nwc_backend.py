@@ -22,6 +22,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from types import TracebackType
 
@@ -114,7 +115,9 @@ class NwcBackend:
         self._lock = threading.Lock()
         self._wallet: NwcWallet | None = None
         self._closed = False
-        self._streams: set[NotificationStream] = set()
+        self._streams: weakref.WeakSet[NotificationStream] = weakref.WeakSet()
+        """Weak: a stream its watcher dropped without cancelling (it resubscribes after a
+        failed lookup) leaves with its queue instead of collecting every notification."""
         self._amounts: OrderedDict[str, int] = OrderedDict()
 
     def __enter__(self) -> NwcBackend:

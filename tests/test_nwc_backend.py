@@ -9,11 +9,13 @@ caught by the poll and the sweep; any number of watchers credit exactly once.
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -518,3 +520,14 @@ def test_any_number_of_watchers_credit_exactly_once(
         stop()
         factory.close()
         backend.close()
+
+
+def test_a_stream_its_watcher_dropped_is_let_go(nwc_service, backends) -> None:
+    """A watcher that resubscribes after a failure drops its old stream without cancelling it:
+    the backend must not keep it (and queue every notification for nobody) forever."""
+    backend = backends(nwc_service())
+    stream = backend.watch_all(0)
+    dropped = weakref.ref(stream)
+    del stream
+    gc.collect()
+    assert dropped() is None
