@@ -17,8 +17,7 @@ from payments.backend import BackendConfigError, PaymentBackend
 from payments.lnbits_config import ENV_INVOICE_KEY as ENV_LNBITS_INVOICE_KEY
 from payments.lnbits_config import ENV_URL as ENV_LNBITS_URL
 from payments.lnd_config import ENV_HOST, ENV_MACAROON, ENV_TLS_CERT
-
-ENV_NWC_URI = "VERSELIGHT_NWC_URI"
+from payments.nwc_uri import ENV_URI as ENV_NWC_URI
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +49,17 @@ def _open_lnbits(env: Mapping[str, str]) -> PaymentBackend:
 
 
 def _open_nwc(env: Mapping[str, str]) -> PaymentBackend:
-    """The seam for the Nostr Wallet Connect adapter (``payments/nwc.py``, written on its own
-    branch): parse ``VERSELIGHT_NWC_URI`` with its parser (one sentence per mistake, raised as
-    ``BackendConfigError``) and return its client wrapped as a ``PaymentBackend``
-    (``own_preimage`` False, ``replays_settlements`` False, notifications as ``Prompt``s unless
-    signed by the wallet's own key with the right amount). Until it is wired in here, an NWC
-    setting is refused with a sentence."""
-    raise BackendConfigError(
-        f"{ENV_NWC_URI} is set, but this build of Verselight cannot use Nostr Wallet Connect yet."
-    )
+    """Parse ``VERSELIGHT_NWC_URI`` (plain Python: one sentence per mistake) and wrap the wallet
+    as a backend; the connection (and nostr-sdk) opens at its first call."""
+    from payments.nwc_backend import NwcBackend
+    from payments.nwc_uri import NwcUri, NwcUriError
+
+    try:
+        uri = NwcUri.from_env(env)
+    except NwcUriError as exc:
+        raise BackendConfigError(f"{ENV_NWC_URI}: {exc}") from None
+    assert uri is not None  # chosen because its setting is set
+    return NwcBackend(uri)
 
 
 KINDS: tuple[Kind, ...] = (

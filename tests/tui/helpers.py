@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
+
+if TYPE_CHECKING:
+    from tui.screens.buy_credits import BuyCreditsScreen
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -34,6 +37,20 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str)
             return
         await pilot.pause(0.01)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+async def get_invoice(pilot: Pilot[None]) -> BuyCreditsScreen:
+    """Open the buy dialog and ask for an invoice; the screen once it has an answer."""
+    from tui.screens.buy_credits import BuyCreditsScreen
+
+    await pilot.press("b")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, BuyCreditsScreen) and screen.state == "selection"
+    await pilot.click("#get-invoice")
+    await wait_for(pilot, lambda: screen.state not in ("selection", "loading"), "the invoice")
+    await settle(pilot)
+    return screen
 
 
 SNAPSHOT_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)

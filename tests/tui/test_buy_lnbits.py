@@ -17,23 +17,12 @@ from tests.lnbits_server import LnbitsServer, Wallet
 from tests.price_servers import PriceServers
 from tests.qr_raster import decode_screen
 from tests.stand_ins import point_at_lnbits
-from tests.tui.helpers import settle, wait_for
+from tests.tui.helpers import get_invoice, settle, wait_for
 from tui.app import make_app
 from tui.screens.buy_credits import BuyCreditsScreen
 from tui.widgets.qr_code import QrCode
 
 pytestmark = pytest.mark.xdist_group("serial")  # shares the session's one LNbits
-
-
-async def get_invoice(pilot) -> BuyCreditsScreen:
-    await pilot.press("b")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, BuyCreditsScreen) and screen.state == "selection"
-    await pilot.click("#get-invoice")
-    await wait_for(pilot, lambda: screen.state not in ("selection", "loading"), "the invoice")
-    await settle(pilot)
-    return screen
 
 
 async def test_pay_with_the_dialog_open_adds_300_credits(
