@@ -251,7 +251,10 @@ class ReaderScreen(Screen[None]):
             return {}
 
     def _read_user_marks(self, ref: VerseRef) -> dict[int, VerseMarks]:
-        """The reader's marks on ``ref``'s chapter; none when they cannot be read."""
+        """The reader's marks on ``ref``'s chapter; none when they cannot be read. Reading
+        never creates the user database: until something is saved there is nothing to read."""
+        if not self.ctx.config.paths.user_db.exists():
+            return {}
         marks = self.marks()
         if marks is None:
             return {}
