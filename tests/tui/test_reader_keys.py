@@ -146,9 +146,13 @@ async def test_navigator_hidden_at_80_shown_at_120_and_toggled_with_n(app_factor
         await settle(pilot)
         nav = app.screen.query_one(Navigator)
         assert not nav.display
+        assert not nav.root.children  # hidden: not built, so the first frame does not pay for it
         await pilot.press("n")
         await settle(pilot)
         assert nav.display and nav.has_focus
+        # Built as it is shown, opened at the chapter being read.
+        assert nav.cursor_node is not None and nav.cursor_node.label.plain == "Chapter 3"
+        assert nav.cursor_node.parent is not None and nav.cursor_node.parent.label.plain == "John"
     wide = app_factory("John 3:16")
     async with wide.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

@@ -349,7 +349,7 @@ class ReaderScreen(Screen[None]):
     def action_toggle_navigator(self) -> None:
         shown = self.has_class("-with-navigator")
         self._navigator_choice = not shown
-        self.set_class(not shown, "-with-navigator")
+        self._show_navigator(not shown)
         if not shown:
             self.query_one(Navigator).focus()
         else:
@@ -361,5 +361,10 @@ class ReaderScreen(Screen[None]):
     def on_resize(self, event: Resize) -> None:
         wide = event.size.width >= WIDE
         show = self._navigator_choice if self._navigator_choice is not None else wide
-        self.set_class(show, "-with-navigator")
+        self._show_navigator(show)
         self.set_class(event.size.width < 100, "-narrow")
+
+    def _show_navigator(self, show: bool) -> None:
+        if show:
+            self.query_one(Navigator).build()  # made when first shown (see its module)
+        self.set_class(show, "-with-navigator")
