@@ -71,10 +71,13 @@ class VerselightApp(App[None]):
 
     @property
     def account(self) -> Account | None:
+        """Opened now if it was still waiting for the first frame (see ``open_credits``)."""
+        self.open_credits()
         return self.services.account if self.services else None
 
     @property
     def gallery(self) -> Gallery | None:
+        self.open_credits()
         return self.services.gallery if self.services else None
 
     @property
@@ -85,24 +88,49 @@ class VerselightApp(App[None]):
     def on_mount(self) -> None:
         if self.services is None:
             try:
-                self.services = open_services(self.config, self.clock, self._options)
+                # The session and the ledger open after the reader's first frame (admin
+                # mode needs them for its login first).
+                self.services = open_services(
+                    self.config, self.clock, self._options, credits_later=not self.admin
+                )
             except LibraryError as exc:
                 self.exit(return_code=1, message=str(exc))
                 return
         services = self.services
         for notice in services.notices:
             self.notify(notice, severity="warning", timeout=10)
-        if services.gallery is not None:
-            self._check_image_files()
-        if services.account is not None and services.options.watch_payments:
-            # Buying (its LND client and price sources) is set up once the reader is painted.
-            self.call_after_refresh(self._start_payments)
+        if not services.credits_pending:
+            self._credits_opened()
         if services.ctx.library.needs_first_run_import():
             from tui.screens.first_run import FirstRunScreen
 
             self.push_screen(FirstRunScreen(services.ctx.library), self._library_ready)
         else:
             self._library_ready(True)
+
+    def open_credits(self) -> None:
+        """Open the credit side (this terminal's session, the ledger, the gallery) if it is
+        still waiting: once the reader's first frame is painted, or sooner for whatever needs
+        it (buying, generating, the history, a key pressed while the app was starting). Runs
+        on the event loop, so nothing can use credits in between."""
+        services = self.services
+        if services is None or not services.credits_pending:
+            return
+        for notice in services.open_credits():
+            self.notify(notice, severity="warning", timeout=10)
+        self._credits_opened()
+
+    def _credits_opened(self) -> None:
+        assert self.services is not None
+        services = self.services
+        if services.gallery is not None:
+            self._check_image_files()
+        if services.account is not None and services.options.watch_payments:
+            # Buying (its LND client and price sources) is set up once the reader is painted.
+            self.call_after_refresh(self._start_payments)
+        for screen in self.screen_stack:
+            if isinstance(screen, ReaderScreen):
+                screen.credits_opened(services.account, services.gallery)
 
     @work(thread=True, exit_on_error=False, group="images")
     def _check_image_files(self) -> None:
@@ -124,6 +152,7 @@ class VerselightApp(App[None]):
 
     def generator(self) -> Generator | None:
         """The session's generator, opened on first use (None when credits are unavailable)."""
+        self.open_credits()
         if self.services is None:
             return None
         try:
@@ -168,15 +197,18 @@ class VerselightApp(App[None]):
         self._open_reader()
 
     def _open_reader(self) -> None:
-        assert self.ctx is not None
+        assert self.ctx is not None and self.services is not None
+        services = self.services
         start = start_point(self.ctx, self.reference, self.translation)
         for problem in start.problems:
             self.notify(problem, severity="error", timeout=8)
         reader = ReaderScreen(
-            self.ctx, start.translation, start.ref, self.account, self.gallery,
-            generator=self.generator,
+            self.ctx, start.translation, start.ref, services.account, services.gallery,
+            generator=self.generator, open_credits=self.open_credits,
+            credits_pending=services.credits_pending,
         )  # fmt: skip
         self.push_screen(reader)
+        self.call_after_refresh(self.open_credits)
         # Everything made while starting (the library's caches, Textual's widgets) lives as
         # long as the app: out of the collector's way, full collections stay short and do not
         # stall a keypress or a page turn.
@@ -201,6 +233,7 @@ class VerselightApp(App[None]):
             self.action_buy_credits()
 
     def action_buy_credits(self) -> None:
+        self.open_credits()
         services = self.services
         if services is None or services.account is None:
             self.notify(

@@ -81,6 +81,8 @@ class ReaderScreen(Screen[None]):
         gallery: Gallery | None = None,
         *,
         generator: Callable[[], Generator | None] | None = None,
+        open_credits: Callable[[], None] | None = None,
+        credits_pending: bool = False,
     ) -> None:
         super().__init__()
         self.ctx = ctx
@@ -88,6 +90,11 @@ class ReaderScreen(Screen[None]):
         self.gallery = gallery
         self.generator = generator
         """Opens the session's generator on first use (None: illustrations unavailable)."""
+        self.credits_pending = credits_pending
+        """True until the app opened the account and the gallery (just after the first
+        frame; ``credits_opened``): until then the badge and the pane say they are coming."""
+        self._open_credits = open_credits
+        """Asks the app to open them now, for a key that needs them before they came."""
         self._marks: dict[int, int] = {}
         """Illustrations per verse of the chapter shown (for the verse strip)."""
         self.translation = translation
@@ -104,7 +111,7 @@ class ReaderScreen(Screen[None]):
             with Vertical(id="reading"):
                 yield ChapterView(id="chapter")
                 yield VerseStrip(id="strip")
-            yield ImagePane(self.gallery, id="image-pane")
+            yield ImagePane(self.gallery, waiting=self.credits_pending, id="image-pane")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -117,8 +124,30 @@ class ReaderScreen(Screen[None]):
         if self.account is not None:
             self.set_interval(1.0, self._watch_ledger)
 
+    def credits_opened(self, account: Account | None, gallery: Gallery | None) -> None:
+        """The app opened the credit side (after the first frame): show what it holds."""
+        if not self.credits_pending:
+            return
+        self.credits_pending = False
+        self.account, self.gallery = account, gallery
+        self.query_one(ImagePane).credits_opened(gallery)
+        self.query_one(Navigator).load(self.versification, gallery)
+        self.refresh_credits()
+        self.refresh_illustrations()
+        if account is not None:
+            self.set_interval(1.0, self._watch_ledger)
+
+    def _credits_needed(self) -> None:
+        """Before a key that uses credits or illustrations: open them now if they are still
+        coming, so it acts on them and never says they are unavailable."""
+        if self.credits_pending and self._open_credits is not None:
+            self._open_credits()
+
     def refresh_credits(self) -> None:
         """The badge as the ledger says now; "Credits unavailable" while it cannot be read."""
+        if self.credits_pending:
+            self.query_one(CreditsBadge).show_pending()
+            return
         try:
             state = self.account.state() if self.account is not None else None
         except DATABASE_ERRORS as exc:
@@ -281,6 +310,7 @@ class ReaderScreen(Screen[None]):
     def action_generate(self) -> None:
         from tui.screens.generate import GenerateScreen
 
+        self._credits_needed()
         generator = self.generator() if self.generator is not None else None
         if generator is None:
             self.notify(
@@ -292,6 +322,7 @@ class ReaderScreen(Screen[None]):
         self.app.push_screen(GenerateScreen(generator, self.ref, self.translation))
 
     def action_view_images(self) -> None:
+        self._credits_needed()
         if self.gallery is None:
             self.notify("Illustrations are unavailable in this run.", severity="error")
             return
@@ -315,6 +346,7 @@ class ReaderScreen(Screen[None]):
     def action_credits(self) -> None:
         from tui.screens.history import HistoryScreen
 
+        self._credits_needed()
         self.app.push_screen(HistoryScreen(self.account))
 
     @on(CreditsBadge.Pressed)

@@ -9,6 +9,8 @@ from textual.widgets import Static
 from core.account import AccountState
 from core.sessions.tiers import Tier
 
+PENDING = "Credits \u2026"
+
 
 def badge_text(state: AccountState | None) -> str:
     if state is None:
@@ -25,6 +27,11 @@ def badge_text(state: AccountState | None) -> str:
 class CreditsBadge(Static):
     class Pressed(Message):
         """The reader clicked the badge: offer to buy credits."""
+
+    def show_pending(self) -> None:
+        """Until the account is open (just after the reader's first frame)."""
+        self.update(PENDING)
+        self.set_classes("-pending")
 
     def show(self, state: AccountState | None) -> None:
         self.update(badge_text(state))
