@@ -160,9 +160,9 @@ HEAVY = (
 """Modules the first frame does not need: each costs tens of milliseconds (cryptography and
 grpc hundreds on a busy machine) and loads when buying, drawing or generating first needs it."""
 
-AFTER_PAINT = ("jwt", "core.sessions.manager")
+AFTER_PAINT = ("jwt", "core.sessions.manager", "core.account", "core.generation.gallery")
 """Modules that load just after the first frame: resuming this terminal's session (pyjwt,
-without its RSA/EC backend, checks the token) and opening the ledger."""
+without its RSA/EC backend, checks the token), the account's ledger and the gallery."""
 
 _FIRST_PAINT = textwrap.dedent(
     """
@@ -265,6 +265,6 @@ def test_the_session_and_the_ledger_open_just_after_the_first_frame(
     # says so.
     later = report["later_started"]
     assert isinstance(later, list)
-    assert {"jwt", "core.sessions.manager"} <= set(later)
+    assert set(AFTER_PAINT) <= set(later)
     assert report["badge"] == "Free \u00b7 0 credits"
     assert (home / "state" / "session.token").is_file()

@@ -11,11 +11,11 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
-from core.account import Account, start_ledger_check
+from core.billing import LedgerError
+from core.billing.early_check import start_ledger_check
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, start_point
-from core.generation.gallery import Gallery, LedgerError
 from core.services import LibraryError, ServiceOptions, Services, open_services
 from tui.commands import ReaderCommands
 from tui.messages import (
@@ -29,8 +29,10 @@ from tui.messages import (
 from tui.screens.reader import ReaderScreen
 
 if TYPE_CHECKING:
+    from core.account import Account
     from core.billing.invoices import Outcome
     from core.billing.shop import Shop
+    from core.generation.gallery import Gallery
     from core.generation.service import Generator
 
 
@@ -135,6 +137,8 @@ class VerselightApp(App[None]):
     @work(thread=True, exit_on_error=False, group="images")
     def _check_image_files(self) -> None:
         """Files without records and records without files, said once at start."""
+        from core.generation.gallery import Gallery
+
         try:
             gallery = Gallery.open(self.config)
         except LedgerError:

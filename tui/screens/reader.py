@@ -21,11 +21,10 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from core import reader_state
-from core.account import Account
 from core.bible import navigation
 from core.bible.references import VerseRef, Versification
+from core.billing import LedgerError
 from core.context import Context
-from core.generation.gallery import Gallery, LedgerError
 from tui.messages import CreditsChanged, IllustrationSaved
 from tui.widgets.chapter_view import ChapterView
 from tui.widgets.credits_badge import CreditsBadge
@@ -35,6 +34,8 @@ from tui.widgets.reader_header import ReaderHeader
 from tui.widgets.verse_strip import VerseStrip
 
 if TYPE_CHECKING:
+    from core.account import Account
+    from core.generation.gallery import Gallery
     from core.generation.service import Generator
 
 log = logging.getLogger("verselight.tui.reader")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.events import Click
 from textual.message import Message
 from textual.widgets import Static
 
-from core.account import AccountState
 from core.sessions.tiers import Tier
+
+if TYPE_CHECKING:
+    from core.account import AccountState
 
 PENDING = "Credits \u2026"
 

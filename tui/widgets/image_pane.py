@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from core.bible.references import VerseRef
-from core.generation.gallery import Gallery, Illustration, LedgerError
+from core.billing import LedgerError
 from tui.image_support import (
     PictureCache,
     PictureError,
@@ -37,6 +37,8 @@ from tui.image_support import (
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
+
+    from core.generation.gallery import Gallery, Illustration
 
 log = logging.getLogger("verselight.tui.image_pane")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.text import Text
 from textual.message import Message
@@ -22,8 +22,11 @@ from textual.widgets.tree import TreeNode
 
 from core.bible.books import BOOKS, book
 from core.bible.references import VerseRef, Versification
-from core.generation.gallery import Gallery, LedgerError
+from core.billing import LedgerError
 from tui.widgets.verse_strip import MARK
+
+if TYPE_CHECKING:
+    from core.generation.gallery import Gallery
 
 log = logging.getLogger("verselight.tui.navigator")
 
