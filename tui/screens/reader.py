@@ -101,6 +101,9 @@ class ReaderScreen(Screen[None]):
         self.translation = translation
         self.ref = start
         self._navigator_choice: bool | None = None
+        self._navigator: Navigator | None = None
+        """Made when first shown: hidden below 110 columns, a tree of 66 books still cost
+        the first frame 15-20 ms."""
         self._dirty = False
         self._ledger_problem: str | None = None
         """The last ledger error logged by the credit polls (logged once, not every second)."""
@@ -108,7 +111,9 @@ class ReaderScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ReaderHeader(id="header")
         with Horizontal(id="body"):
-            yield Navigator(id="navigator")
+            if self.app.size.width >= WIDE:  # shown from the start
+                self._navigator = Navigator(id="navigator")
+                yield self._navigator
             with Vertical(id="reading"):
                 yield ChapterView(id="chapter")
                 yield VerseStrip(id="strip")
@@ -116,9 +121,8 @@ class ReaderScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.query_one(Navigator).load(
-            self.ctx.library.versification(self.translation), self.gallery
-        )
+        if self._navigator is not None:
+            self._navigator.load(self.versification, self.gallery)
         await self.go_to(self.ref)
         self.set_interval(2.0, self.save_position)
         self.refresh_credits()
@@ -132,7 +136,9 @@ class ReaderScreen(Screen[None]):
         self.credits_pending = False
         self.account, self.gallery = account, gallery
         self.query_one(ImagePane).credits_opened(gallery)
-        self.query_one(Navigator).load(self.versification, gallery)
+        if self._navigator is not None:  # again, with the gallery's dots
+            self._navigator.load(self.versification, gallery)
+            self._navigator.reveal(self.ref)
         self.refresh_credits()
         self.refresh_illustrations()
         if account is not None:
@@ -216,7 +222,8 @@ class ReaderScreen(Screen[None]):
         verses = self.ctx.library.chapter(self.translation, ref.book, ref.chapter)
         if not view.shows(self.translation, ref):
             await view.show_chapter(self.translation, verses)
-            self.query_one(Navigator).reveal(ref)
+            if self._navigator is not None:
+                self._navigator.reveal(ref)
             self._marks = self._chapter_marks(ref)
         self.ref = ref
         self._dirty = True
@@ -245,7 +252,8 @@ class ReaderScreen(Screen[None]):
         self.query_one(VerseStrip).set_chapter(
             counts[self.ref.chapter - 1], self.ref.verse, self._marks
         )
-        self.query_one(Navigator).refresh_marks()
+        if self._navigator is not None:
+            self._navigator.refresh_marks()
         self.query_one(ImagePane).show_verse(self.ref)
 
     def save_position(self) -> None:
@@ -369,7 +377,8 @@ class ReaderScreen(Screen[None]):
         """``go_to`` in another translation ("John 3:16 WEB" typed in `g` or the palette)."""
         if translation != self.translation:
             self.translation = translation
-            self.query_one(Navigator).load(self.versification, self.gallery)
+            if self._navigator is not None:
+                self._navigator.load(self.versification, self.gallery)
             self.notify(f"Reading {self.ctx.library.translation(translation).name}.")
         await self.go_to(ref)
 
@@ -379,25 +388,28 @@ class ReaderScreen(Screen[None]):
 
     # layout ------------------------------------------------------------------------------
 
-    def action_toggle_navigator(self) -> None:
+    async def action_toggle_navigator(self) -> None:
         shown = self.has_class("-with-navigator")
         self._navigator_choice = not shown
-        self._show_navigator(not shown)
-        if not shown:
-            self.query_one(Navigator).focus()
+        await self._show_navigator(not shown)
+        if not shown and self._navigator is not None:
+            self._navigator.focus()
         else:
             self.set_focus(None)
 
     def action_focus_text(self) -> None:
         self.set_focus(None)
 
-    def on_resize(self, event: Resize) -> None:
+    async def on_resize(self, event: Resize) -> None:
         wide = event.size.width >= WIDE
         show = self._navigator_choice if self._navigator_choice is not None else wide
-        self._show_navigator(show)
+        await self._show_navigator(show)
         self.set_class(event.size.width < 100, "-narrow")
 
-    def _show_navigator(self, show: bool) -> None:
-        if show:
-            self.query_one(Navigator).build()  # made when first shown (see its module)
+    async def _show_navigator(self, show: bool) -> None:
+        if show and self._navigator is None:
+            navigator = self._navigator = Navigator(id="navigator")
+            await self.query_one("#body").mount(navigator, before=0)
+            navigator.load(self.versification, self.gallery)
+            navigator.reveal(self.ref)
         self.set_class(show, "-with-navigator")

@@ -1,6 +1,6 @@
 """Book -> chapter -> verse tree. Children are added when a node is opened, so the tree costs
-66 nodes up front rather than 31,102, and those 66 are made only once the tree is first shown
-(it is hidden below 110 columns, and building it cost the first frame 10-15 ms). Books,
+66 nodes up front rather than 31,102; and the reader makes the tree only when it is first shown
+(it is hidden below 110 columns, and a hidden tree still cost the first frame 15-20 ms). Books,
 chapters and verses with illustrations carry the same dot as the verse strip.
 
 The dots come from the ledger database, which can be locked or damaged while the Bible (another
@@ -54,28 +54,11 @@ class Navigator(Tree[Place]):
         self._books: dict[int, TreeNode[Place]] = {}
         self._versification: Versification | None = None
         self._gallery: Gallery | None = None
-        self._wanted = False
-        """True once the tree has been shown: from then on it is kept built."""
-        self._built = False
-        self._place: VerseRef | None = None
-        """The chapter being read, revealed when the tree is built."""
 
     def load(self, versification: Versification, gallery: Gallery | None = None) -> None:
-        """Show the books this translation has (only they can be read); built now when the
-        tree has been shown, else when it first is (``build``)."""
+        """Show the books this translation has (only they can be read)."""
         self._versification = versification
         self._gallery = gallery
-        self._built = False
-        if self._wanted:
-            self.build()
-
-    def build(self) -> None:
-        """Make the tree now, if it is not made yet: the reader calls this as it shows it."""
-        self._wanted = True
-        if self._built or self._versification is None:
-            return
-        self._built = True
-        versification = self._versification
         self.clear()
         self._books.clear()
         sections = {
@@ -92,8 +75,6 @@ class Navigator(Tree[Place]):
                 place = Place("book", VerseRef(b.number, 1, 1))
                 node = sections[b.testament].add(_label(b.name, b.number in books), place)
                 self._books[b.number] = node
-        if self._place is not None:
-            self.reveal(self._place)
 
     def _fill(self, node: TreeNode[Place]) -> None:
         place = node.data
@@ -155,7 +136,7 @@ class Navigator(Tree[Place]):
             log.warning("Could not refresh the navigator's dots: %s", exc)
 
     def _relabel(self) -> None:
-        if self._gallery is None or not self._built:
+        if self._gallery is None:
             return
         books = self._gallery.illustrated_books()
         for number, node in self._books.items():
@@ -187,8 +168,7 @@ class Navigator(Tree[Place]):
 
     def reveal(self, ref: VerseRef) -> None:
         """Open the tree down to the chapter being read and put the cursor on it."""
-        self._place = ref
-        book_node = self._books.get(ref.book) if self._built else None
+        book_node = self._books.get(ref.book)
         if book_node is None:
             return
         self._fill(book_node)
