@@ -221,7 +221,7 @@ class ReaderScreen(Screen[None]):
         view = self.query_one(ChapterView)
         verses = self.ctx.library.chapter(self.translation, ref.book, ref.chapter)
         if not view.shows(self.translation, ref):
-            await view.show_chapter(self.translation, verses)
+            await view.show_chapter(self.translation, verses, ref.verse)
             if self._navigator is not None:
                 self._navigator.reveal(ref)
             self._marks = self._chapter_marks(ref)

@@ -41,6 +41,15 @@ class VerseLine(Static):
         if current == self.current:
             return
         self.current = current
+        if self.is_mounted:  # else on mounting: the chapter's last verses mount after a frame
+            self._show_current()
+
+    def on_mount(self) -> None:
+        if self.current:
+            self._show_current()
+
+    def _show_current(self) -> None:
+        current = self.current
         styles = self.styles
         if current:
             look = self.get_component_styles("verse-line--current")
