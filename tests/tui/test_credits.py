@@ -24,6 +24,7 @@ from tui.screens.history import HistoryScreen
 from tui.screens.onboarding import OnboardingScreen
 from tui.screens.reader import ReaderScreen
 from tui.widgets.credits_badge import PENDING, CreditsBadge
+from tui.widgets.image_pane import UNAVAILABLE, ImagePane
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -256,6 +257,7 @@ async def test_unusable_ledger_means_free_browsing_with_a_notice(app_factory, ho
         assert isinstance(app.screen, ReaderScreen)
         assert badge(app) == "Credits unavailable"
         assert any("reading works as usual" in m.lower() for m in toasts(app))
+        assert app.screen.query_one(ImagePane).message == UNAVAILABLE
         await pilot.press("j")
         await settle(pilot)
         assert app.screen.ref.verse == 17

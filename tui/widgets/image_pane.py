@@ -223,6 +223,8 @@ class ImagePane(Picture):
 
     def credits_opened(self, gallery: Gallery | None) -> None:
         self.gallery, self.waiting = gallery, False
+        if self.ref is not None:
+            self.show_verse(self.ref)
 
     def show_verse(self, ref: VerseRef) -> None:
         """Called on every move: one gallery query; pixels only when the illustration changed."""
