@@ -14,7 +14,7 @@ written). It reads every page, so its cost grows with the file. Measured on a le
   is the check's share of the start;
 - the reader's start to first paint, as ``bench_reader_start`` measures it, in a home whose
   ledger holds those 100,000 entries. Target 700 ms, as for target 3. ``make_app`` starts
-  the check in a thread (``core.account.start_ledger_check``) that runs while Textual
+  the check in a thread (``core.billing.early_check.start_ledger_check``) that runs while Textual
   starts; ``open_account`` in ``on_mount`` waits for it, so only what is left of the check
   when the app mounts delays the first paint. For context, each start is paired with one
   whose check is switched off (in the benchmark's child only), so the pair shows the

@@ -7,19 +7,16 @@ nothing already stored is touched.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
+from core.billing.early_check import wait_for_ledger_check
 from core.billing.ledger import (
     Balance,
     Entry,
     Ledger,
     LedgerDamaged,
     LedgerError,
-    has_had_sessions,
     reading,
 )
 from core.clock import Clock, utc_now
@@ -91,32 +88,6 @@ class Opened:
     notices: list[str]
 
 
-_early_checks: dict[Path, threading.Thread] = {}
-
-
-def start_ledger_check(config: Config) -> None:
-    """Begin the ledger's integrity check in a thread, before the reader's first frame.
-
-    ``quick_check`` reads every page (30-55 ms for 100,000 entries; more on a busy
-    machine) and SQLite releases the GIL while it works, so it overlaps with Textual's own
-    start instead of delaying the first paint. ``open_account`` waits for it; a pass is
-    remembered, so its own check is then free. Any failure is left for ``open_account`` to
-    meet again and report.
-    """
-    path = config.paths.ledger_db
-    if path in _early_checks or not path.is_file():
-        return
-    empty_ok = not has_had_sessions(config)
-
-    def check() -> None:
-        with contextlib.suppress(Exception):
-            db.check_integrity(path, empty_ok=empty_ok)
-
-    thread = threading.Thread(target=check, name="ledger-check", daemon=True)
-    _early_checks[path] = thread
-    thread.start()
-
-
 def open_account(config: Config, clock: Clock = utc_now) -> Opened:
     """Open the ledger and resume this terminal's session (or start one).
 
@@ -125,9 +96,7 @@ def open_account(config: Config, clock: Clock = utc_now) -> Opened:
     from core.sessions.manager import resume
     from core.sessions.secret import SecretError
 
-    early = _early_checks.pop(config.paths.ledger_db, None)
-    if early is not None:
-        early.join()
+    wait_for_ledger_check(config)
     notices: list[str] = []
     try:
         ledger = Ledger.for_config(config, clock)

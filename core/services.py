@@ -9,7 +9,11 @@ watcher per host), writes no exported files outside the app's data, and uses the
 host gives it instead of this terminal's token file.
 
 The heavy parts load on first use, not here: the shop (gRPC, the price sources' HTTP client)
-and the generator (an HTTP client, the sketch's drawing code).
+and the generator (an HTTP client, the sketch's drawing code). The reader goes further: it
+opens the library alone (``credits_later``) and the credit side (this terminal's session, the
+ledger, the gallery) once its first frame is on screen, or sooner when something asks for it
+(``open_credits``): resuming the session checks a signed token and writes the ledger, which
+cost the first frame 20-30 ms.
 """
 
 from __future__ import annotations
@@ -82,6 +86,22 @@ class Services:
     _watcher: Callable[[], None] | None = field(default=None, repr=False)
     _user_data: UserData | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    credits_pending: bool = False
+    """True while the credit side (account, gallery) is still to be opened: ``account`` and
+    ``gallery`` are None then because they are not open yet, not because they failed."""
+
+    def open_credits(self) -> list[str]:
+        """Open the credit side now if it is still pending (``open_services(credits_later=
+        True)``); the sentences it adds to ``notices``, to show once (none when it was open)."""
+        with self._lock:
+            if not self.credits_pending:
+                return []
+            self.account, self.gallery, notices = _credit_side(
+                self.config, self.clock, self.options
+            )
+            self.credits_pending = False
+            self.notices += notices
+            return notices
 
     @property
     def shop(self) -> Shop:
@@ -110,10 +130,11 @@ class Services:
         """The session's own things (marks, notes, plans), opened on first use; None when
         there is no session (credits unavailable). Raises ``UserDataError`` (a sentence)."""
         with self._lock:
-            if self._user_data is None and self.account is not None:
+            sid = self.account.session_id if self.account else self.options.session_id
+            if self._user_data is None and sid is not None:
                 from core.user_data import open_user_data
 
-                self._user_data = open_user_data(self.config, self.account.session_id)
+                self._user_data = open_user_data(self.config, sid)
             return self._user_data
 
     def reading_plans(self) -> ReadingPlans | None:
@@ -200,14 +221,34 @@ class Services:
 
 
 def open_services(
-    config: Config, clock: Clock = utc_now, options: ServiceOptions | None = None
+    config: Config,
+    clock: Clock = utc_now,
+    options: ServiceOptions | None = None,
+    *,
+    credits_later: bool = False,
 ) -> Services:
     """Open the library, the account and the gallery. Raises ``LibraryError`` (a sentence)
     only when the Bible library cannot be used; trouble with credits or illustrations
-    becomes a notice and that part is None, and reading goes on."""
+    becomes a notice and that part is None, and reading goes on. ``credits_later``: the
+    account and the gallery wait for ``Services.open_credits``."""
     options = options or ServiceOptions()
     ctx = open_context(config, first_run_import=False)
-    notices = list(ctx.notices)
+    services = Services(config, clock, options, ctx, None, None, list(ctx.notices))
+    if options.session_id is not None:
+        _remember_per_session(services)
+    if credits_later:
+        services.credits_pending = options.credits or options.gallery
+    else:
+        services.account, services.gallery, notices = _credit_side(config, clock, options)
+        services.notices += notices
+    return services
+
+
+def _credit_side(
+    config: Config, clock: Clock, options: ServiceOptions
+) -> tuple[Account | None, Gallery | None, list[str]]:
+    """The account and the gallery ``options`` ask for, and sentences about what failed."""
+    notices: list[str] = []
     account: Account | None = None
     if options.credits and options.session_id is None:
         from core.account import open_account
@@ -228,25 +269,7 @@ def open_services(
             notices.append(f"Illustrations are unavailable: {exc}")
         else:
             gallery.exports = options.allow_export
-    services = Services(config, clock, options, ctx, account, gallery, notices)
-    if options.session_id is not None:
-        _remember_per_session(services)
-    return services
-
-
-def _remember_per_session(services: Services) -> None:
-    """A served visitor's place and welcome live with their session, not in the host's
-    state dir that every visitor shares."""
-    from core.user_data import UserDataError
-    from core.visits import NoVisits, SessionVisits
-
-    services.ctx.visits = NoVisits()
-    try:
-        data = services.user_data()
-        if data is not None:
-            services.ctx.visits = SessionVisits(data)
-    except UserDataError as exc:
-        services.notices.append(f"{exc} Your place will not be remembered this time.")
+    return account, gallery, notices
 
 
 def _given_session(config: Config, clock: Clock, sid: str) -> tuple[Account | None, str | None]:
@@ -265,3 +288,18 @@ def _given_session(config: Config, clock: Clock, sid: str) -> tuple[Account | No
         ledger.close()
         return None, f"Credits are unavailable ({exc}). Reading works as usual."
     return Account(config, ledger, sid), None
+
+
+def _remember_per_session(services: Services) -> None:
+    """A served visitor's place and welcome live with their session, not in the host's
+    state dir that every visitor shares."""
+    from core.user_data import UserDataError
+    from core.visits import NoVisits, SessionVisits
+
+    services.ctx.visits = NoVisits()
+    try:
+        data = services.user_data()
+        if data is not None:
+            services.ctx.visits = SessionVisits(data)
+    except UserDataError as exc:
+        services.notices.append(f"{exc} Your place will not be remembered this time.")

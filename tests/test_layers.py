@@ -167,19 +167,26 @@ HEAVY = (
     "nostr_sdk",
 )
 """Modules the first frame does not need: each costs tens of milliseconds (cryptography and
-grpc hundreds on a busy machine) and loads when buying, drawing or generating first needs it.
-(pyjwt is needed, without its RSA/EC backend: the session token is checked at start.)"""
+grpc hundreds on a busy machine) and loads when buying, drawing or generating first needs it."""
+
+AFTER_PAINT = ("jwt", "core.sessions.manager", "core.account", "core.generation.gallery")
+"""Modules that load just after the first frame: resuming this terminal's session (pyjwt,
+without its RSA/EC backend, checks the token), the account's ledger and the gallery."""
 
 _FIRST_PAINT = textwrap.dedent(
     """
     import asyncio, json, sys
 
     HEAVY = json.loads(sys.argv[1])
+    AFTER_PAINT = json.loads(sys.argv[2])
+
+    def loaded(names):
+        return sorted(
+            m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in names)
+        )
 
     def heavy():
-        return sorted(
-            m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in HEAVY)
-        )
+        return loaded(HEAVY)
 
     import cli.main
     import tui.app
@@ -199,33 +206,44 @@ _FIRST_PAINT = textwrap.dedent(
             display(screen, renderable)
             if painted or renderable is None or not isinstance(screen, ReaderScreen):
                 return
-            if "beginning God created" in renderable.render_segments(app.console):
+            text = renderable.render_segments(app.console)
+            if "beginning God created" in text:
                 painted["heavy"] = heavy()
+                painted["later"] = loaded(AFTER_PAINT)
+                painted["badge"] = "Credits \u2026" in text
 
         app._display = watch
         async with app.run_test(size=(100, 32)) as pilot:
             await pilot.pause()
             await app.workers.wait_for_complete()  # the start-up checks, done after the paint
             await pilot.pause()
-        return painted.get("heavy"), heavy()
+            badge = str(app.screen.query_one("#credits-badge").render())
+        return painted, heavy(), loaded(AFTER_PAINT), badge
 
-    at_paint, after_start = asyncio.run(first_paint())
-    print(json.dumps({"import": after_import, "paint": at_paint, "started": after_start}))
+    painted, after_start, later, badge = asyncio.run(first_paint())
+    print(json.dumps({
+        "import": after_import, "paint": painted.get("heavy"), "started": after_start,
+        "later_at_paint": painted.get("later"), "pending_badge": painted.get("badge"),
+        "later_started": later, "badge": badge,
+    }))
     """
 )
 
 
-def test_the_first_frame_loads_no_heavy_module_when_nothing_is_configured(
-    tmp_path: Path, kjv_library_file: Path, copy_lib
-) -> None:
-    home = tmp_path / "home"
+@pytest.fixture(scope="module")
+def first_paint(
+    tmp_path_factory: pytest.TempPathFactory, kjv_library_file: Path, copy_lib
+) -> tuple[Path, dict[str, object]]:
+    """The reader started in a fresh interpreter on a returning reader's home with nothing
+    configured: what was loaded at its first frame and once started, and its badge."""
+    home = tmp_path_factory.mktemp("first-paint") / "home"
     copy_lib(kjv_library_file, home / "data" / "library.sqlite")
     (home / "state").mkdir(parents=True)
     (home / "state" / "onboarded").write_text("shown\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERSELIGHT_")}
     env["VERSELIGHT_HOME"] = str(home)
     proc = subprocess.run(
-        [sys.executable, "-c", _FIRST_PAINT, json.dumps(HEAVY)],
+        [sys.executable, "-c", _FIRST_PAINT, json.dumps(HEAVY), json.dumps(AFTER_PAINT)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -233,7 +251,29 @@ def test_the_first_frame_loads_no_heavy_module_when_nothing_is_configured(
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout.splitlines()[-1])
+    return home, json.loads(proc.stdout.splitlines()[-1])
+
+
+def test_the_first_frame_loads_no_heavy_module_when_nothing_is_configured(
+    first_paint: tuple[Path, dict[str, object]],
+) -> None:
+    _, report = first_paint
     assert report["import"] == []
     assert report["paint"] == []  # None would mean the reader never painted Genesis 1:1
     assert report["started"] == []
+
+
+def test_the_session_and_the_ledger_open_just_after_the_first_frame(
+    first_paint: tuple[Path, dict[str, object]],
+) -> None:
+    home, report = first_paint
+    # The first frame: Genesis 1:1 with a placeholder badge, no session code loaded yet.
+    assert report["later_at_paint"] == []
+    assert report["pending_badge"] is True
+    # Then the session opens (a first run: a new free session, remembered) and the badge
+    # says so.
+    later = report["later_started"]
+    assert isinstance(later, list)
+    assert set(AFTER_PAINT) <= set(later)
+    assert report["badge"] == "Free \u00b7 0 credits"
+    assert (home / "state" / "session.token").is_file()

@@ -60,6 +60,39 @@ def test_defaults_open_this_terminals_session_with_every_part(
     assert services.ctx.library.has("KJV")
 
 
+def test_credits_later_opens_the_library_now_and_the_session_when_asked(
+    config: Config,
+) -> None:
+    """The reader's way: its first frame needs the library only."""
+    services = open_services(config, credits_later=True)
+    try:
+        assert services.ctx.library.has("KJV")
+        assert services.credits_pending
+        assert services.account is None and services.gallery is None
+        assert not config.paths.token_file.exists() and not config.paths.ledger_db.exists()
+        assert services.open_credits() == []  # a first run: nothing to tell
+        assert not services.credits_pending
+        assert services.account is not None and services.gallery is not None
+        assert config.paths.token_file.exists()
+        account = services.account
+        assert services.open_credits() == [] and services.account is account  # once only
+    finally:
+        services.close()
+
+
+def test_credits_later_says_why_once_when_the_ledger_cannot_be_used(config: Config) -> None:
+    config.paths.ledger_db.parent.mkdir(parents=True, exist_ok=True)
+    config.paths.ledger_db.write_bytes(b"not a database, and not empty" * 200)
+    services = open_services(config, credits_later=True)
+    try:
+        (notice,) = services.open_credits()
+        assert "damaged" in notice and services.notices == [notice]
+        assert services.account is None and services.gallery is None
+        assert services.open_credits() == []
+    finally:
+        services.close()
+
+
 def test_a_given_session_is_used_and_no_token_file_is_written(
     config: Config, opened: Callable[..., Services]
 ) -> None:

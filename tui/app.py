@@ -11,12 +11,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 
-from core.account import Account, start_ledger_check
 from core.bible import navigation
+from core.billing import LedgerError
+from core.billing.early_check import start_ledger_check
 from core.clock import Clock, utc_now
 from core.config import Config
 from core.context import Context, start_point
-from core.generation.gallery import Gallery, LedgerError
 from core.marks import Marks, MarksError, open_marks
 from core.services import LibraryError, ServiceOptions, Services, open_services
 from tui.commands import ReaderCommands
@@ -33,9 +33,11 @@ from tui.screens.reader import ReaderScreen
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from core.account import Account
     from core.bible.references import VerseRef
     from core.billing.invoices import Outcome
     from core.billing.shop import Shop
+    from core.generation.gallery import Gallery
     from core.generation.service import Generator
     from core.plans import ReadingPlans
     from core.sessions.served import Handoff
@@ -91,10 +93,13 @@ class VerselightApp(App[None]):
 
     @property
     def account(self) -> Account | None:
+        """Opened now if it was still waiting for the first frame (see ``open_credits``)."""
+        self.open_credits()
         return self.services.account if self.services else None
 
     @property
     def gallery(self) -> Gallery | None:
+        self.open_credits()
         return self.services.gallery if self.services else None
 
     @property
@@ -105,7 +110,11 @@ class VerselightApp(App[None]):
     def on_mount(self) -> None:
         if self.services is None:
             try:
-                self.services = open_services(self.config, self.clock, self._options)
+                # The session and the ledger open after the reader's first frame (admin
+                # mode needs them for its login first).
+                self.services = open_services(
+                    self.config, self.clock, self._options, credits_later=not self.admin
+                )
             except LibraryError as exc:
                 self.exit(return_code=1, message=str(exc))
                 return
@@ -117,15 +126,8 @@ class VerselightApp(App[None]):
                 return
         for notice in services.notices:
             self.notify(notice, severity="warning", timeout=10)
-        if services.gallery is not None:
-            self._check_image_files()
-        if services.account is not None and services.options.watch_payments:
-            # Buying (its LND client and price sources) is set up once the reader is painted.
-            self.call_after_refresh(self._start_payments)
-        if services.account is not None and not services.options.watch_payments:
-            # Another process (the server's one watcher) credits payments: notice them here.
-            self._ledger_version = services.account.ledger.data_version()
-            self.set_interval(1.0, self._notice_ledger_writes)
+        if not services.credits_pending:
+            self._credits_opened()
         if services.ctx.library.needs_first_run_import():
             from tui.screens.first_run import FirstRunScreen
 
@@ -145,9 +147,39 @@ class VerselightApp(App[None]):
             self._ledger_version = version
             self.broadcast(CreditsChanged)
 
+    def open_credits(self) -> None:
+        """Open the credit side (this terminal's session, the ledger, the gallery) if it is
+        still waiting: once the reader's first frame is painted, or sooner for whatever needs
+        it (buying, generating, the history, a key pressed while the app was starting). Runs
+        on the event loop, so nothing can use credits in between."""
+        services = self.services
+        if services is None or not services.credits_pending:
+            return
+        for notice in services.open_credits():
+            self.notify(notice, severity="warning", timeout=10)
+        self._credits_opened()
+
+    def _credits_opened(self) -> None:
+        assert self.services is not None
+        services = self.services
+        if services.gallery is not None:
+            self._check_image_files()
+        if services.account is not None and services.options.watch_payments:
+            # Buying (its LND client and price sources) is set up once the reader is painted.
+            self.call_after_refresh(self._start_payments)
+        if services.account is not None and not services.options.watch_payments:
+            # Another process (the server's one watcher) credits payments: notice them here.
+            self._ledger_version = services.account.ledger.data_version()
+            self.set_interval(1.0, self._notice_ledger_writes)
+        for screen in self.screen_stack:
+            if isinstance(screen, ReaderScreen):
+                screen.credits_opened(services.account, services.gallery)
+
     @work(thread=True, exit_on_error=False, group="images")
     def _check_image_files(self) -> None:
         """Files without records and records without files, said once at start."""
+        from core.generation.gallery import Gallery
+
         try:
             gallery = Gallery.open(self.config)
         except LedgerError:
@@ -165,6 +197,7 @@ class VerselightApp(App[None]):
 
     def generator(self) -> Generator | None:
         """The session's generator, opened on first use (None when credits are unavailable)."""
+        self.open_credits()
         if self.services is None:
             return None
         try:
@@ -221,15 +254,18 @@ class VerselightApp(App[None]):
         self._open_reader()
 
     def _open_reader(self) -> None:
-        assert self.ctx is not None
+        assert self.ctx is not None and self.services is not None
+        services = self.services
         start = start_point(self.ctx, self.reference, self.translation)
         for problem in start.problems:
             self.notify(problem, severity="error", timeout=8)
         reader = ReaderScreen(
-            self.ctx, start.translation, start.ref, self.account, self.gallery,
-            generator=self.generator, marks=self.marks,
+            self.ctx, start.translation, start.ref, services.account, services.gallery,
+            generator=self.generator, marks=self.marks, open_credits=self.open_credits,
+            credits_pending=services.credits_pending,
         )  # fmt: skip
         self.push_screen(reader)
+        self.call_after_refresh(self.open_credits)
         # Everything made while starting (the library's caches, Textual's widgets) lives as
         # long as the app: out of the collector's way, full collections stay short and do not
         # stall a keypress or a page turn.
@@ -254,6 +290,7 @@ class VerselightApp(App[None]):
             self.action_buy_credits()
 
     def action_buy_credits(self) -> None:
+        self.open_credits()
         services = self.services
         if services is None or services.account is None:
             self.notify(

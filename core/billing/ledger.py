@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from core.billing.early_check import has_had_sessions as has_had_sessions
 from core.billing.limits import Limits
 from core.billing.owners import current_owner, status
 from core.clock import Clock, utc_now
@@ -121,13 +122,6 @@ class Entry:
     note: str | None
     payment_hash: str | None
     image_id: str | None
-
-
-def has_had_sessions(config: Config) -> bool:
-    """A session token and its signing secret exist: this installation has had sessions, so
-    its ledger cannot legitimately be empty (an empty one lost them)."""
-    secret = config.session_secret is not None or config.paths.secret_file.exists()
-    return secret and config.paths.token_file.exists()
 
 
 @contextmanager

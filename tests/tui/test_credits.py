@@ -16,14 +16,15 @@ from core.billing.ledger import Ledger
 from core.config import load_config
 from storage import ledger as db
 from tests.clock import ManualClock
-from tests.tui.helpers import settle, toasts, wait_for
+from tests.tui.helpers import KNOWN_SID, settle, toasts, wait_for
 from tui.app import make_app
 from tui.screens.admin_login import AdminLoginScreen
 from tui.screens.buy_credits import BuyCreditsScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.onboarding import OnboardingScreen
 from tui.screens.reader import ReaderScreen
-from tui.widgets.credits_badge import CreditsBadge
+from tui.widgets.credits_badge import PENDING, CreditsBadge
+from tui.widgets.image_pane import UNAVAILABLE, ImagePane
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -45,6 +46,39 @@ def grant_in_another_process(home: Path, sid: str, amount: int) -> None:
         check=True,
         cwd=ROOT,
     )
+
+
+async def test_keys_pressed_before_the_session_opens_wait_for_it(app_factory, known_session):
+    """The session and the ledger open just after the first frame. A key that needs them
+    before then (here: the first thing the test does once the reader is up) opens them
+    first: the history shows this terminal's session, the viewer's answer is about this
+    verse, and nothing says credits or illustrations are unavailable."""
+    app = app_factory("John 3:16")
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        reader = app.screen
+        assert isinstance(reader, ReaderScreen)
+        assert app.services is not None and app.services.credits_pending
+        assert badge(app) == PENDING
+        reader.action_view_images()  # v
+        assert not app.services.credits_pending
+        reader.action_credits()  # c
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        assert app.screen.account is not None and app.screen.account.session_id == KNOWN_SID
+        assert toasts(app) == ["No illustrations for John 3:16 yet; press i to make one."]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert badge(app) == "Free \u00b7 0 credits"
+
+
+async def test_buying_before_the_session_opens_waits_for_it(app_factory, known_session):
+    app = app_factory("John 3:16")
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        assert app.services is not None and app.services.credits_pending
+        app.action_buy_credits()  # b, or the badge
+        await settle(pilot)
+        assert isinstance(app.screen, BuyCreditsScreen)
+        assert not any("unavailable" in t for t in toasts(app))
 
 
 async def test_badge_starts_free_and_follows_another_process(app_factory, home):
@@ -223,6 +257,7 @@ async def test_unusable_ledger_means_free_browsing_with_a_notice(app_factory, ho
         assert isinstance(app.screen, ReaderScreen)
         assert badge(app) == "Credits unavailable"
         assert any("reading works as usual" in m.lower() for m in toasts(app))
+        assert app.screen.query_one(ImagePane).message == UNAVAILABLE
         await pilot.press("j")
         await settle(pilot)
         assert app.screen.ref.verse == 17

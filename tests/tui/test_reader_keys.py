@@ -96,6 +96,32 @@ async def test_current_verse_stays_in_view_through_a_long_chapter(app_factory):
         assert top <= line.virtual_region.y and line.virtual_region.bottom <= bottom + 1
 
 
+async def test_a_new_chapter_mounts_a_screenful_first_and_the_rest_after_the_frame(app_factory):
+    """Psalm 119's 176 verses: the screenful from the current verse is mounted before the next
+    frame, the rest just after; a key reaching past them (End, before any frame) mounts them
+    at once and still shows the verse."""
+    app = app_factory("Gen 1:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = reader(app)
+        view = screen.query_one(ChapterView)
+        await screen.go_to(VerseRef(19, 119, 1))
+        mounted = [line.verse.ref.verse for line in view.query(VerseLine)]
+        assert mounted == list(range(1, 1 + len(mounted))) and 12 <= len(mounted) < 40
+        await screen.action_last_verse()
+        await settle(pilot)
+        assert [line.verse.ref.verse for line in view.query(VerseLine)] == list(range(1, 177))
+        line = current_line(app)
+        assert line.verse.ref == VerseRef(19, 119, 176)
+        visible = view.content_region
+        assert line.region.height > 0 and visible.contains_region(line.region)
+        # Without a key, the rest arrives after the frame.
+        await screen.go_to(VerseRef(19, 118, 1))
+        assert len(view.query(VerseLine)) < 29
+        await settle(pilot)
+        assert len(view.query(VerseLine)) == 29
+
+
 async def test_bad_reference_on_start_says_why_and_opens_anyway(app_factory):
     app = app_factory("Hezekiah 4:2")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
@@ -144,11 +170,15 @@ async def test_navigator_hidden_at_80_shown_at_120_and_toggled_with_n(app_factor
     app = app_factory("John 3:16")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        nav = app.screen.query_one(Navigator)
-        assert not nav.display
+        # Hidden, so not made: the first frame does not pay for it.
+        assert not app.screen.query(Navigator)
         await pilot.press("n")
         await settle(pilot)
+        nav = app.screen.query_one(Navigator)
         assert nav.display and nav.has_focus
+        # Made as it is shown, opened at the chapter being read.
+        assert nav.cursor_node is not None and nav.cursor_node.label.plain == "Chapter 3"
+        assert nav.cursor_node.parent is not None and nav.cursor_node.parent.label.plain == "John"
     wide = app_factory("John 3:16")
     async with wide.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

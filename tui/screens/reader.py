@@ -21,11 +21,10 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from core import reader_state
-from core.account import Account
 from core.bible import navigation
 from core.bible.references import VerseRef, Versification
+from core.billing import LedgerError
 from core.context import Context
-from core.generation.gallery import Gallery, LedgerError
 from core.marks import Marks, MarksError, VerseMarks
 from core.user_data import UserDataError
 from tui.messages import CreditsChanged, IllustrationSaved
@@ -37,6 +36,8 @@ from tui.widgets.reader_header import ReaderHeader
 from tui.widgets.verse_strip import VerseStrip
 
 if TYPE_CHECKING:
+    from core.account import Account
+    from core.generation.gallery import Gallery
     from core.generation.service import Generator
     from tui.screens.translations import Beside
 
@@ -93,6 +94,8 @@ class ReaderScreen(Screen[None]):
         *,
         generator: Callable[[], Generator | None] | None = None,
         marks: Callable[[], Marks | None] | None = None,
+        open_credits: Callable[[], None] | None = None,
+        credits_pending: bool = False,
     ) -> None:
         super().__init__()
         self.ctx = ctx
@@ -104,6 +107,11 @@ class ReaderScreen(Screen[None]):
         """Opens the session's marks on first use (None: no session, or unusable)."""
         self._user_marks: dict[int, VerseMarks] = {}
         """The reader's marks on the chapter shown, by verse."""
+        self.credits_pending = credits_pending
+        """True until the app opened the account and the gallery (just after the first
+        frame; ``credits_opened``): until then the badge and the pane say they are coming."""
+        self._open_credits = open_credits
+        """Asks the app to open them now, for a key that needs them before they came."""
         self._marks: dict[int, int] = {}
         """Illustrations per verse of the chapter shown (for the verse strip)."""
         self.translation = translation
@@ -113,6 +121,9 @@ class ReaderScreen(Screen[None]):
         self._beside_choice: str | None = None
         """The last one picked, shown again when side by side is turned back on."""
         self._navigator_choice: bool | None = None
+        self._navigator: Navigator | None = None
+        """Made when first shown: hidden below 110 columns, a tree of 66 books still cost
+        the first frame 15-20 ms."""
         self._dirty = False
         self._ledger_problem: str | None = None
         """The last ledger error logged by the credit polls (logged once, not every second)."""
@@ -120,18 +131,19 @@ class ReaderScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ReaderHeader(id="header")
         with Horizontal(id="body"):
-            yield Navigator(id="navigator")
+            if self.app.size.width >= WIDE:  # shown from the start
+                self._navigator = Navigator(id="navigator")
+                yield self._navigator
             with Vertical(id="reading"):
                 yield ChapterView(id="chapter")
                 yield VerseStrip(id="strip")
-            yield ImagePane(self.gallery, id="image-pane")
+            yield ImagePane(self.gallery, waiting=self.credits_pending, id="image-pane")
         yield Footer()
 
     async def on_mount(self) -> None:
         self._beside_as_left()
-        self.query_one(Navigator).load(
-            self.ctx.library.versification(self.translation), self.gallery, self.marks
-        )
+        if self._navigator is not None:
+            self._navigator.load(self.versification, self.gallery, self.marks)
         await self.go_to(self.ref)
         self.set_interval(2.0, self.save_position)
         self.refresh_credits()
@@ -146,8 +158,32 @@ class ReaderScreen(Screen[None]):
         if saved.beside != self.translation and self.ctx.library.has(saved.beside):
             self.beside = self._beside_choice = self.ctx.library.translation(saved.beside).id
 
+    def credits_opened(self, account: Account | None, gallery: Gallery | None) -> None:
+        """The app opened the credit side (after the first frame): show what it holds."""
+        if not self.credits_pending:
+            return
+        self.credits_pending = False
+        self.account, self.gallery = account, gallery
+        self.query_one(ImagePane).credits_opened(gallery)
+        if self._navigator is not None:  # again, with the gallery's dots
+            self._navigator.load(self.versification, gallery, self.marks)
+            self._navigator.reveal(self.ref)
+        self.refresh_credits()
+        self.refresh_illustrations()
+        if account is not None:
+            self.set_interval(1.0, self._watch_ledger)
+
+    def _credits_needed(self) -> None:
+        """Before a key that uses credits or illustrations: open them now if they are still
+        coming, so it acts on them and never says they are unavailable."""
+        if self.credits_pending and self._open_credits is not None:
+            self._open_credits()
+
     def refresh_credits(self) -> None:
         """The badge as the ledger says now; "Credits unavailable" while it cannot be read."""
+        if self.credits_pending:
+            self.query_one(CreditsBadge).show_pending()
+            return
         try:
             state = self.account.state() if self.account is not None else None
         except DATABASE_ERRORS as exc:
@@ -216,8 +252,11 @@ class ReaderScreen(Screen[None]):
         user_marks = None
         if not view.shows(self.translation, ref, self.beside):
             self._user_marks = user_marks = self._read_user_marks(ref)
-            await view.show_chapter(self.translation, verses, user_marks, self._partner(ref))
-            self.query_one(Navigator).reveal(ref)
+            await view.show_chapter(
+                self.translation, verses, user_marks, self._partner(ref), verse=ref.verse
+            )
+            if self._navigator is not None:
+                self._navigator.reveal(ref)
             self._marks = self._chapter_marks(ref)
         self.ref = ref
         self._dirty = True
@@ -273,7 +312,8 @@ class ReaderScreen(Screen[None]):
         self.query_one(VerseStrip).set_chapter(
             counts[self.ref.chapter - 1], self.ref.verse, self._marks
         )
-        self.query_one(Navigator).refresh_marks()
+        if self._navigator is not None:
+            self._navigator.refresh_marks()
         self.query_one(ImagePane).show_verse(self.ref)
 
     def save_position(self) -> None:
@@ -387,11 +427,12 @@ class ReaderScreen(Screen[None]):
         await self.go_to(self.ref)  # and remembered with the place
         # After the new chapter has its current verse: the navigator coming or going resizes
         # the text, and the chapter view then brings that verse back into view.
-        self._fit(self.size.width)
+        await self._fit(self.size.width)
 
     def action_generate(self) -> None:
         from tui.screens.generate import GenerateScreen
 
+        self._credits_needed()
         generator = self.generator() if self.generator is not None else None
         if generator is None:
             self.notify(
@@ -403,6 +444,7 @@ class ReaderScreen(Screen[None]):
         self.app.push_screen(GenerateScreen(generator, self.ref, self.translation))
 
     def action_view_images(self) -> None:
+        self._credits_needed()
         if self.gallery is None:
             self.notify("Illustrations are unavailable in this run.", severity="error")
             return
@@ -439,7 +481,8 @@ class ReaderScreen(Screen[None]):
         self.query_one(ChapterView).set_marks(self._user_marks)
         strip = self.query_one(VerseStrip)
         strip.user_marked = frozenset(self._user_marks)
-        self.query_one(Navigator).refresh_marks()
+        if self._navigator is not None:
+            self._navigator.refresh_marks()
 
     def action_bookmark(self) -> None:
         marks = self._marks_or_say()
@@ -514,6 +557,7 @@ class ReaderScreen(Screen[None]):
     def action_credits(self) -> None:
         from tui.screens.history import HistoryScreen
 
+        self._credits_needed()
         self.app.push_screen(HistoryScreen(self.account))
 
     @on(CreditsBadge.Pressed)
@@ -538,7 +582,8 @@ class ReaderScreen(Screen[None]):
                 # Reading the one beside: the one read so far goes beside it.
                 self.beside = self._beside_choice = self.translation
             self.translation = translation
-            self.query_one(Navigator).load(self.versification, self.gallery, self.marks)
+            if self._navigator is not None:
+                self._navigator.load(self.versification, self.gallery, self.marks)
             self.notify(f"Reading {self.ctx.library.translation(translation).name}.")
         await self.go_to(ref)
 
@@ -548,27 +593,35 @@ class ReaderScreen(Screen[None]):
 
     # layout ------------------------------------------------------------------------------
 
-    def action_toggle_navigator(self) -> None:
+    async def action_toggle_navigator(self) -> None:
         shown = self.has_class("-with-navigator")
         self._navigator_choice = not shown
-        self.set_class(not shown, "-with-navigator")
-        if not shown:
-            self.query_one(Navigator).focus()
+        await self._show_navigator(not shown)
+        if not shown and self._navigator is not None:
+            self._navigator.focus()
         else:
             self.set_focus(None)
 
     def action_focus_text(self) -> None:
         self.set_focus(None)
 
-    def on_resize(self, event: Resize) -> None:
-        self._fit(event.size.width)
+    async def on_resize(self, event: Resize) -> None:
+        await self._fit(event.size.width)
 
-    def _fit(self, width: int) -> None:
+    async def _fit(self, width: int) -> None:
         # Side by side, the text needs the navigator's room for its two columns.
         wide = width >= WIDE and self.beside is None
         show = self._navigator_choice if self._navigator_choice is not None else wide
-        self.set_class(show, "-with-navigator")
+        await self._show_navigator(show)
         self.set_class(width < 100, "-narrow")
+
+    async def _show_navigator(self, show: bool) -> None:
+        if show and self._navigator is None:
+            navigator = self._navigator = Navigator(id="navigator")
+            await self.query_one("#body").mount(navigator, before=0)
+            navigator.load(self.versification, self.gallery, self.marks)
+            navigator.reveal(self.ref)
+        self.set_class(show, "-with-navigator")
 
 
 def _no_marks() -> Marks | None:

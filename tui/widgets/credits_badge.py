@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.events import Click
 from textual.message import Message
 from textual.widgets import Static
 
-from core.account import AccountState
 from core.sessions.tiers import Tier
+
+if TYPE_CHECKING:
+    from core.account import AccountState
+
+PENDING = "Credits \u2026"
 
 
 def badge_text(state: AccountState | None) -> str:
@@ -25,6 +31,11 @@ def badge_text(state: AccountState | None) -> str:
 class CreditsBadge(Static):
     class Pressed(Message):
         """The reader clicked the badge: offer to buy credits."""
+
+    def show_pending(self) -> None:
+        """Until the account is open (just after the reader's first frame)."""
+        self.update(PENDING)
+        self.set_classes("-pending")
 
     def show(self, state: AccountState | None) -> None:
         self.update(badge_text(state))

@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from core.bible.references import VerseRef
-from core.generation.gallery import Gallery, Illustration, LedgerError
+from core.billing import LedgerError
 from tui.image_support import (
     PictureCache,
     PictureError,
@@ -37,6 +37,8 @@ from tui.image_support import (
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
+
+    from core.generation.gallery import Gallery, Illustration
 
 log = logging.getLogger("verselight.tui.image_pane")
 
@@ -208,19 +210,28 @@ def pane_caption(illustration: Illustration, count: int) -> Content:
 class ImagePane(Picture):
     """The reader's pane: the current verse's latest illustration, or what to do to get one."""
 
-    def __init__(self, gallery: Gallery | None = None, *, id: str | None = None) -> None:
+    def __init__(
+        self, gallery: Gallery | None = None, *, waiting: bool = False, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.gallery = gallery
+        self.waiting = waiting
+        """No gallery yet because it is still being opened (``credits_opened`` brings it)."""
         self.ref: VerseRef | None = None
         self.shown: Illustration | None = None
         """The illustration the pane is about (also when its file is missing)."""
+
+    def credits_opened(self, gallery: Gallery | None) -> None:
+        self.gallery, self.waiting = gallery, False
+        if self.ref is not None:
+            self.show_verse(self.ref)
 
     def show_verse(self, ref: VerseRef) -> None:
         """Called on every move: one gallery query; pixels only when the illustration changed."""
         self.ref = ref
         if self.gallery is None:
             self.shown = None
-            self.show_message(UNAVAILABLE)
+            self.show_message("" if self.waiting else UNAVAILABLE)
             return
         try:
             found = self.gallery.for_verse(ref)

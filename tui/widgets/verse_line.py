@@ -85,8 +85,14 @@ class VerseLine(Static):
         if current == self.current:
             return
         self.current = current
-        self._look(current)
-        self.refresh()
+        if self.is_mounted:  # else on mounting: the chapter's last verses mount after a frame
+            self._look(current)
+            self.refresh()
+
+    def on_mount(self) -> None:
+        if self.current:
+            self._look(True)
+            self.refresh()
 
     def _look(self, current: bool) -> None:
         styles = self.styles
