@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -81,6 +81,7 @@ class VerselightApp(App[None]):
         self._invoice_on_screen: str | None = None
         self._ledger_version = 0
         self.exit_requested = False
+        self._said: set[str] = set()
         """Set by the served reader's early signal handler (``cli.served_reader``)."""
         self._marks: Marks | None = None
         self._marks_problem: str | None = None
@@ -206,6 +207,12 @@ class VerselightApp(App[None]):
             self.notify(str(exc), severity="error")
             return None
 
+    def notify_once(self, message: str, **kwargs: Any) -> None:
+        """A toast said at most once a run: a damaged file is news once, not at every use."""
+        if message not in self._said:
+            self._said.add(message)
+            self.notify(message, **kwargs)
+
     def marks(self) -> Marks | None:
         """The session's bookmarks, highlights and notes, opened on first use. None without a
         session, or when the user database cannot be used: that is said once, in a sentence,
@@ -215,7 +222,7 @@ class VerselightApp(App[None]):
                 self._marks = open_marks(self.services.user_data(), self.clock)
             except MarksError as exc:
                 self._marks_problem = str(exc)
-                self.notify(str(exc), severity="warning", timeout=10)
+                self.notify_once(str(exc), severity="warning", timeout=10)
         return self._marks
 
     def _library_ready(self, ok: bool | None) -> None:
@@ -315,7 +322,7 @@ class VerselightApp(App[None]):
         try:
             plans = self.services.reading_plans()
         except (UserDataError, PlanError) as exc:
-            self.notify(str(exc), severity="error")
+            self.notify_once(str(exc), severity="error")
             return None
         if plans is None:
             self.notify(

@@ -166,7 +166,7 @@ async def test_the_translation_dialog_picks_the_one_beside(app_factory, gappy) -
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, TranslationsScreen)
-        assert "s side by side" in screen_words(app)
+        assert "s beside" in screen_words(app)
         ids = [t.id for t in reader_of(app).ctx.library.translations()]
         # On the translation being read, `s` says to pick another and stays.
         await pilot.press("s")

@@ -170,6 +170,7 @@ class ReaderScreen(Screen[None]):
             self._navigator.reveal(self.ref)
         self.refresh_credits()
         self.refresh_illustrations()
+        self._marks_changed()  # the session's marks can be read now
         if account is not None:
             self.set_interval(1.0, self._watch_ledger)
 
