@@ -375,3 +375,14 @@ async def test_a_visitor_who_drops_mid_generation_leaves_no_hold(
     assert ledger.open_holds(sid) == []
     assert ledger.balance(sid).balance == 300
     ledger.close()
+
+
+async def test_no_port_forwarding_and_no_file_transfer(start_server, keys):
+    server = start_server()
+    async with await connect(server.port, keys["a"]) as conn:
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.open_connection("127.0.0.1", server.port)  # direct-tcpip
+        with pytest.raises(asyncssh.Error):
+            await conn.start_sftp_client()
+        with pytest.raises(asyncssh.ChannelListenError):
+            await conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", 9)
