@@ -30,7 +30,7 @@ LND_VARS = (ENV_HOST, ENV_TLS_CERT, ENV_MACAROON)
 SOURCES = ("coinbase", "kraken", "bitstamp", "coingecko")
 CHECKS = (
     "library", "ledger", "sessions", "payments", *(f"price {s}" for s in SOURCES), "prices",
-    "openrouter", "image files",
+    "openrouter", "image files", "serve",
 )  # fmt: skip
 CANNOT_BUY = "Buying credits cannot work until the FAIL lines above are fixed."
 ALL_GOOD = "Everything needed to read and to sell credits works."
