@@ -277,8 +277,8 @@ async def test_the_sketch_is_free_for_a_paid_session_and_labelled(
 
         await press_generate(pilot, screen)
         await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
-        saved = "Offline sketch saved for John 3:16: free."
-        await wait_for(pilot, lambda: saved in toasts(app), "the saved toast")
+        toast = "Offline sketch saved for John 3:16: free."
+        await wait_for(pilot, lambda: toast in toasts(app), "the saved toast")
     assert image_calls(openrouter_server) == 0
     images = Gallery.open(images_config)
     try:
@@ -301,8 +301,8 @@ async def test_an_admin_sketch_is_named_an_offline_sketch(
         assert screen.chosen is not None and screen.chosen.is_sketch
         await press_generate(pilot, screen)
         await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
-        saved = "Offline sketch saved for John 3:16: admin, no credits used (audited)."
-        await wait_for(pilot, lambda: saved in toasts(app), "the saved toast")
+        toast = "Offline sketch saved for John 3:16: admin, no credits used (audited)."
+        await wait_for(pilot, lambda: toast in toasts(app), "the saved toast")
     assert image_calls(openrouter_server) == 0
     assert_books_clean(ledger(), 0)
 
@@ -320,8 +320,8 @@ async def test_admin_generates_without_credits_and_is_audited(
         )
         await press_generate(pilot, screen)
         await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
-        saved = "Illustration saved for John 3:16: admin, no credits used (audited)."
-        await wait_for(pilot, lambda: saved in toasts(app), "the saved toast")
+        toast = "Illustration saved for John 3:16: admin, no credits used (audited)."
+        await wait_for(pilot, lambda: toast in toasts(app), "the saved toast")
     books = ledger()
     assert_books_clean(books, 0)
     assert [e for e in books.history(KNOWN_SID) if e.kind == "charge"] == []
