@@ -137,6 +137,7 @@ class BuyCreditsScreen(ModalScreen[bool]):
                     yield Static("", id="unavailable-text")
 
     def on_mount(self) -> None:
+        self._app = self.app  # for the watchers' threads, which may report after the app ends
         if not self.shop.available:
             # A visitor served over SSH cannot fix the host's set-up: the operator's sentence
             # (which settings to set) is for the host's log and ``doctor``, not for them.
@@ -207,7 +208,7 @@ class BuyCreditsScreen(ModalScreen[bool]):
     def _outcome_from_thread(self, payment_hash: str, outcome: Outcome) -> None:
         # Into the app's one settlement handler, which answers with PaymentSettled or
         # InvoiceExpired (and tells the other screens the credits changed).
-        self.app.post_message(SettlementReported(payment_hash, outcome))
+        self._app.post_message(SettlementReported(payment_hash, outcome))
 
     def on_payment_settled(self, event: PaymentSettled) -> None:
         outcome = Outcome.CREDITED if event.credited_now else Outcome.ALREADY_CREDITED
