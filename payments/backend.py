@@ -188,3 +188,29 @@ class PaymentBackend(Protocol):
 class BackendConfigError(Exception):
     """The payment settings cannot be used (a sentence naming the setting): buying is then
     unavailable with that sentence, and doctor's payments line fails with it."""
+
+
+class ClosesOnExit:
+    """``with client:`` closes it: every backend's client."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class CancelsOnExit:
+    """``with stream:`` cancels it: every backend's invoice stream."""
+
+    def cancel(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cancel()

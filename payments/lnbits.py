@@ -24,11 +24,12 @@ import json
 import logging
 import threading
 from datetime import datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from payments.backend import (
     AddedInvoice,
+    CancelsOnExit,
+    ClosesOnExit,
     ErrorKind,
     InvoiceState,
     InvoiceStatus,
@@ -78,7 +79,7 @@ class LnbitsError(PaymentError):
         super().__init__(kind, user_message or _USER_MESSAGES[kind])
 
 
-class LnbitsClient:
+class LnbitsClient(ClosesOnExit):
     """One LNbits wallet seen through its invoice key. Thread-safe (httpx's client is)."""
 
     name = "LNbits"
@@ -104,17 +105,6 @@ class LnbitsClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> LnbitsClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # PaymentBackend -----------------------------------------------------------------------
 
@@ -259,7 +249,7 @@ class LnbitsClient:
         return f"{scheme}://{base.split('://', 1)[1]}/api/v1/ws/{item}"
 
 
-class WebsocketPrompts:
+class WebsocketPrompts(CancelsOnExit):
     """An LNbits payment websocket as a ``ReportStream`` of ``Prompt``s.
 
     Connecting happens here (an unreachable server raises ``LnbitsError`` at once); iterating
@@ -334,17 +324,6 @@ class WebsocketPrompts:
     def cancel(self) -> None:
         self._cancelled.set()
         self._ws.close()
-
-    def __enter__(self) -> WebsocketPrompts:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cancel()
 
 
 def _now() -> float:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,7 +27,13 @@ if TYPE_CHECKING:
 
     from payments.lnrpc import lightning_pb2
 
-from payments.backend import AddedInvoice, InvoiceState, InvoiceStatus
+from payments.backend import (
+    AddedInvoice,
+    CancelsOnExit,
+    ClosesOnExit,
+    InvoiceState,
+    InvoiceStatus,
+)
 from payments.lnd_config import (
     DEFAULT_TIMEOUT_S,
     ENV_HOST,
@@ -120,7 +125,7 @@ class InvoiceList:
     last_index_offset: int
 
 
-class InvoiceStream:
+class InvoiceStream(CancelsOnExit):
     """Invoice updates from one server stream; ``cancel()`` (from any thread) ends it quietly.
 
     Iterating raises ``LndError`` when the stream fails (node gone, deadline reached, ...), and
@@ -154,19 +159,8 @@ class InvoiceStream:
         self._cancelled.set()
         self._call.cancel()
 
-    def __enter__(self) -> InvoiceStream:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cancel()
-
-
-class LndClient:
+class LndClient(ClosesOnExit):
     """The invoice calls Verselight makes to LND, each with a deadline and plain-worded errors.
 
     Thread-safe: one client (one gRPC channel) can serve the UI, the per-invoice watchers and the
@@ -204,17 +198,6 @@ class LndClient:
     def close(self) -> None:
         """Close the channel; open streams end."""
         self._channel.close()
-
-    def __enter__(self) -> LndClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def add_invoice(
         self, value_sat: int, memo: str, expiry_s: int, r_preimage: bytes

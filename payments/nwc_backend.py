@@ -24,10 +24,11 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from types import TracebackType
 
 from payments.backend import (
     AddedInvoice,
+    CancelsOnExit,
+    ClosesOnExit,
     ErrorKind,
     InvoiceState,
     InvoiceStatus,
@@ -102,7 +103,7 @@ def _payment_error(exc: NwcError | NwcUriError) -> PaymentError:
     return PaymentError(kind, text)
 
 
-class NwcBackend:
+class NwcBackend(ClosesOnExit):
     """One NWC wallet connection as a payment backend. Thread-safe."""
 
     name = "NWC"
@@ -119,17 +120,6 @@ class NwcBackend:
         """Weak: a stream its watcher dropped without cancelling (it resubscribes after a
         failed lookup) leaves with its queue instead of collecting every notification."""
         self._amounts: OrderedDict[str, int] = OrderedDict()
-
-    def __enter__(self) -> NwcBackend:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # PaymentBackend -----------------------------------------------------------------------
 
@@ -270,7 +260,7 @@ def describe(info: NwcInfo, relays: int) -> str:
     return text
 
 
-class NotificationStream:
+class NotificationStream(CancelsOnExit):
     """The wallet's notifications as a ``ReportStream``: iterating blocks until a report, the
     deadline or ``cancel()`` (any thread); it never fails (the wallet reconnects its relays)."""
 
@@ -312,14 +302,3 @@ class NotificationStream:
     def cancel(self) -> None:
         self._cancelled.set()
         self._backend._forget_stream(self)
-
-    def __enter__(self) -> NotificationStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cancel()
