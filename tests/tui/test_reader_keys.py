@@ -96,6 +96,37 @@ async def test_current_verse_stays_in_view_through_a_long_chapter(app_factory):
         assert top <= line.virtual_region.y and line.virtual_region.bottom <= bottom + 1
 
 
+async def test_reading_past_the_page_turns_it(app_factory):
+    """Next verse past the bottom puts that verse at the top (the text does not creep up a
+    verse per key); previous verse back past the top puts it at the bottom; a key within the
+    page leaves the text where it is."""
+    app = app_factory("Ps 119:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(ChapterView)
+        turned_at = None
+        for _ in range(20):
+            before = view.scroll_y
+            await pilot.press("j")
+            await settle(pilot)
+            if view.scroll_y != before:
+                turned_at = current_line(app)
+                break
+        assert turned_at is not None, "twenty verses and the page never turned"
+        assert turned_at.virtual_region.y == view.scroll_y  # at the top of the new page
+        page = view.scroll_y
+        await pilot.press("j")
+        await settle(pilot)
+        assert view.scroll_y == page
+        await pilot.press("k", "k")
+        await settle(pilot)
+        back = current_line(app)
+        assert view.scroll_y < page
+        view_bottom = view.scroll_y + view.scrollable_content_region.height
+        assert back.virtual_region.bottom <= view_bottom
+        assert view_bottom - back.virtual_region.bottom <= 1  # its margin: at the bottom
+
+
 async def test_a_new_chapter_mounts_a_screenful_first_and_the_rest_after_the_frame(app_factory):
     """Psalm 119's 176 verses: the screenful from the current verse is mounted before the next
     frame, the rest just after; a key reaching past them (End, before any frame) mounts them

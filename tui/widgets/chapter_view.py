@@ -129,10 +129,28 @@ class ChapterView(VerticalScroll, can_focus=False):
         if self._laid_out and line.virtual_region.height:
             # Highlighting does not change a verse's height, so its place is already known:
             # scroll in this same frame rather than costing a second one.
-            self.scroll_to_widget(line, animate=False, top=False, immediate=True)
+            self._turn_page_to(line)
         else:
             self._wait_until = time.monotonic() + LAYOUT_WAIT
             self.call_after_refresh(self._keep_in_view, line)
+
+    def _turn_page_to(self, line: VerseLine) -> None:
+        """Bring ``line`` into view the way a page turns: reading on past the bottom puts the
+        verse at the top, with the screenful after it to read on; back past the top puts it
+        at the bottom. The text stands still while the verse moves down the page (a scroll
+        repaints the whole view, and text that shifts under every key press is hard to read)."""
+        if self._in_view(line):
+            return
+        where = line.virtual_region
+        if where.y > self.scroll_offset.y:
+            self.scroll_to_widget(line, animate=False, top=True, immediate=True)
+            return
+        # Its bottom (and the margin under it) at the bottom of the view; its top when it is
+        # taller than the view.
+        height = self.scrollable_content_region.height
+        self.scroll_to(
+            y=max(0, min(where.y, where.bottom + 1 - height)), animate=False, immediate=True
+        )
 
     def on_resize(self) -> None:
         # A new width rewraps every verse (and puts two translations in columns or stacks

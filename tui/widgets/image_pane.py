@@ -14,7 +14,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import ComposeResult
 from textual.content import Content
@@ -37,6 +37,7 @@ from tui.image_support import (
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
+    from textual.css.styles import RulesMap
 
     from core.generation.gallery import Gallery, Illustration
 
@@ -44,6 +45,7 @@ log = logging.getLogger("verselight.tui.image_pane")
 
 UNAVAILABLE = "Illustrations are unavailable in this run."
 UNREADABLE_RECORDS = "Illustrations could not be read just now."
+NO_ILLUSTRATION = "No illustration for this verse yet.\n\nPress i to make one."
 
 
 class Picture(Widget):
@@ -158,10 +160,8 @@ class Picture(Widget):
     # drawing -----------------------------------------------------------------------------
 
     def _apply(self) -> None:
-        self._message_widget.display = bool(self._message)
-        self._message_widget.update(self._message)
-        self._caption_widget.display = bool(self._caption)
-        self._caption_widget.update(self._caption)
+        _update(self._message_widget, self._message)
+        _update(self._caption_widget, self._caption)
         self._refit()
 
     def on_resize(self, event: Resize) -> None:
@@ -242,8 +242,30 @@ class ImagePane(Picture):
             return
         if not found:
             self.shown = None
-            self.show_message(f"No illustration for {ref} yet.\n\nPress i to make one.")
+            # Not naming the verse (the header does): the sentence stays put while reading on.
+            self.show_message(NO_ILLUSTRATION)
             return
         latest = found[0]
         self.shown = latest
         self.show_image(latest.id, lambda: latest.path, pane_caption(latest, len(found)))
+
+
+def _update(widget: Static, content: Content) -> None:
+    """Show ``content`` in ``widget`` (hidden when empty), laying the pane out again only when
+    its height changes: captions change from verse to verse, and a layout of the whole screen
+    on every key press would cost more than the rest of the key press together."""
+    shown = bool(content)
+    width = widget.content_size.width
+    old = widget.visual
+    # Read with ``.get`` like a mapping, as Textual's own widgets pass their styles here.
+    rules = cast("RulesMap", widget.styles)
+    same = widget.display == shown and (
+        not shown  # hidden before and after: it takes no room
+        or (
+            width > 0
+            and isinstance(old, Content)
+            and old.get_height(rules, width) == content.get_height(rules, width)
+        )
+    )
+    widget.display = shown
+    widget.update(content, layout=not same)
