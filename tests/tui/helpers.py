@@ -60,3 +60,11 @@ KNOWN_SID = "5e55" + "0" * 28
 def toasts(app: App[Any]) -> list[str]:
     """The messages of the notifications the app is showing (or has queued), oldest first."""
     return [notification.message for notification in app._notifications]
+
+
+def shown_lines(node: Any) -> list[Any]:
+    """The chapter's verse lines under ``node`` (a screen or the chapter view), in order: the
+    lines a shorter chapter does not need stay mounted, hidden, for the next one."""
+    from tui.widgets.verse_line import VerseLine
+
+    return [line for line in node.query(VerseLine) if line.display]

@@ -9,14 +9,13 @@ from textual.widgets import Input, Label, OptionList, Static
 
 from core.bible.library import Library
 from core.bible.references import VerseRef
-from tests.tui.helpers import settle, toasts, wait_for
+from tests.tui.helpers import settle, shown_lines, toasts, wait_for
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.goto import GotoScreen
 from tui.screens.onboarding import OnboardingScreen
 from tui.screens.reader import ReaderScreen
 from tui.screens.search import SearchScreen
 from tui.screens.translations import TranslationsScreen
-from tui.widgets.verse_line import VerseLine
 
 
 def preview(app) -> Static:
@@ -194,7 +193,7 @@ async def test_switching_translation_keeps_the_place_or_the_nearest(
         assert isinstance(reader, ReaderScreen)
         assert reader.translation == "TINY"
         assert reader.ref == VerseRef(43, 3, 16)
-        (current,) = [line for line in reader.query(VerseLine) if line.current]
+        (current,) = [line for line in shown_lines(reader) if line.current]
         assert current.verse.text == "Tiny John 3:16."
         await pilot.press("end")
         await settle(pilot)
@@ -302,7 +301,7 @@ async def test_no_color_is_respected(app_factory, monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.no_color
-        (current,) = [line for line in app.screen.query(VerseLine) if line.current]
+        (current,) = [line for line in shown_lines(app.screen) if line.current]
         assert current.verse.ref == VerseRef(43, 3, 16)
         # Without colour the current verse must still stand out: bold and a bar at its left.
         assert current.styles.text_style.bold

@@ -6,10 +6,9 @@ import pytest
 from textual.command import CommandList
 
 from core.bible.references import VerseRef
-from tests.tui.helpers import settle, toasts, wait_for
+from tests.tui.helpers import settle, shown_lines, toasts, wait_for
 from tui.screens.reader import ReaderScreen
 from tui.widgets.chapter_view import ChapterView
-from tui.widgets.verse_line import VerseLine
 
 SIZES = [(80, 24), (100, 32)]
 JOHN_3_16 = VerseRef(43, 3, 16)
@@ -19,7 +18,7 @@ def _on_screen(app, ref: VerseRef) -> bool:
     reader = app.screen
     if not isinstance(reader, ReaderScreen) or reader.ref != ref:
         return False
-    lines = [v for v in reader.query(VerseLine) if v.verse.ref == ref]
+    lines = [v for v in shown_lines(reader) if v.verse.ref == ref]
     visible = reader.query_one(ChapterView).content_region
     return (
         len(lines) == 1 and lines[0].region.height > 0 and visible.contains_region(lines[0].region)
@@ -54,7 +53,7 @@ def assert_in_view(app, ref: VerseRef) -> None:
     assert isinstance(reader, ReaderScreen), reader
     assert reader.ref == ref
     view = reader.query_one(ChapterView)
-    (line,) = [v for v in reader.query(VerseLine) if v.verse.ref == ref]
+    (line,) = [v for v in shown_lines(reader) if v.verse.ref == ref]
     assert line.current
     visible = view.content_region
     assert visible.height > 0
@@ -116,7 +115,7 @@ async def test_g_with_a_translation_name_reads_there(app_factory, with_tiny_tran
         await settle(pilot)
         assert app.screen.translation == "TINY"
         assert_in_view(app, JOHN_3_16)
-        (line,) = [v for v in app.screen.query(VerseLine) if v.current]
+        (line,) = [v for v in shown_lines(app.screen) if v.current]
         assert line.verse.text == "Tiny John 3:16."
 
 

@@ -14,13 +14,12 @@ from core.config import Config
 from core.plans import ActivePlan, ReadingPlans, built_in
 from core.user_data import open_user_data
 from tests.clock import ManualClock
-from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle, toasts
+from tests.tui.helpers import KNOWN_SID, SNAPSHOT_TIME, settle, shown_lines, toasts
 from tui.app import make_app
 from tui.screens.plan import PlanScreen
 from tui.screens.reader import ReaderScreen
 from tui.screens.todays_reading import TodaysReadingScreen
 from tui.widgets.chapter_view import ChapterView
-from tui.widgets.verse_line import VerseLine
 
 
 def start_plan(config: Config, name: str = "nt90", days_ago: int = 0) -> None:
@@ -48,7 +47,7 @@ def reading_at(app, ref: VerseRef) -> None:
     reader = app.screen
     assert isinstance(reader, ReaderScreen), reader
     assert reader.ref == ref
-    (line,) = [v for v in reader.query(VerseLine) if v.verse.ref == ref]
+    (line,) = [v for v in shown_lines(reader) if v.verse.ref == ref]
     assert line.current
     assert reader.query_one(ChapterView).content_region.contains_region(line.region)
 

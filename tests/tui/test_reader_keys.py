@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.bible.references import VerseRef
-from tests.tui.helpers import settle, toasts
+from tests.tui.helpers import settle, shown_lines, toasts
 from tui.screens.reader import ReaderScreen
 from tui.widgets.chapter_view import ChapterView
 from tui.widgets.verse_line import VerseLine
@@ -19,7 +19,7 @@ def reader(app) -> ReaderScreen:
 
 
 def current_line(app) -> VerseLine:
-    lines: list[VerseLine] = [line for line in app.screen.query(VerseLine) if line.current]
+    lines: list[VerseLine] = [line for line in shown_lines(app.screen) if line.current]
     assert len(lines) == 1
     return lines[0]
 
@@ -128,29 +128,40 @@ async def test_reading_past_the_page_turns_it(app_factory):
 
 
 async def test_a_new_chapter_mounts_a_screenful_first_and_the_rest_after_the_frame(app_factory):
-    """Psalm 119's 176 verses: the screenful from the current verse is mounted before the next
+    """Psalm 119's 176 verses after Genesis 1's 31: the lines of Genesis 1 show its first
+    verses, and of the lines it needs beyond them only a screenful is mounted before the next
     frame, the rest just after; a key reaching past them (End, before any frame) mounts them
-    at once and still shows the verse."""
+    at once and still shows the verse. A shorter chapter after it mounts nothing: it shows its
+    verses in the lines there are and hides the others."""
     app = app_factory("Gen 1:1")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = reader(app)
         view = screen.query_one(ChapterView)
+        genesis = list(view.query(VerseLine))
+        assert len(genesis) == 31
         await screen.go_to(VerseRef(19, 119, 1))
         mounted = [line.verse.ref.verse for line in view.query(VerseLine)]
-        assert mounted == list(range(1, 1 + len(mounted))) and 12 <= len(mounted) < 40
+        assert mounted == list(range(1, 1 + len(mounted))) and 31 <= len(mounted) < 40
+        assert list(view.query(VerseLine))[:31] == genesis  # the same widgets, new verses
         await screen.action_last_verse()
         await settle(pilot)
-        assert [line.verse.ref.verse for line in view.query(VerseLine)] == list(range(1, 177))
+        assert [line.verse.ref.verse for line in shown_lines(view)] == list(range(1, 177))
         line = current_line(app)
         assert line.verse.ref == VerseRef(19, 119, 176)
         visible = view.content_region
         assert line.region.height > 0 and visible.contains_region(line.region)
-        # Without a key, the rest arrives after the frame.
+        # A shorter chapter: no line mounted or removed, the 147 it does not need hidden.
+        lines = list(view.query(VerseLine))
         await screen.go_to(VerseRef(19, 118, 1))
-        assert len(view.query(VerseLine)) < 29
+        assert list(view.query(VerseLine)) == lines
         await settle(pilot)
-        assert len(view.query(VerseLine)) == 29
+        shown = shown_lines(view)
+        assert [line.verse.ref for line in shown] == [VerseRef(19, 118, v) for v in range(1, 30)]
+        assert shown == lines[:29]
+        assert "O give thanks unto the LORD" in str(shown[0].render())
+        assert current_line(app).verse.ref == VerseRef(19, 118, 1)
+        assert view.virtual_size.height < 29 * 8  # the hidden lines take no room
 
 
 async def test_bad_reference_on_start_says_why_and_opens_anyway(app_factory):

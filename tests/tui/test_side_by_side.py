@@ -11,13 +11,12 @@ import pytest
 from core.bible.references import VerseRef
 from core.config import Config
 from tests.second_translation import EXTRA, GAPPY, add_gappy, plainer
-from tests.tui.helpers import settle, toasts
+from tests.tui.helpers import settle, shown_lines, toasts
 from tests.tui.test_going_places import assert_comes_into_view, assert_in_view
 from tests.tui.test_small_terminals import screen_lines, screen_words
 from tui.screens.reader import ReaderScreen
 from tui.screens.translations import TranslationsScreen
 from tui.widgets.chapter_view import ChapterView
-from tui.widgets.verse_line import VerseLine
 from tui.widgets.verse_pair import VersePair
 from tui.widgets.verse_strip import VerseStrip
 
@@ -40,7 +39,11 @@ def top(app) -> object:
 
 
 def pairs(app) -> dict[int, VersePair]:
-    return {line.pair.ref.verse: line for line in reader_of(app).query(VersePair)}
+    return {
+        line.pair.ref.verse: line
+        for line in shown_lines(reader_of(app))
+        if isinstance(line, VersePair)
+    }
 
 
 async def turn_on(pilot) -> None:
@@ -147,7 +150,7 @@ async def test_s_turns_it_off_and_on_again_without_asking(app_factory, gappy) ->
         await pilot.press("s")
         await settle(pilot)
         assert reader.beside is None and not reader.query(VersePair)
-        assert len(reader.query(VerseLine)) == 36
+        assert len(shown_lines(reader)) == 36
         # The navigator is back (120 columns), so the text rewraps: the verse comes into view.
         await assert_comes_into_view(pilot, app, JOHN_3_16)
         assert "KJV | GAPPY" not in screen_words(app)

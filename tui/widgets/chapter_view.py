@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -20,6 +21,9 @@ from core.bible.library import Verse
 from core.bible.references import VerseRef
 from core.marks import VerseMarks
 from tui.widgets.verse_line import NO_MARKS, VerseLine
+
+if TYPE_CHECKING:
+    from tui.widgets.verse_pair import Beside
 
 LAYOUT_WAIT = 1.0
 """Seconds to wait for a new chapter's layout before giving up scrolling to the verse: the
@@ -47,9 +51,19 @@ class ChapterView(VerticalScroll, can_focus=False):
         self._current: VerseLine | None = None
         self._laid_out = False
         """False until a new chapter's verses have been through layout once."""
+        self._layout_seen = False
+        """Whether the screen was laid out since the chapter changed: until then the lines
+        shown again keep the places they had in the last chapter."""
         self._wait_until = 0.0
         self._later: list[VerseLine] = []
         """The chapter's verses still to mount, below those on screen."""
+        self._pool: list[VerseLine] = []
+        """Every line mounted (or about to be), in order: the next chapter shows its verses
+        in them, hiding those it does not need."""
+        self._beside: str | None = None
+        """The translation the lines show beside the first (None: lines of one)."""
+        self._title: Static | None = None
+        self._heads: Static | None = None
 
     def shows(self, translation: str, ref: VerseRef, beside: str | None = None) -> bool:
         return self._chapter == (translation, beside, ref.book, ref.chapter)
@@ -65,43 +79,128 @@ class ChapterView(VerticalScroll, can_focus=False):
         """Replace the text with a chapter (``verses`` in order, all from one chapter), to be
         read from ``verse``, with the reader's ``marks`` by verse number, and ``partner``'s
         text of it beside it, verse by verse."""
-        await self.remove_children()
         marks = marks or {}
-        heads: list[Static] = []
+        first = verses[0].ref if verses else None
+        beside = partner.id if partner else None
+        self._chapter = (translation, beside, first.book, first.chapter) if first else None
+        title = f"{first.book_info.name} {first.chapter}" if first else ""
+        if self._current is not None:
+            self._current.set_current(False)
+        self._current = None
+        self._laid_out = self._layout_seen = False
+        if self._pool and (beside is None) == (self._beside is None):
+            await self._reuse(title, verses, marks, partner, verse)
+        else:
+            await self._rebuild(title, verses, marks, partner, verse)
+        self._beside = beside
+        self.scroll_home(animate=False)
+
+    async def _rebuild(
+        self,
+        title: str,
+        verses: list[Verse],
+        marks: Mapping[int, VerseMarks],
+        partner: Partner | None,
+        verse: int,
+    ) -> None:
+        """New lines for the chapter (the first, or one or two translations from now on)."""
+        await self.remove_children()
+        self._title = Static(title, classes="chapter-title")
+        self._heads = None
         if partner is None:
             self._lines = {
                 v.ref.verse: VerseLine(v, marks.get(v.ref.verse, NO_MARKS)) for v in verses
             }
         else:
             from core.bible.compare import align
-            from tui.widgets.verse_pair import VersePair, column_heads
+            from tui.widgets.verse_pair import VersePair
 
-            pairs = align(verses, partner.verses)
             self._lines = {
                 p.ref.verse: VersePair(p, partner.id, marks.get(p.ref.verse, NO_MARKS))
-                for p in pairs
+                for p in align(verses, partner.verses)
             }
-            heads = [
-                Static(
-                    column_heads(partner.left_name, partner.id, partner.name, bool(partner.verses)),
-                    classes="column-heads",
-                )
-            ]
-        self._current = None
-        self._laid_out = False
-        first = verses[0].ref if verses else None
-        beside = partner.id if partner else None
-        self._chapter = (translation, beside, first.book, first.chapter) if first else None
-        title = f"{first.book_info.name} {first.chapter}" if first else ""
+            self._heads = Static(self._column_heads(partner), classes="column-heads")
+        self._pool = list(self._lines.values())
+        head, self._later = self._screenful(self._pool, verse)
+        heads = [self._heads] if self._heads is not None else []
+        await self.mount_all([self._title, *heads, *head])
+        if self._later:
+            self.call_after_refresh(self._mount_later, self._later)
+
+    def _screenful(
+        self, lines: list[VerseLine], verse: int
+    ) -> tuple[list[VerseLine], list[VerseLine]]:
+        """``lines`` split into those a screen read from ``verse`` can show, to mount before
+        the next frame, and the rest, to mount after it."""
         # A verse takes two rows at least (its text and a margin): half the screen's rows
         # past ``verse`` fill whatever the scroll puts on screen.
         last = verse + self.app.size.height // 2 + 1
-        head = [line for n, line in self._lines.items() if n <= last]
-        self._later = [line for n, line in self._lines.items() if n > last]
-        await self.mount_all([Static(title, classes="chapter-title"), *heads, *head])
+        return (
+            [line for line in lines if line.verse.ref.verse <= last],
+            [line for line in lines if line.verse.ref.verse > last],
+        )
+
+    async def _reuse(
+        self,
+        title: str,
+        verses: list[Verse],
+        marks: Mapping[int, VerseMarks],
+        partner: Partner | None,
+        verse: int,
+    ) -> None:
+        """Show the chapter in the lines already mounted, mounting only the lines a longer
+        chapter needs and hiding those a shorter one does not: a new chapter then costs a
+        layout and the frame, not tearing down and building dozens of widgets."""
+        if self._later:  # the last chapter's rest, not mounted yet
+            self._mount_later(self._later)
+        assert self._title is not None
+        self._title.update(title)
+        pool = self._pool
+        self._lines = {}
+        if partner is None:
+            for line, v in zip(pool, verses, strict=False):
+                line.show(v, marks.get(v.ref.verse, NO_MARKS))
+                self._lines[v.ref.verse] = line
+            more = [VerseLine(v, marks.get(v.ref.verse, NO_MARKS)) for v in verses[len(pool) :]]
+            count = len(verses)
+        else:
+            from core.bible.compare import align
+            from tui.widgets.verse_pair import VersePair
+
+            assert self._heads is not None
+            self._heads.update(self._column_heads(partner))
+            pairs = align(verses, partner.verses)
+            for line, p in zip(pool, pairs, strict=False):
+                assert isinstance(line, VersePair)
+                line.show_pair(p, marks.get(p.ref.verse, NO_MARKS))
+                self._lines[p.ref.verse] = line
+            more = [
+                VersePair(p, partner.id, marks.get(p.ref.verse, NO_MARKS))
+                for p in pairs[len(pool) :]
+            ]
+            count = len(pairs)
+        for i, line in enumerate(pool):
+            line.display = i < count
+        for line in more:
+            self._lines[line.verse.ref.verse] = line
+        pool.extend(more)
+        now, self._later = self._screenful(more, verse)
+        if now:
+            await self.mount_all(now)
         if self._later:
             self.call_after_refresh(self._mount_later, self._later)
-        self.scroll_home(animate=False)
+
+    @staticmethod
+    def _column_heads(partner: Partner) -> Beside:
+        from tui.widgets.verse_pair import column_heads
+
+        return column_heads(partner.left_name, partner.id, partner.name, bool(partner.verses))
+
+    def on_mount(self) -> None:
+        self.screen.screen_layout_refresh_signal.subscribe(self, self._screen_laid_out, True)
+
+    def _screen_laid_out(self, _: object) -> None:
+        self._layout_seen = True
 
     def _mount_later(self, lines: list[VerseLine]) -> None:
         """Mount the rest of the chapter (unless another chapter came since)."""
@@ -163,7 +262,7 @@ class ChapterView(VerticalScroll, can_focus=False):
         if line is not self._current:
             return
         waiting = time.monotonic() < self._wait_until
-        if line.virtual_region.height == 0 and waiting:
+        if (not self._layout_seen or line.virtual_region.height == 0) and waiting:
             # Not laid out yet: the palette delays screen updates as it closes, so the
             # refresh after mounting a new chapter can come well before its layout.
             self.set_timer(LAYOUT_POLL, lambda: self._keep_in_view(line))

@@ -222,11 +222,16 @@ class Navigator(Tree[Place]):
         if book_node is None:
             return
         self._fill(book_node)
-        book_node.expand()
+        opened = not book_node.is_expanded
+        if opened:
+            # Expanding redraws the whole tree, even an open branch: only when it is shut.
+            book_node.expand()
         for chapter_node in book_node.children:
             if chapter_node.data and chapter_node.data.ref.chapter == ref.chapter:
-                # The expanded lines exist only after the next refresh.
-                self.call_after_refresh(self._point_at, chapter_node)
+                if opened:  # the expanded lines exist only after the next refresh
+                    self.call_after_refresh(self._point_at, chapter_node)
+                else:
+                    self._point_at(chapter_node)
                 break
 
     def _point_at(self, node: TreeNode[Place]) -> None:

@@ -66,6 +66,17 @@ class VerseLine(Static):
         self.marks = marks
         self.current = False
 
+    def show(self, verse: Verse, marks: VerseMarks, content: VisualType | None = None) -> None:
+        """Show another verse (of the next chapter): changing a line's text is far cheaper
+        than removing the line and mounting a new one."""
+        self.set_current(False)
+        self.verse = verse
+        if marks.colour != self.marks.colour:
+            for colour in COLOURS:
+                self.set_class(colour == marks.colour, colour_class(colour))
+        self.marks = marks
+        self.update(verse_text(verse, marks) if content is None else content)
+
     def marked_content(self) -> VisualType:
         """What the line shows, with its marks (``VersePair`` shows two translations)."""
         return verse_text(self.verse, self.marks)

@@ -102,6 +102,11 @@ class VersePair(VerseLine):
         self.right_id = right_id
         super().__init__(pair.left or Verse(pair.ref, ""), marks, self._beside(marks))
 
+    def show_pair(self, pair: Pair, marks: VerseMarks) -> None:
+        """Show another verse number (of the next chapter) in both translations."""
+        self.pair = pair
+        self.show(pair.left or Verse(pair.ref, ""), marks, self._beside(marks))
+
     def _beside(self, marks: VerseMarks) -> Beside:
         """The reader's marks belong to the verse: they show on the first translation's side."""
         pair = self.pair
