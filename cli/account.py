@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # the account side loads only when one of its commands runs
     from core.account import Account
     from core.config import Config
 
-ACCOUNT_COMMANDS = ("session", "ledger", "admin", "doctor")
 MAX_GRANT = 1_000_000
 """The most credits one grant may give ($10,000 at a cent a credit): a typo guard."""
 OPERATOR_RULE = (
@@ -36,7 +35,7 @@ MAX_LIMIT = 1_000_000
 """The most ledger or audit lines one command prints (SQLite's LIMIT is a 64-bit integer)."""
 
 
-def add_parsers(sub: argparse._SubParsersAction[P]) -> None:
+def add_parser(sub: argparse._SubParsersAction[P]) -> None:
     s = sub.add_parser("session", help="show, export or import this terminal's session")
     ssub = s.add_subparsers(dest="action", metavar="ACTION", required=True)
     ssub.add_parser("show", help="session id, tier and credits")

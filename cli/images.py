@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from cli.commands import IMAGES_COMMAND
 from cli.errors import EXIT_ERROR, EXIT_USAGE, CliError
 from core.printable import echo, printable
 
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
     from core.context import Context
     from core.generation.gallery import Gallery, Illustration
     from core.services import Services
-
-IMAGES_COMMAND = "images"
 
 
 def add_parser(sub: argparse._SubParsersAction[P]) -> None:

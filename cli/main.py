@@ -18,11 +18,14 @@ import textwrap
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from cli import account as cli_account
-from cli import images as cli_images
-from cli import notes as cli_notes
-from cli import plans as cli_plans
-from cli import serve as cli_serve
+from cli.commands import (
+    BIBLE_COMMANDS,
+    COMMANDS,
+    IMAGES_COMMAND,
+    OWN_MODULE,
+    command_modules,
+    module_of,
+)
 from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
 from cli.services import open_for_command, progress_printer
 from core.bible.importers import TRANSLATION_ID, ImportFailed
@@ -34,14 +37,6 @@ from core.printable import decoded, echo, printable
 if TYPE_CHECKING:
     from core.services import Services
 
-BIBLE_COMMANDS = ("read", "search", "translations", cli_images.IMAGES_COMMAND)
-COMMANDS = (
-    *BIBLE_COMMANDS,
-    *cli_account.ACCOUNT_COMMANDS,
-    cli_notes.NOTES_COMMAND,
-    cli_plans.PLAN_COMMAND,
-    cli_serve.SERVE_COMMAND,
-)
 MAX_LIMIT = 10_000
 """Most verses ``search --limit`` prints; more than there are in any query's answer."""
 
@@ -289,7 +284,7 @@ def _words_decoded(args: argparse.Namespace) -> argparse.Namespace:
     for name in ("name", "language"):
         if getattr(args, name, None) is not None:
             setattr(args, name, decoded(getattr(args, name)))
-    if getattr(args, "command", None) == cli_images.IMAGES_COMMAND:
+    if getattr(args, "command", None) == IMAGES_COMMAND:
         words = args.words
         args.words = (
             [*map(decoded, words[:2]), *words[2:]]
@@ -354,11 +349,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--id", help="the id to give it (default: the module's abbreviation)")
     rm = tsub.add_parser("remove", help="remove an imported translation")
     rm.add_argument("source", metavar="ID")
-    cli_images.add_parser(sub)
-    cli_account.add_parsers(sub)
-    cli_serve.add_parser(sub)
-    cli_plans.add_parser(sub)
-    cli_notes.add_parser(sub)
+    for module in command_modules():
+        module.add_parser(sub)
     return p
 
 
@@ -444,29 +436,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             from core.logs import setup_logging
 
             setup_logging(config.paths)
-        if argv and argv[0] in cli_account.ACCOUNT_COMMANDS:
-            return cli_account.run(config, _parser().parse_args(argv))
-        if argv and argv[0] == cli_serve.SERVE_COMMAND:
-            return cli_serve.run(config, _parser().parse_args(argv))
-        if argv and argv[0] == cli_plans.PLAN_COMMAND:
-            return cli_plans.run(config, _parser().parse_args(argv))
-        if argv and argv[0] == cli_notes.NOTES_COMMAND:
-            return cli_notes.run(config, _parser().parse_args(argv))
+        if argv and argv[0] in OWN_MODULE and argv[0] not in BIBLE_COMMANDS:
+            code: int = module_of(argv[0]).run(config, _parser().parse_args(argv))
+            return code
         if argv and argv[0] in BIBLE_COMMANDS:
             if argv[0] == "read":
                 args = _words_decoded(_read_parser().parse_args(argv[1:]))
             else:
                 args = _words_decoded(_parser().parse_args(argv))
-            handler = {
-                "read": cmd_read,
-                "search": cmd_search,
-                "translations": cmd_translations,
-                cli_images.IMAGES_COMMAND: cli_images.run,
-            }
-            images = args.command == cli_images.IMAGES_COMMAND
+            images = args.command == IMAGES_COMMAND
+            if images:
+                from cli.images import run as handler
+            else:
+                handler = {
+                    "read": cmd_read,
+                    "search": cmd_search,
+                    "translations": cmd_translations,
+                }[args.command]
             services = open_for_command(config, credits=False, gallery=images)
             try:
-                return handler[args.command](services, args)
+                return handler(services, args)
             finally:
                 services.close()
         if argv and argv[0] in ("-h", "--help", "help"):

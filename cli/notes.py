@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from cli.commands import NOTES_COMMAND
 from cli.errors import EXIT_OK, EXIT_USAGE, CliError
 from cli.services import open_for_command
 from core.printable import printable
@@ -22,8 +23,6 @@ P = TypeVar("P", bound=argparse.ArgumentParser)
 if TYPE_CHECKING:
     from core.config import Config
     from core.marks import Mark, Marks
-
-NOTES_COMMAND = "notes"
 
 
 def add_parser(sub: argparse._SubParsersAction[P]) -> None:

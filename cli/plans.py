@@ -7,6 +7,7 @@ import argparse
 from datetime import date
 from typing import TYPE_CHECKING, TypeVar
 
+from cli.commands import PLAN_COMMAND
 from cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
 from cli.services import open_for_command
 from core.printable import printable
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
     from core.plans import ActivePlan, PlanDay, PlanDefinition, ReadingPlans
 
 P = TypeVar("P", bound=argparse.ArgumentParser)
-
-PLAN_COMMAND = "plan"
 
 
 def add_parser(sub: argparse._SubParsersAction[P]) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TypeVar
 
+from cli.commands import SERVE_COMMAND
 from cli.errors import CliError
 from core.config import Config
 
-SERVE_COMMAND = "serve"
 P = TypeVar("P", bound=argparse.ArgumentParser)
 
 
