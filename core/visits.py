@@ -21,7 +21,9 @@ MIGRATIONS = [
         "CREATE TABLE places (session_id TEXT PRIMARY KEY, translation TEXT NOT NULL,"
         " book INTEGER NOT NULL, chapter INTEGER NOT NULL, verse INTEGER NOT NULL)",
         "CREATE TABLE welcomed (session_id TEXT PRIMARY KEY)",
-    ]
+    ],
+    # The translation read side by side with the first (issue 14), as reader.json keeps it.
+    ["ALTER TABLE places ADD COLUMN beside TEXT"],
 ]
 
 
@@ -66,18 +68,27 @@ class SessionVisits:
 
     def place(self) -> Position | None:
         row = self.data.conn.execute(
-            "SELECT translation, book, chapter, verse FROM places WHERE session_id = ?",
+            "SELECT translation, book, chapter, verse, beside FROM places WHERE session_id = ?",
             (self.data.session_id,),
         ).fetchone()
-        return Position(row[0], VerseRef(row[1], row[2], row[3])) if row else None
+        return Position(row[0], VerseRef(row[1], row[2], row[3]), row[4]) if row else None
 
     def save_place(self, position: Position) -> None:
         r = position.ref
         try:
             with self.data.writing() as conn:
                 conn.execute(
-                    "INSERT OR REPLACE INTO places VALUES (?, ?, ?, ?, ?)",
-                    (self.data.session_id, position.translation, r.book, r.chapter, r.verse),
+                    "INSERT OR REPLACE INTO places"
+                    " (session_id, translation, book, chapter, verse, beside)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        self.data.session_id,
+                        position.translation,
+                        r.book,
+                        r.chapter,
+                        r.verse,
+                        position.beside,
+                    ),
                 )
         except sqlite3.Error as exc:
             raise UserDataError(f"your place could not be saved ({exc})") from exc
