@@ -14,6 +14,7 @@ import asyncssh
 from core.config import Config
 from core.serving import admin_keys
 from core.serving.host_key import load_or_create
+from server.memory import release_freed_memory
 from server.settings import ServeSettings
 from server.ssh import VisitorServer
 from server.visitors import Host
@@ -69,6 +70,7 @@ async def _serve(config: Config, settings: ServeSettings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    release_freed_memory()
     watcher = _Payments(host)
     watcher.start()
     try:
@@ -138,6 +140,7 @@ class _Payments:
             self._shop = shop
             self._watcher = shop.watch_all(self._report)
         self.host.say("payments: following the node's invoices")
+        release_freed_memory()  # what connecting to the node used and freed
 
     def _report(self, payment_hash: str, outcome: object) -> None:
         self.host.say(f"payments: invoice {payment_hash[:12]} {getattr(outcome, 'value', outcome)}")

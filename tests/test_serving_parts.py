@@ -1,10 +1,11 @@
 """The serve command's parts without a network: hand-off tokens, key identities, the exec
-rule, the rate limit, the host key and doctor's serve lines."""
+rule, the rate limit, the host key, doctor's serve lines and the memory the server gives back."""
 
 from __future__ import annotations
 
 import stat
 from datetime import timedelta
+from pathlib import Path
 
 import asyncssh
 import pytest
@@ -24,6 +25,7 @@ from core.sessions.served import (
 )
 from core.sessions.tokens import TokenProblem, issue
 from server.exec_request import Refused, parse
+from server.memory import release_freed_memory
 from server.rate_limit import RateLimit
 from tests.clock import ManualClock
 
@@ -135,3 +137,24 @@ def test_doctor_checks_the_serve_set_up(config, verselight_home, monkeypatch):
     (config.paths.config_dir / "admin_keys").write_text("ssh-ed25519 not-a-key\n")
     _, admin = _serve_lines(load_config())
     assert not admin.ok and "line 1 is not a public key" in admin.text
+
+
+def _anonymous_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no RssAnon in /proc/self/status")
+
+
+def test_memory_freed_at_start_up_goes_back_to_the_system():
+    """Freed blocks below live ones stay with the process (glibc shrinks its heap only from
+    the top) until the server gives them back, as it does once started."""
+    before = _anonymous_mb()
+    blocks = [b"x" * 8000 for _ in range(8000)]  # 64 MB, each block from malloc's heap
+    pins = blocks[::1000]  # a few live blocks above the freed ones, as after start-up
+    del blocks
+    kept = _anonymous_mb()
+    assert kept - before > 40, "glibc returned the freed blocks by itself: nothing to test"
+    assert release_freed_memory()
+    assert _anonymous_mb() - before < 10
+    assert len(pins) == 8
