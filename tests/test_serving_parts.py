@@ -1,9 +1,13 @@
 """The serve command's parts without a network: hand-off tokens, key identities, the exec
-rule, the rate limit, the host key, doctor's serve lines and the memory the server gives back."""
+rule, the rate limit, the host key, doctor's serve lines and the server's memory (what it gives
+back, and the first run's import kept out of it)."""
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.bible.library import Library
 from core.billing.ledger import Ledger
 from core.config import load_config
 from core.doctor import examine
@@ -158,3 +163,27 @@ def test_memory_freed_at_start_up_goes_back_to_the_system():
     assert release_freed_memory()
     assert _anonymous_mb() - before < 10
     assert len(pins) == 8
+
+
+def test_the_first_runs_import_happens_outside_the_server_process(tmp_path, monkeypatch):
+    """The server lives long: the KJV package and what importing it used stay with the child."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("VERSELIGHT_HOME", str(home))
+    script = (
+        "import sys\n"
+        "from core.config import load_config\n"
+        "from server.serve import prepare_library\n"
+        "prepare_library(load_config(), None)\n"
+        "print(*sorted(m for m in sys.modules if 'kjv' in m))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, env=os.environ
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+    library = Library.open(home / "data" / "library.sqlite")
+    try:
+        assert library.has("KJV") and not library.needs_first_run_import()
+    finally:
+        library.close()
