@@ -14,6 +14,7 @@ import asyncssh
 from core.config import Config
 from core.serving import admin_keys
 from core.serving.host_key import load_or_create
+from server.memory import release_freed_memory
 from server.settings import ServeSettings
 from server.ssh import VisitorServer
 from server.visitors import Host
@@ -35,11 +36,18 @@ def serve(
 
 
 def prepare_library(config: Config, progress: Callable[[int, int], None] | None) -> None:
-    """Import the Bible before the first visitor, not behind every visitor's first screen.
-    Raises ``LibraryError`` (a sentence) when the library cannot be used."""
+    """Import the Bible before the first visitor, not behind every visitor's first screen, and
+    in a child process: the server would otherwise keep what the import used for its whole
+    life (110 MB instead of 72 measured). Raises ``LibraryError`` or ``ImportFailed`` (a
+    sentence) when the library cannot be used."""
     from core.context import open_context
 
-    open_context(config, progress).close()
+    context = open_context(config, first_run_import=False)
+    try:
+        if context.library.needs_first_run_import():
+            context.library.import_default_in_child(progress)
+    finally:
+        context.close()
 
 
 async def _serve(config: Config, settings: ServeSettings) -> int:
@@ -69,6 +77,7 @@ async def _serve(config: Config, settings: ServeSettings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    release_freed_memory()
     watcher = _Payments(host)
     watcher.start()
     try:
@@ -138,6 +147,7 @@ class _Payments:
             self._shop = shop
             self._watcher = shop.watch_all(self._report)
         self.host.say("payments: following the node's invoices")
+        release_freed_memory()  # what connecting to the node used and freed
 
     def _report(self, payment_hash: str, outcome: object) -> None:
         self.host.say(f"payments: invoice {payment_hash[:12]} {getattr(outcome, 'value', outcome)}")

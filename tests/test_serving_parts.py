@@ -1,16 +1,23 @@
 """The serve command's parts without a network: hand-off tokens, key identities, the exec
-rule, the rate limit, the host key and doctor's serve lines."""
+rule, the rate limit, the host key, doctor's serve lines and the server's memory (what it gives
+back, and the first run's import kept out of it)."""
 
 from __future__ import annotations
 
+import json
+import os
 import stat
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import asyncssh
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.bible.library import Library
 from core.billing.ledger import Ledger
 from core.config import load_config
 from core.doctor import examine
@@ -135,3 +142,65 @@ def test_doctor_checks_the_serve_set_up(config, verselight_home, monkeypatch):
     (config.paths.config_dir / "admin_keys").write_text("ssh-ed25519 not-a-key\n")
     _, admin = _serve_lines(load_config())
     assert not admin.ok and "line 1 is not a public key" in admin.text
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_FREE_AND_RELEASE = """
+import json
+from pathlib import Path
+
+from server.memory import release_freed_memory
+
+
+def anonymous_mb():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+
+
+before = anonymous_mb()
+blocks = [b"x" * 8000 for _ in range(8000)]  # 64 MB, each block from malloc's heap
+pins = blocks[::1000]  # a few live blocks above the freed ones, as after start-up
+del blocks
+kept = anonymous_mb()
+released = release_freed_memory()
+print(json.dumps({"before": before, "kept": kept, "released": released, "after": anonymous_mb()}))
+"""
+
+
+def test_memory_freed_at_start_up_goes_back_to_the_system():
+    """Freed blocks below live ones stay with the process (glibc shrinks its heap only from
+    the top) until the server gives them back, as it does once started. In a fresh
+    interpreter: a test worker's heap already has holes that would take the blocks in."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FREE_AND_RELEASE], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    mb = json.loads(done.stdout)
+    assert mb["kept"] - mb["before"] > 40, "glibc returned the freed blocks by itself"
+    assert mb["released"] is True
+    assert mb["after"] - mb["before"] < 10
+
+
+def test_the_first_runs_import_happens_outside_the_server_process(tmp_path, monkeypatch):
+    """The server lives long: the KJV package and what importing it used stay with the child."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("VERSELIGHT_HOME", str(home))
+    script = (
+        "import sys\n"
+        "from core.config import load_config\n"
+        "from server.serve import prepare_library\n"
+        "prepare_library(load_config(), None)\n"
+        "print(*sorted(m for m in sys.modules if 'kjv' in m))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=os.environ
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+    library = Library.open(home / "data" / "library.sqlite")
+    try:
+        assert library.has("KJV") and not library.needs_first_run_import()
+    finally:
+        library.close()
