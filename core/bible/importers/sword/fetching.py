@@ -6,6 +6,7 @@ caller can print it as it is. ``httpx`` loads on the first download, never for a
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class NotThere(ImportFailed):
 
 
 def client(timeouts: Timeouts) -> httpx.Client:
+    _load_httpx()
     import httpx
 
     return httpx.Client(
@@ -46,6 +48,26 @@ def client(timeouts: Timeouts) -> httpx.Client:
         headers={"User-Agent": "Verselight", "Accept-Encoding": "identity"},
         verify=_tls(),
     )
+
+
+def _load_httpx() -> None:
+    """Import ``httpx`` without its command-line client, unless it is loaded already.
+
+    ``import httpx`` also imports ``httpx._main`` (click, rich and pygments, for the ``httpx``
+    command): about 0.25 s of CPU, a sixth of an install. Nothing here runs that command, so
+    the submodule is hidden while httpx loads (httpx then defines a stand-in ``main``), as
+    ``core.sessions.tokens`` hides ``cryptography`` from pyjwt.
+    """
+    if "httpx" in sys.modules:
+        return
+    hidden = "httpx._main" not in sys.modules
+    if hidden:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # its import raises ImportError
+    try:
+        import httpx  # noqa: F401
+    finally:
+        if hidden and sys.modules.get("httpx._main", False) is None:
+            del sys.modules["httpx._main"]
 
 
 @cache
