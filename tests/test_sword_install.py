@@ -480,8 +480,8 @@ def test_listing_from_the_cache_loads_neither_httpx_nor_the_verse_reader(
 def test_installing_leaves_httpx_own_command_unloaded(
     verselight_home: Path, served: Served
 ) -> None:
-    """httpx imports its command-line client (click, pygments: about a sixth of an install's
-    CPU time) with itself; downloads do not need it, and it can still be imported later."""
+    """httpx imports its command-line client (click, rich, pygments) with itself; downloads do
+    not need it, and it can still be imported later."""
     env = _env(verselight_home, f"Test={served.url}")
     code = (
         "import sys\n"

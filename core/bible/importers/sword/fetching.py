@@ -54,8 +54,8 @@ def _load_httpx() -> None:
     """Import ``httpx`` without its command-line client, unless it is loaded already.
 
     ``import httpx`` also imports ``httpx._main`` (click, rich and pygments, for the ``httpx``
-    command): about 0.25 s of CPU, a sixth of an install. Nothing here runs that command, so
-    the submodule is hidden while httpx loads (httpx then defines a stand-in ``main``), as
+    command): about 50 ms of an install's CPU time. Nothing here runs that command, so the
+    submodule is hidden while httpx loads (httpx then defines a stand-in ``main``), as
     ``core.sessions.tokens`` hides ``cryptography`` from pyjwt.
     """
     if "httpx" in sys.modules:
