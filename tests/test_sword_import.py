@@ -183,6 +183,16 @@ CLEAN_CASES = [
         id="a note nested in a title",
     ),
     pytest.param("Broken <w lemma='x'>markup < here", "Broken markup here", id="stray <"),
+    pytest.param(
+        'Before<note type="x" / >after, <q marker="“" sID="q1" / >quoted<q marker="”" eID="q1"/>',
+        "Before after, “quoted”",
+        id="self-closing tags spelt with spaces: the note drops nothing, the quote keeps its mark",
+    ),
+    pytest.param(
+        "< / note >words\u00a0\u2003 apart\u3000here ,\x1cand\n\tthere ¶ .",
+        "words apart here, and there.",
+        id="every Unicode space collapses to one, none before punctuation",
+    ),
 ]
 
 
@@ -194,6 +204,10 @@ def test_clean_osis(raw: str, expected: str) -> None:
 def test_supplied_words_are_bracketed_and_plain_drops_the_brackets() -> None:
     text = clean_osis('there <transChange type="added">was</transChange> light')
     assert (text, plain(text)) == ("there [was] light", "there was light")
+
+
+def test_plain_collapses_every_unicode_space() -> None:
+    assert plain(" [the]\u00a0\u2003 Lord\u3000is\x1c[my]\n shepherd ") == "the Lord is my shepherd"
 
 
 def test_q_without_marker_gets_quotes_only_when_the_module_asks_for_them() -> None:

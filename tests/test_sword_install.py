@@ -475,3 +475,24 @@ def test_listing_from_the_cache_loads_neither_httpx_nor_the_verse_reader(
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "LOADED []"
     assert served.repo.requests == ["mods.d.tar.gz"]
+
+
+def test_installing_leaves_httpx_own_command_unloaded(
+    verselight_home: Path, served: Served
+) -> None:
+    """httpx imports its command-line client (click, rich, pygments) with itself; downloads do
+    not need it, and it can still be imported later."""
+    env = _env(verselight_home, f"Test={served.url}")
+    code = (
+        "import sys\n"
+        "from cli.main import main\n"
+        "assert main(['translations', 'install', 'GerTest']) == 0\n"
+        "loaded = sorted(m for m in ('httpx._main', 'click', 'pygments') if m in sys.modules)\n"
+        "import httpx._main\n"
+        "print('LOADED', loaded, type(httpx._main.main).__module__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "LOADED [] click.core"

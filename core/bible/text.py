@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SPACES = re.compile(r"\s+")
-
 
 def plain(text: str) -> str:
     """The text without supplied-word brackets, for the search index and plain output."""
-    return _SPACES.sub(" ", text.replace("[", "").replace("]", "")).strip()
+    # split() and join() collapse whitespace as ``\s+`` -> " " and strip() would, faster.
+    return " ".join(text.replace("[", "").replace("]", "").split())
 
 
 @dataclass(frozen=True, slots=True)

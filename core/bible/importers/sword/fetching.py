@@ -6,14 +6,18 @@ caller can print it as it is. ``httpx`` loads on the first download, never for a
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, BinaryIO
 
 from core.bible.importers import ImportFailed
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 
@@ -34,6 +38,7 @@ class NotThere(ImportFailed):
 
 
 def client(timeouts: Timeouts) -> httpx.Client:
+    _load_httpx()
     import httpx
 
     return httpx.Client(
@@ -41,7 +46,37 @@ def client(timeouts: Timeouts) -> httpx.Client:
         follow_redirects=True,
         # Lengths are checked on the bytes as sent: no transfer compression.
         headers={"User-Agent": "Verselight", "Accept-Encoding": "identity"},
+        verify=_tls(),
     )
+
+
+def _load_httpx() -> None:
+    """Import ``httpx`` without its command-line client, unless it is loaded already.
+
+    ``import httpx`` also imports ``httpx._main`` (click, rich and pygments, for the ``httpx``
+    command): about 50 ms of an install's CPU time. Nothing here runs that command, so the
+    submodule is hidden while httpx loads (httpx then defines a stand-in ``main``), as
+    ``core.sessions.tokens`` hides ``cryptography`` from pyjwt.
+    """
+    if "httpx" in sys.modules:
+        return
+    hidden = "httpx._main" not in sys.modules
+    if hidden:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # its import raises ImportError
+    try:
+        import httpx  # noqa: F401
+    finally:
+        if hidden and sys.modules.get("httpx._main", False) is None:
+            del sys.modules["httpx._main"]
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default context, made once: each client would load the CA bundle again (about
+    30 ms), and an install opens three (the list, the conf, the files)."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 def download(

@@ -14,7 +14,9 @@ _SOFT = "\x00"
 """Stands where markup separated text; becomes a space only if that keeps words apart."""
 
 _SPLIT_TAGS = re.compile(r"(<[^<>]*>)")
-_TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][\w:.-]*)([^>]*?)(/?)\s*>")
+_TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][\w:.-]*)([^>]*)>")
+"""An end tag's "/", the name, and the rest: attributes, then any closing "/" and spaces (split
+off by ``_one_tag``; a lazy ``([^>]*?)(/?)`` here retried the end at every character)."""
 _ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 # Elements whose content is not verse text: notes, headings, speaker labels, variants.
@@ -31,12 +33,12 @@ _WRAPPERS = (
 )
 # fmt: on
 _INLINE = frozenset(n.lower() for n in (*_WRAPPERS, "q", "transChange"))
+_WITH_ATTRS = frozenset({"transchange", "q", "milestone"})
 _WORD_WRAPPERS = re.compile(r"</?(?:" + "|".join(_WRAPPERS) + r")(?=[\s/>])[^<>]*>")
 _LQ, _RQ, _LSQ, _RSQ = "\u201c", "\u201d", "\u2018", "\u2019"  # curly quotes
 _DASHES = "\u2014\u2013-"
 _CLOSERS = frozenset(",.;:!?)]}\u00bb\u2026" + _RQ + _RSQ + _DASHES)
 _OPENERS = frozenset("([{\u00ab" + _LQ + _LSQ + _DASHES)
-_SPACES = re.compile(r"\s+")
 _SOFT_RUN = re.compile(r"\x00[\s\x00]*")
 _SPACE_BEFORE_PUNCT = re.compile(r" +(?=[,.;:!?])")
 _BOOK_END = re.compile(r"""<div\b(?=[^>]*\btype=["']book["'])(?=[^>]*\beID=)[^>]*>""")
@@ -80,11 +82,15 @@ def _join_soft(match: re.Match[str]) -> str:
 
 
 def _tidy(text: str, tight_punctuation: bool) -> str:
-    text = _SOFT_RUN.sub(_join_soft, text.replace("¶", ""))
-    text = _SPACES.sub(" ", text).strip()
+    text = text.replace("¶", "")
+    if _SOFT in text:
+        text = _SOFT_RUN.sub(_join_soft, text)
+    text = " ".join(text.split())  # as ``\s+`` -> " " and strip(): both use Unicode's spaces
     if tight_punctuation:
         text = _SPACE_BEFORE_PUNCT.sub("", text)
-    return text.replace("[ ", "[").replace(" ]", "]").replace("[]", "")
+    if "[" in text or "]" in text:
+        text = text.replace("[ ", "[").replace(" ]", "]").replace("[]", "")
+    return text
 
 
 def clean_osis(raw: str, *, quote_ticks: bool = False, tight_punctuation: bool = True) -> str:
@@ -95,7 +101,8 @@ def clean_osis(raw: str, *, quote_ticks: bool = False, tight_punctuation: bool =
     space some modules leave before "," "." "?" etc.; French typography wants it, so the
     caller decides by language.
     """
-    text = _BOOK_END.split(raw, maxsplit=1)[0]
+    # Only a book's closing <div type="book" eID=...> ends the text, so no "book", no search.
+    text = _BOOK_END.split(raw, maxsplit=1)[0] if "book" in raw else raw
     # Most tags (<w> on every word) only wrap words; removing them first keeps this fast.
     text = _WORD_WRAPPERS.sub("", text)
     return _tidy(_render(text, quote_ticks), tight_punctuation)
@@ -103,30 +110,42 @@ def clean_osis(raw: str, *, quote_ticks: bool = False, tight_punctuation: bool =
 
 def _render(text: str, quote_ticks: bool) -> str:
     """Text with every remaining tag replaced by what it stands for; dropped content gone."""
+    if "<" not in text:  # a third of WEB's verses, once their <w> tags are gone
+        return html.unescape(text)
     out: list[str] = []
     dropping: list[str] = []
     closers: list[str] = []
-    for i, part in enumerate(_SPLIT_TAGS.split(text)):
-        if i % 2 == 0:
-            if not dropping:
-                out.append(html.unescape(part.replace("<", "")))
-            continue
-        tag = _TAG.fullmatch(part)
-        if tag is None:
-            continue
-        is_end, name, self_closing = bool(tag[1]), tag[2].lower(), bool(tag[4])
-        if dropping or name in _DROP:
-            if not self_closing and name in _DROP:
-                _track_drop(dropping, name, is_end)
-            out.append("" if dropping else _SOFT)
-        elif is_end:
-            out.append(_end_tag(name, closers))
-        else:
-            attrs = _attrs(tag[3])
-            if not self_closing and name in ("transchange", "q"):
-                closers.append(_closing_piece(name, attrs, quote_ticks))
-            out.append(_start_tag(name, attrs, quote_ticks))
+    parts = _SPLIT_TAGS.split(text)
+    for i in range(0, len(parts), 2):
+        if i:
+            tag = _TAG.fullmatch(parts[i - 1])
+            if tag is not None:
+                _one_tag(tag, out, dropping, closers, quote_ticks)
+        if not dropping and (part := parts[i]):
+            out.append(html.unescape(part.replace("<", "")))
     return "".join(out)
+
+
+def _one_tag(
+    tag: re.Match[str], out: list[str], dropping: list[str], closers: list[str], ticks: bool
+) -> None:
+    """What one tag stands for, onto ``out``; a dropped element's tags are tracked, not shown."""
+    is_end, name, rest = bool(tag[1]), tag[2].lower(), tag[3].rstrip()
+    self_closing = rest.endswith("/")
+    if dropping or name in _DROP:
+        if not self_closing and name in _DROP:
+            _track_drop(dropping, name, is_end)
+        if not dropping:
+            out.append(_SOFT)
+    elif is_end:
+        out.append(_end_tag(name, closers))
+    elif name in _WITH_ATTRS:  # only these look at their attributes
+        attrs = _attrs(rest[:-1] if self_closing else rest)
+        if not self_closing and name in ("transchange", "q"):
+            closers.append(_closing_piece(name, attrs, ticks))
+        out.append(_start_tag(name, attrs, ticks))
+    elif name not in _INLINE:
+        out.append(_SOFT)
 
 
 def _track_drop(dropping: list[str], name: str, is_end: bool) -> None:
