@@ -21,7 +21,9 @@ beginning God created") are on the emulated screen; then the child is ended.
   runs in a background thread and finds no network here; it does not delay the first paint.
 
 Both are warmed by one untimed launch, then launched alternately (ours, theirs) ``RUNS``
-times, so a busy machine slows both alike; the medians and their ratio are printed.
+times, so a busy machine slows both alike; the medians and their ratio are printed. A bare
+Textual app (``textual_floor.py``: one line of text) is launched in turn with them, for the
+share of a first paint that is Textual's own.
 Needs ``uv`` on PATH and PyPI reachable the first time (for bible-tui); says so otherwise.
 """
 
@@ -142,16 +144,19 @@ def bible_tui_command() -> list[str]:
 def run() -> list[Row]:
     theirs_cmd = [*bible_tui_command(), "KJV"]
     ours_cmd = [str(Path(PYTHON).with_name("verselight"))]
-    ours, theirs = [], []
+    floor_cmd = [PYTHON, str(ROOT / "benchmarks" / "textual_floor.py")]
+    ours, theirs, floor = [], [], []
     with temp_home() as home, tempfile.TemporaryDirectory(prefix="bible-tui-home-") as bt_home:
         ours_env = child_env(home, pyc=True)
         theirs_env = {**child_env(home, pyc=True), "BIBLE_TUI_HOME": bt_home}
         theirs_env.pop("PYTHONPYCACHEPREFIX", None)  # its venv holds its own bytecode
         first_paint(ours_cmd, ours_env, ROOT)  # untimed: fills the bytecode cache
         first_paint(theirs_cmd, theirs_env, Path(bt_home))
+        first_paint(floor_cmd, ours_env, ROOT)
         for _ in range(RUNS):
             ours.append(first_paint(ours_cmd, ours_env, ROOT))
             theirs.append(first_paint(theirs_cmd, theirs_env, Path(bt_home)))
+            floor.append(first_paint(floor_cmd, ours_env, ROOT))
     ratio = median(ours) / median(theirs)
     return [
         Row(
@@ -161,6 +166,8 @@ def run() -> list[Row]:
         ),
         Row("bible-tui 0.7.1 launch -> painted, same run", ms(median(theirs)), "ms"),
         Row("ratio verselight / bible-tui (aim 2x)", ratio, "x", 3.0),
+        Row("(a bare Textual app, one line of text, same run)", ms(median(floor)), "ms"),
+        Row("(its ratio to bible-tui: Textual's own share)", median(floor) / median(theirs), "x"),
     ]
 
 
