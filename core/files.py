@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
 
 PRIVATE_MODE = 0o600
@@ -107,7 +106,7 @@ def sync_folder(folder: Path) -> None:
 
 def _temp_file(path: Path, data: bytes, mode: int, prefix: str | None, suffix: str) -> Path:
     """A new file next to ``path`` holding ``data``, fsynced, with its final ``mode``."""
-    name = f"{prefix if prefix is not None else f'.{path.name}.'}{secrets.token_hex(6)}{suffix}"
+    name = f"{prefix if prefix is not None else f'.{path.name}.'}{os.urandom(6).hex()}{suffix}"
     tmp = path.with_name(name)
     _write_new(tmp, data, mode)
     return tmp
