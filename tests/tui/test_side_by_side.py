@@ -16,8 +16,7 @@ from tests.tui.test_going_places import assert_comes_into_view, assert_in_view
 from tests.tui.test_small_terminals import screen_lines, screen_words
 from tui.screens.reader import ReaderScreen
 from tui.screens.translations import TranslationsScreen
-from tui.widgets.chapter_view import ChapterView
-from tui.widgets.verse_pair import VersePair
+from tui.widgets.chapter_view import ChapterView, ShownVerse
 from tui.widgets.verse_strip import VerseStrip
 
 JOHN_3_16 = VerseRef(43, 3, 16)
@@ -38,11 +37,10 @@ def top(app) -> object:
     return app.screen
 
 
-def pairs(app) -> dict[int, VersePair]:
+def pairs(app) -> dict[int, ShownVerse]:
+    """The verses shown as pairs of two translations, by number."""
     return {
-        line.pair.ref.verse: line
-        for line in shown_lines(reader_of(app))
-        if isinstance(line, VersePair)
+        line.pair.ref.verse: line for line in shown_lines(reader_of(app)) if line.pair is not None
     }
 
 
@@ -65,7 +63,7 @@ async def test_s_with_one_translation_says_what_is_needed(app_factory) -> None:
         assert isinstance(app.screen, ReaderScreen) and app.screen.beside is None
         (said,) = [t for t in toasts(app) if "Side by side" in t]
         assert "only KJV is installed" in said and "translations add" in said
-        assert not app.screen.query(VersePair)
+        assert not pairs(app)
 
 
 async def test_side_by_side_aligns_verse_by_verse_with_gaps(app_factory, gappy) -> None:
@@ -149,7 +147,7 @@ async def test_s_turns_it_off_and_on_again_without_asking(app_factory, gappy) ->
         reader = reader_of(app)
         await pilot.press("s")
         await settle(pilot)
-        assert reader.beside is None and not reader.query(VersePair)
+        assert reader.beside is None and not pairs(app)
         assert len(shown_lines(reader)) == 36
         # The navigator is back (120 columns), so the text rewraps: the verse comes into view.
         await assert_comes_into_view(pilot, app, JOHN_3_16)
