@@ -57,7 +57,7 @@ async def measure(app: Any, size: tuple[int, int]) -> dict[str, list[tuple[float
     from core.bible.references import VerseRef
     from tui.screens.reader import ReaderScreen
     from tui.screens.translations import TranslationsScreen
-    from tui.widgets.verse_pair import VersePair
+    from tui.widgets.chapter_view import ChapterView
 
     frames: list[tuple[float, float]] = []
     display = app._display
@@ -98,7 +98,8 @@ async def measure(app: Any, size: tuple[int, int]) -> dict[str, list[tuple[float
         await pilot.pause()
         assert reader.beside is not None
         out["side by side"] = await series()
-        assert reader.query(VersePair), "side by side did not show"
+        shown = reader.query_one(ChapterView).lines()
+        assert shown and shown[0].pair is not None, "side by side did not show"
         await pilot.press("q")
     return out
 

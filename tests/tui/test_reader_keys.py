@@ -23,7 +23,7 @@ def current_line(app) -> ShownVerse:
     assert len(lines) == 1
     line = app.screen.query_one(ChapterView).current_line()
     assert line == lines[0]
-    return line
+    return lines[0]
 
 
 async def test_opens_at_genesis_the_first_time(app_factory):
@@ -170,9 +170,11 @@ async def test_next_verse_repaints_only_the_two_verses(app_factory):
         repainted: list[Region] = []
         refresh = view.refresh
 
-        def watch(*regions: Region, **kwargs: object) -> object:
+        def watch(
+            *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+        ) -> ChapterView:
             repainted.extend(regions or [view.size.region])  # no region: all of it
-            return refresh(*regions, **kwargs)
+            return refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
         view.refresh = watch  # type: ignore[method-assign]
         assert view.scroll_y == 0  # the lines of the view are the lines on screen

@@ -109,6 +109,10 @@ class ChapterView(ScrollView, can_focus=False):
         """Lines painted since the text or its look last changed, by line."""
         self._fresh = False
         """A new chapter: its verse is scrolled into view from the top, not paged to."""
+        self._jumped = False
+        """The current verse came with a new chapter and the reader has not moved since: a
+        resize (the navigator going as side by side comes on) places it from the top again,
+        as the new chapter did, not from where the text had been scrolled to."""
 
     # the reader's API ----------------------------------------------------------------------
 
@@ -148,7 +152,7 @@ class ChapterView(ScrollView, can_focus=False):
             ]
         self._index = {row.verse.ref.verse: i for i, row in enumerate(self._rows)}
         self._current = None
-        self._fresh = True
+        self._fresh = self._jumped = True
         self._wrap()
         self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self.refresh()
@@ -184,6 +188,7 @@ class ChapterView(ScrollView, can_focus=False):
             self._fresh = False
             self._scroll_into_view(row)
         else:
+            self._jumped = False
             self._turn_page_to(row)
 
     # what tests (and anything else) can read ------------------------------------------------
@@ -405,4 +410,6 @@ class ChapterView(ScrollView, can_focus=False):
         self.refresh()
         if self._current is not None and self._width:
             self._fresh = False
+            if self._jumped:
+                self.scroll_to(y=0, animate=False, immediate=True, force=True)
             self._scroll_into_view(self._current)
