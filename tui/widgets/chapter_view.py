@@ -304,7 +304,13 @@ class ChapterView(ScrollView, can_focus=False):
             y += len(row.lines) + MARGIN
         self._starts = starts
         self._painted.clear()
-        self.virtual_size = Size(self._width, y)
+        size = Size(self._width, y)
+        if size != self.virtual_size:
+            # Setting ``virtual_size`` asks for a layout of the whole screen (10-15 ms of a
+            # chapter change); the view's own size does not change with its text, so only its
+            # scroll range and bar are brought up to date.
+            self.set_reactive(ChapterView.virtual_size, size)
+            self._scroll_update(size)
 
     def _total(self) -> int:
         return self.virtual_size.height
