@@ -21,7 +21,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
-from textual.visual import Visual, visualize
+from textual.visual import RenderOptions, visualize
 
 from core.bible.library import Verse
 from core.bible.references import VerseRef
@@ -286,8 +286,16 @@ class ChapterView(ScrollView, can_focus=False):
     def _strips(self, content: Text | Beside, width: int) -> list[Strip]:
         """``content`` wrapped to ``width`` (a text as Textual wraps a ``Static``'s), padded."""
         if isinstance(content, Text):
+            # What ``Visual.to_strips`` does for a ``Static``, less its look-ups for text
+            # selection, links and alignment, none of which the chapter has (a third of the
+            # time it took).
             visual = visualize(self, content, markup=False)
-            strips = Visual.to_strips(self, visual, width, None, VisualStyle(), pad=True)
+            # The styles are the rules a Visual reads, as ``to_strips`` passes them.
+            options = RenderOptions(self._get_style, self.styles)  # type: ignore[arg-type]
+            strips = [
+                strip.extend_cell_length(width)
+                for strip in visual.render_strips(width, None, VisualStyle(), options)
+            ]
         else:
             app = self.app
             segments = app.console.render(content, app.console_options.update_width(width))
