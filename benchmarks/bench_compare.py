@@ -12,7 +12,7 @@ into the escape sequences a terminal would receive, and for each press
 
     latency = time of the last frame painted because of the key - time just before the press
 
-which covers the binding, reading both chapters, aligning them, rebuilding the verse widgets,
+which covers the binding, reading both chapters, aligning them, wrapping the chapter view,
 layout, rendering and the frame that scrolls the verse into view. The process's CPU time over
 the same span is shown too: on a shared machine the wall-clock figure is mostly waiting for a
 core, and the CPU figure says what the change itself costs. A few presses first warm
