@@ -12,14 +12,14 @@ is timestamped, after being turned into the escape sequences a real terminal wou
     latency = time of the last frame painted because of the key - time just before the press
 
 This covers the key event's dispatch, the binding, ``action_next_verse`` -> ``go_to`` (and on a
-new chapter the rebuild of the verse widgets), layout, rendering, and the extra frame when the
+new chapter the wrapping of its text), layout, rendering, and the extra frame when the
 highlighted verse has to be scrolled into view. The ``go_to`` return time is shown too
 ("handled"), and so is the first frame after the key. Presses are spaced by the harness's
 idle waits (at least 20 ms of quiet after the last frame), so the first frame after a key is
 never held back by Textual's 60 fps screen-update timer. A further frame asked for just
 after one was painted is: that timer's next slot is then 17-33 ms away.
 
-Presses that cross into a new chapter (the chapter's verse widgets are rebuilt) are reported
+Presses that cross into a new chapter (its text is wrapped anew) are reported
 separately from presses within a chapter.
 
 The same 500 presses are then measured again with the reader's marks on (issue 14: they must

@@ -15,6 +15,7 @@ from textual.widgets import Input
 
 if TYPE_CHECKING:
     from tui.screens.buy_credits import BuyCreditsScreen
+    from tui.widgets.chapter_view import ShownVerse
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -62,9 +63,10 @@ def toasts(app: App[Any]) -> list[str]:
     return [notification.message for notification in app._notifications]
 
 
-def shown_lines(node: Any) -> list[Any]:
-    """The chapter's verse lines under ``node`` (a screen or the chapter view), in order: the
-    lines a shorter chapter does not need stay mounted, hidden, for the next one."""
-    from tui.widgets.verse_line import VerseLine
+def shown_lines(node: Any) -> list[ShownVerse]:
+    """The chapter's verses as the chapter view under ``node`` (a screen, or the view itself)
+    shows them, in order."""
+    from tui.widgets.chapter_view import ChapterView
 
-    return [line for line in node.query(VerseLine) if line.display]
+    view = node if isinstance(node, ChapterView) else node.query_one(ChapterView)
+    return view.lines()

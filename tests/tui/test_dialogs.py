@@ -16,6 +16,7 @@ from tui.screens.onboarding import OnboardingScreen
 from tui.screens.reader import ReaderScreen
 from tui.screens.search import SearchScreen
 from tui.screens.translations import TranslationsScreen
+from tui.widgets.chapter_view import CURRENT_BAR
 
 
 def preview(app) -> Static:
@@ -304,8 +305,8 @@ async def test_no_color_is_respected(app_factory, monkeypatch):
         (current,) = [line for line in shown_lines(app.screen) if line.current]
         assert current.verse.ref == VerseRef(43, 3, 16)
         # Without colour the current verse must still stand out: bold and a bar at its left.
-        assert current.styles.text_style.bold
-        assert current.styles.border_left[0] == "outer"
+        assert current.style.bold
+        assert current.gutter == CURRENT_BAR
 
 
 async def test_search_ranks_the_phrase_first_and_orders_by_bible_on_request(app_factory):

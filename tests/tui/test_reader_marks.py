@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from rich.color import Color
 from textual.widgets import DataTable
 
 from core.bible.references import VerseRef
@@ -20,7 +21,7 @@ from tui.app import VerselightApp
 from tui.screens.marks_list import MarksListScreen
 from tui.screens.note import NoteScreen
 from tui.screens.reader import ReaderScreen
-from tui.widgets.chapter_view import ChapterView
+from tui.widgets.chapter_view import CURRENT_BAR, ChapterView, ShownVerse
 from tui.widgets.navigator import USER_MARK, Navigator
 from tui.widgets.verse_line import BOOKMARK, NOTE
 from tui.widgets.verse_strip import VerseStrip
@@ -33,8 +34,17 @@ def saved_marks(config: Config) -> Marks:
     return Marks(UserData(connect(config.paths.user_db), KNOWN_SID), ManualClock(SNAPSHOT_TIME))
 
 
-def line(app: VerselightApp, verse: int):
-    return app.screen.query_one(ChapterView)._lines[verse]
+def line(app: VerselightApp, verse: int) -> ShownVerse:
+    """The verse of the chapter shown, as the chapter view paints it."""
+    shown = app.screen.query_one(ChapterView).lines()
+    (found,) = [line for line in shown if line.verse.ref.verse == verse]
+    return found
+
+
+def highlight_of(app: VerselightApp, colour: str) -> Color | None:
+    """The background a verse highlighted in ``colour`` is painted on."""
+    view = app.screen.query_one(ChapterView)
+    return view.get_component_rich_style(f"chapter-view--highlight-{colour}").bgcolor
 
 
 def label_of(app: VerselightApp, *names: str) -> str:
@@ -59,7 +69,7 @@ async def test_bookmark_highlight_and_note_show_in_text_strip_and_navigator(
     app = app_factory("John 3:16")
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
-        assert str(line(app, 16).render()).startswith("16 For God")
+        assert line(app, 16).text.startswith("16 For God")
         await pilot.press("m")
         await pilot.press("y", "y")  # yellow, then green
         await pilot.press("a")
@@ -72,9 +82,12 @@ async def test_bookmark_highlight_and_note_show_in_text_strip_and_navigator(
         assert "Note on John 3:16 saved." in toasts(app)
         assert "John 3:16 highlighted green." in toasts(app)
         verse = line(app, 16)
-        assert str(verse.render()).startswith(f"16 {BOOKMARK}{NOTE} For God")
-        assert verse.has_class("-highlight-green") and not verse.has_class("-highlight-yellow")
-        assert not line(app, 15).has_class("-highlight-green")
+        assert verse.text.startswith(f"16 {BOOKMARK}{NOTE} For God")
+        # Green, and it stays green while it is the current verse (bold, with its bar).
+        assert verse.current and verse.gutter == CURRENT_BAR and verse.style.bold
+        assert verse.marks.colour == "green"
+        assert verse.style.bgcolor == highlight_of(app, "green") != highlight_of(app, "yellow")
+        assert line(app, 15).style.bgcolor != highlight_of(app, "green")
         assert app.screen.query_one(VerseStrip).user_marked == {16}
         assert label_of(app, "John").endswith(USER_MARK)
         assert not label_of(app, "Genesis").endswith(USER_MARK)
@@ -83,7 +96,7 @@ async def test_bookmark_highlight_and_note_show_in_text_strip_and_navigator(
 
         await pilot.press("m")  # off again, in the text too
         await settle(pilot)
-        assert str(line(app, 16).render()).startswith(f"16 {NOTE} For God")
+        assert line(app, 16).text.startswith(f"16 {NOTE} For God")
     marks = saved_marks(config)
     assert marks.in_chapter(43, 3) == {16: VerseMarks(bookmark=False, colour="green", note=True)}
     assert marks.note(JOHN_3_16) == "Whosoever\nbelieveth"
@@ -114,7 +127,7 @@ async def test_an_emptied_note_is_kept_until_saved_then_deleted(
         await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen), "the reader")
         await settle(pilot)
         assert "Note on John 3:16 deleted." in toasts(app)
-        assert not str(line(app, 16).render()).startswith(f"16 {NOTE}")
+        assert not line(app, 16).text.startswith(f"16 {NOTE}")
     assert saved_marks(config).note(JOHN_3_16) is None
 
 
@@ -150,7 +163,7 @@ async def test_the_list_shows_each_kind_and_enter_goes_there(
         await settle(pilot)
         reader = app.screen
         assert isinstance(reader, ReaderScreen) and reader.ref == VerseRef(45, 8, 28)
-        assert str(line(app, 28).render()).startswith(f"28 {NOTE} And we know")
+        assert line(app, 28).text.startswith(f"28 {NOTE} And we know")
 
 
 async def test_a_damaged_user_database_is_one_sentence_and_reading_goes_on(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.bible.compare import Pair
 from core.bible.references import VerseRef
 from core.config import Config
 from tests.second_translation import EXTRA, GAPPY, add_gappy, plainer
@@ -17,7 +18,6 @@ from tests.tui.test_small_terminals import screen_lines, screen_words
 from tui.screens.reader import ReaderScreen
 from tui.screens.translations import TranslationsScreen
 from tui.widgets.chapter_view import ChapterView
-from tui.widgets.verse_pair import VersePair
 from tui.widgets.verse_strip import VerseStrip
 
 JOHN_3_16 = VerseRef(43, 3, 16)
@@ -38,12 +38,9 @@ def top(app) -> object:
     return app.screen
 
 
-def pairs(app) -> dict[int, VersePair]:
-    return {
-        line.pair.ref.verse: line
-        for line in shown_lines(reader_of(app))
-        if isinstance(line, VersePair)
-    }
+def pairs(app) -> dict[int, Pair]:
+    """The verses shown as pairs of two translations, by number."""
+    return {line.pair.ref.verse: line.pair for line in shown_lines(reader_of(app)) if line.pair}
 
 
 async def turn_on(pilot) -> None:
@@ -65,7 +62,7 @@ async def test_s_with_one_translation_says_what_is_needed(app_factory) -> None:
         assert isinstance(app.screen, ReaderScreen) and app.screen.beside is None
         (said,) = [t for t in toasts(app) if "Side by side" in t]
         assert "only KJV is installed" in said and "translations add" in said
-        assert not app.screen.query(VersePair)
+        assert not pairs(app)
 
 
 async def test_side_by_side_aligns_verse_by_verse_with_gaps(app_factory, gappy) -> None:
@@ -77,11 +74,13 @@ async def test_side_by_side_aligns_verse_by_verse_with_gaps(app_factory, gappy) 
         assert reader.beside == GAPPY and app.screen is reader
         shown = pairs(app)
         assert sorted(shown) == list(range(1, 38))  # KJV's 36 and GAPPY's own 3:37
-        assert shown[16].pair.left is not None and shown[16].pair.right is None
-        assert shown[17].pair.right is None  # GAPPY leaves it empty
-        assert shown[37].pair.left is None
-        assert shown[37].pair.right is not None and shown[37].pair.right.text == EXTRA
-        assert shown[16].current and sum(p.current for p in shown.values()) == 1
+        assert shown[16].left is not None and shown[16].right is None
+        assert shown[17].right is None  # GAPPY leaves it empty
+        assert shown[37].left is None
+        assert shown[37].right is not None and shown[37].right.text == EXTRA
+        assert [
+            line.pair.ref.verse for line in shown_lines(reader) if line.current and line.pair
+        ] == [16]
         assert "KJV | GAPPY" in screen_words(app)
         await assert_comes_into_view(pilot, app, JOHN_3_16)
 
@@ -126,7 +125,7 @@ async def test_moving_going_and_the_strip_work_side_by_side(app_factory, gappy) 
         assert_in_view(app, VerseRef(43, 4, 1))
         assert strip.count == 54 and strip.current == 1
         assert reader.query_one(ChapterView).shows("KJV", VerseRef(43, 4, 1), GAPPY)
-        assert pairs(app)[1].pair.right is not None
+        assert pairs(app)[1].right is not None
         await pilot.press("g", *"3:16", "enter")
         await settle(pilot)
         assert_in_view(app, JOHN_3_16)
@@ -137,7 +136,7 @@ async def test_moving_going_and_the_strip_work_side_by_side(app_factory, gappy) 
         await pilot.press("g", *"Acts 2:1", "enter")
         await settle(pilot)
         assert_in_view(app, VerseRef(44, 2, 1))
-        assert all(p.pair.right is None for p in pairs(app).values())
+        assert all(p.right is None for p in pairs(app).values())
         assert "(lacks this chapter)" in screen_words(app)
 
 
@@ -149,7 +148,7 @@ async def test_s_turns_it_off_and_on_again_without_asking(app_factory, gappy) ->
         reader = reader_of(app)
         await pilot.press("s")
         await settle(pilot)
-        assert reader.beside is None and not reader.query(VersePair)
+        assert reader.beside is None and not pairs(app)
         assert len(shown_lines(reader)) == 36
         # The navigator is back (120 columns), so the text rewraps: the verse comes into view.
         await assert_comes_into_view(pilot, app, JOHN_3_16)
@@ -189,7 +188,7 @@ async def test_the_translation_dialog_picks_the_one_beside(app_factory, gappy) -
         await settle(pilot)
         assert reader.translation == GAPPY and reader.beside == "KJV"
         shown = pairs(app)
-        assert shown[16].pair.left is None and shown[16].pair.right is not None
+        assert shown[16].left is None and shown[16].right is not None
         # GAPPY numbers John 3 up to 37, so 3:16 is kept: a gap on its side, KJV beside it.
         assert reader.ref == VerseRef(43, 3, 16)
 

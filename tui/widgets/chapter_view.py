@@ -1,35 +1,41 @@
-"""The chapter's text, one widget per verse, the current verse highlighted and kept in view.
+"""The chapter's text as one widget that paints only the lines on screen (Textual's line API).
 
-Moving within a chapter only swaps a class on two widgets and scrolls, so a key press costs a
-few milliseconds however long the chapter; a new chapter rebuilds the verse widgets once. Only
-the verses up to a screenful past the current one are mounted before the next frame; the rest
-follow just after it (laying out the 31 verses of Genesis 1 cost the first frame 20-30 ms more
-than the screenful it shows).
+A new chapter is wrapped once for the view's width into strips (title, column heads, each
+verse's lines and the blank line after it) and every frame paints only the visible ones from
+them. One widget per verse, as before, cost Textual a layout of 30-50 widgets and a second
+frame from their resize events on every chapter change (40-65 ms of CPU); a key press within
+the chapter repaints just the lines of the two verses it changes.
 """
 
 from __future__ import annotations
 
-import time
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
+from textual.visual import RenderOptions, visualize
 
 from core.bible.library import Verse
 from core.bible.references import VerseRef
-from core.marks import VerseMarks
-from tui.widgets.verse_line import NO_MARKS, VerseLine
+from core.marks import COLOURS, VerseMarks
+from tui.widgets.verse_line import NO_MARKS, verse_text
 
 if TYPE_CHECKING:
+    from core.bible.compare import Pair
     from tui.widgets.verse_pair import Beside
 
-LAYOUT_WAIT = 1.0
-"""Seconds to wait for a new chapter's layout before giving up scrolling to the verse: the
-command palette holds screen updates back for a while as it closes."""
-LAYOUT_POLL = 0.01
-"""How often to look while waiting (a timer, so waiting costs no CPU)."""
+CURRENT_BAR = "\u258c"
+"""The left gutter of the current verse (the left edge of Textual's ``outer`` border)."""
+MARGIN = 1
+"""Blank lines after each verse."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,27 +49,72 @@ class Partner:
     """The name of the translation being read, for the head of its column."""
 
 
-class ChapterView(VerticalScroll, can_focus=False):
+@dataclass(frozen=True, slots=True)
+class ShownVerse:
+    """A verse as the view shows it, for tests and anything that asks where a verse is."""
+
+    verse: Verse
+    """The first translation's verse (blank where a pair's first translation lacks it)."""
+    pair: Pair | None
+    marks: VerseMarks
+    current: bool
+    virtual_region: Region
+    """Its lines (not the blank one after them) among the view's lines."""
+    region: Region
+    """Those lines on the screen; empty when none of them is in the visible part."""
+    text: str
+    """What its lines say, joined by spaces."""
+    style: Style
+    """The style its text is painted on (colours, bold)."""
+    gutter: str
+    """The cell left of its text: a bar on the current verse."""
+
+
+@dataclass(slots=True)
+class _Row:
+    verse: Verse
+    pair: Pair | None
+    marks: VerseMarks
+    lines: list[Strip]
+    """The verse wrapped to the text's width, padded, without the row's colours."""
+
+
+class ChapterView(ScrollView, can_focus=False):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "chapter-view--title",
+        "chapter-view--heads",
+        "chapter-view--current",
+        "chapter-view--bar",
+        *(f"chapter-view--highlight-{colour}" for colour in COLOURS),
+    }
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._lines: dict[int, VerseLine] = {}
         self._chapter: tuple[str, str | None, int, int] | None = None
-        self._current: VerseLine | None = None
-        self._laid_out = False
-        """False until a new chapter's verses have been through layout once."""
-        self._layout_seen = False
-        """Whether the screen was laid out since the chapter changed: until then the lines
-        shown again keep the places they had in the last chapter."""
-        self._wait_until = 0.0
-        self._later: list[VerseLine] = []
-        """The chapter's verses still to mount, below those on screen."""
-        self._pool: list[VerseLine] = []
-        """Every line mounted (or about to be), in order: the next chapter shows its verses
-        in them, hiding those it does not need."""
-        self._beside: str | None = None
-        """The translation the lines show beside the first (None: lines of one)."""
-        self._title: Static | None = None
-        self._heads: Static | None = None
+        self._title = ""
+        self._partner: Partner | None = None
+        self._heads: Beside | None = None
+        self._rows: list[_Row] = []
+        self._index: dict[int, int] = {}
+        """Row of each verse number."""
+        self._current: int | None = None
+        """The current verse's row."""
+        self._width = 0
+        """The width the chapter is wrapped for (0: not yet)."""
+        self._head: list[tuple[Strip, str | None]] = []
+        """The lines above the first verse, each with its component class."""
+        self._starts: list[int] = []
+        """The first line of each row."""
+        self._painted: dict[int, Strip] = {}
+        """Lines painted since the text or its look last changed, by line."""
+        self._fresh = False
+        """A new chapter: its verse is scrolled into view from the top, not paged to."""
+        self._jumped = False
+        """The current verse came with a new chapter and the reader has not moved since: a
+        resize (the navigator going as side by side comes on) places it from the top again,
+        as the new chapter did, not from where the text had been scrolled to."""
+
+    # the reader's API ----------------------------------------------------------------------
 
     def shows(self, translation: str, ref: VerseRef, beside: str | None = None) -> bool:
         return self._chapter == (translation, beside, ref.book, ref.chapter)
@@ -83,198 +134,296 @@ class ChapterView(VerticalScroll, can_focus=False):
         first = verses[0].ref if verses else None
         beside = partner.id if partner else None
         self._chapter = (translation, beside, first.book, first.chapter) if first else None
-        title = f"{first.book_info.name} {first.chapter}" if first else ""
-        if self._current is not None:
-            self._current.set_current(False)
-        self._current = None
-        self._laid_out = self._layout_seen = False
-        if self._pool and (beside is None) == (self._beside is None):
-            await self._reuse(title, verses, marks, partner, verse)
-        else:
-            await self._rebuild(title, verses, marks, partner, verse)
-        self._beside = beside
-        self.scroll_home(animate=False)
-
-    async def _rebuild(
-        self,
-        title: str,
-        verses: list[Verse],
-        marks: Mapping[int, VerseMarks],
-        partner: Partner | None,
-        verse: int,
-    ) -> None:
-        """New lines for the chapter (the first, or one or two translations from now on)."""
-        await self.remove_children()
-        self._title = Static(title, classes="chapter-title")
+        self._title = f"{first.book_info.name} {first.chapter}" if first else ""
+        self._partner = partner
         self._heads = None
         if partner is None:
-            self._lines = {
-                v.ref.verse: VerseLine(v, marks.get(v.ref.verse, NO_MARKS)) for v in verses
-            }
+            self._rows = [_Row(v, None, marks.get(v.ref.verse, NO_MARKS), []) for v in verses]
         else:
             from core.bible.compare import align
-            from tui.widgets.verse_pair import VersePair
+            from tui.widgets.verse_pair import column_heads
 
-            self._lines = {
-                p.ref.verse: VersePair(p, partner.id, marks.get(p.ref.verse, NO_MARKS))
+            self._heads = column_heads(
+                partner.left_name, partner.id, partner.name, bool(partner.verses)
+            )
+            self._rows = [
+                _Row(p.left or Verse(p.ref, ""), p, marks.get(p.ref.verse, NO_MARKS), [])
                 for p in align(verses, partner.verses)
-            }
-            self._heads = Static(self._column_heads(partner), classes="column-heads")
-        self._pool = list(self._lines.values())
-        head, self._later = self._screenful(self._pool, verse)
-        heads = [self._heads] if self._heads is not None else []
-        await self.mount_all([self._title, *heads, *head])
-        if self._later:
-            self.call_after_refresh(self._mount_later, self._later)
-
-    def _screenful(
-        self, lines: list[VerseLine], verse: int
-    ) -> tuple[list[VerseLine], list[VerseLine]]:
-        """``lines`` split into those a screen read from ``verse`` can show, to mount before
-        the next frame, and the rest, to mount after it."""
-        # A verse takes two rows at least (its text and a margin): half the screen's rows
-        # past ``verse`` fill whatever the scroll puts on screen.
-        last = verse + self.app.size.height // 2 + 1
-        return (
-            [line for line in lines if line.verse.ref.verse <= last],
-            [line for line in lines if line.verse.ref.verse > last],
-        )
-
-    async def _reuse(
-        self,
-        title: str,
-        verses: list[Verse],
-        marks: Mapping[int, VerseMarks],
-        partner: Partner | None,
-        verse: int,
-    ) -> None:
-        """Show the chapter in the lines already mounted, mounting only the lines a longer
-        chapter needs and hiding those a shorter one does not: a new chapter then costs a
-        layout and the frame, not tearing down and building dozens of widgets."""
-        if self._later:  # the last chapter's rest, not mounted yet
-            self._mount_later(self._later)
-        assert self._title is not None
-        self._title.update(title)
-        pool = self._pool
-        self._lines = {}
-        if partner is None:
-            for line, v in zip(pool, verses, strict=False):
-                line.show(v, marks.get(v.ref.verse, NO_MARKS))
-                self._lines[v.ref.verse] = line
-            more = [VerseLine(v, marks.get(v.ref.verse, NO_MARKS)) for v in verses[len(pool) :]]
-            count = len(verses)
-        else:
-            from core.bible.compare import align
-            from tui.widgets.verse_pair import VersePair
-
-            assert self._heads is not None
-            self._heads.update(self._column_heads(partner))
-            pairs = align(verses, partner.verses)
-            for line, p in zip(pool, pairs, strict=False):
-                assert isinstance(line, VersePair)
-                line.show_pair(p, marks.get(p.ref.verse, NO_MARKS))
-                self._lines[p.ref.verse] = line
-            more = [
-                VersePair(p, partner.id, marks.get(p.ref.verse, NO_MARKS))
-                for p in pairs[len(pool) :]
             ]
-            count = len(pairs)
-        for i, line in enumerate(pool):
-            line.display = i < count
-        for line in more:
-            self._lines[line.verse.ref.verse] = line
-        pool.extend(more)
-        now, self._later = self._screenful(more, verse)
-        if now:
-            await self.mount_all(now)
-        if self._later:
-            self.call_after_refresh(self._mount_later, self._later)
-
-    @staticmethod
-    def _column_heads(partner: Partner) -> Beside:
-        from tui.widgets.verse_pair import column_heads
-
-        return column_heads(partner.left_name, partner.id, partner.name, bool(partner.verses))
-
-    def on_mount(self) -> None:
-        self.screen.screen_layout_refresh_signal.subscribe(self, self._screen_laid_out, True)
-
-    def _screen_laid_out(self, _: object) -> None:
-        self._layout_seen = True
-
-    def _mount_later(self, lines: list[VerseLine]) -> None:
-        """Mount the rest of the chapter (unless another chapter came since)."""
-        if lines is self._later:
-            self._later = []
-            self.mount_all(lines)
+        self._index = {row.verse.ref.verse: i for i, row in enumerate(self._rows)}
+        self._current = None
+        self._fresh = self._jumped = True
+        self._wrap()
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        self.refresh()
 
     def set_marks(self, marks: Mapping[int, VerseMarks]) -> None:
         """The reader's marks changed (one verse, usually): show them as they are now."""
-        for number, line in self._lines.items():
-            line.set_marks(marks.get(number, NO_MARKS))
+        changed = False
+        for row in self._rows:
+            now = marks.get(row.verse.ref.verse, NO_MARKS)
+            if now != row.marks:
+                row.marks = now
+                if self._width:
+                    row.lines = self._wrap_row(row, self._text_width(self._width))
+                changed = True
+        if changed:
+            self._place()
+            self.refresh()
 
     def highlight(self, verse: int) -> None:
-        line = self._lines.get(verse)
-        if line is self._current:
+        row = self._index.get(verse)
+        if row == self._current:
             return
-        if self._current is not None:
-            self._current.set_current(False)
-        self._current = line
-        if line is None:
-            return
-        line.set_current(True)
-        if line in self._later:  # a key got here before the rest of the chapter
-            self._mount_later(self._later)
-        if self._laid_out and line.virtual_region.height:
-            # Highlighting does not change a verse's height, so its place is already known:
-            # scroll in this same frame rather than costing a second one.
-            self._turn_page_to(line)
+        old, self._current = self._current, row
+        for changed in (old, row):
+            if changed is not None and self._width:
+                start, height = self._starts[changed], len(self._rows[changed].lines)
+                for y in range(start, start + height):
+                    self._painted.pop(y, None)
+                self.refresh_lines(start, height)
+        if row is None or not self._width:
+            return  # in view once the view has a size (on_resize)
+        if self._fresh:
+            self._fresh = False
+            self._scroll_into_view(row)
         else:
-            self._wait_until = time.monotonic() + LAYOUT_WAIT
-            self.call_after_refresh(self._keep_in_view, line)
+            self._jumped = False
+            self._turn_page_to(row)
 
-    def _turn_page_to(self, line: VerseLine) -> None:
-        """Bring ``line`` into view the way a page turns: reading on past the bottom puts the
-        verse at the top, with the screenful after it to read on; back past the top puts it
-        at the bottom. The text stands still while the verse moves down the page (a scroll
-        repaints the whole view, and text that shifts under every key press is hard to read)."""
-        if self._in_view(line):
-            return
-        where = line.virtual_region
-        if where.y > self.scroll_offset.y:
-            self.scroll_to_widget(line, animate=False, top=True, immediate=True)
-            return
-        # Its bottom (and the margin under it) at the bottom of the view; its top when it is
-        # taller than the view.
-        height = self.scrollable_content_region.height
-        self.scroll_to(
-            y=max(0, min(where.y, where.bottom + 1 - height)), animate=False, immediate=True
+    # what tests (and anything else) can read ------------------------------------------------
+
+    def lines(self) -> list[ShownVerse]:
+        """Every verse of the chapter as shown, in order."""
+        return [self._shown(i) for i in range(len(self._rows))]
+
+    def current_line(self) -> ShownVerse | None:
+        return None if self._current is None else self._shown(self._current)
+
+    def _shown(self, i: int) -> ShownVerse:
+        row = self._rows[i]
+        where = self._virtual_region(i) if self._width else Region()
+        visible = self.scrollable_content_region
+        on_screen = where.translate(visible.offset - self.scroll_offset)
+        if not on_screen.overlaps(visible):
+            on_screen = Region()
+        current = i == self._current
+        style, gutter = self._row_look(row, current)
+        return ShownVerse(
+            row.verse,
+            row.pair,
+            row.marks,
+            current,
+            where,
+            on_screen,
+            " ".join(" ".join(line.text.split()) for line in row.lines),
+            style,
+            gutter.text,
         )
+
+    # layout ---------------------------------------------------------------------------------
+
+    def _full_width(self) -> int:
+        """The width of the text without a scroll bar (``size`` is inside the padding)."""
+        return self.size.width
+
+    def _view_height(self) -> int:
+        return self.scrollable_content_region.height
+
+    @staticmethod
+    def _text_width(width: int) -> int:
+        """A verse's text leaves a cell for its gutter and one at its right."""
+        return max(1, width - 2)
+
+    def _wrap(self) -> None:
+        """Wrap the chapter for the view's width: for the width left by a scroll bar, and
+        again for the full width when it all fits without one."""
+        full = self._full_width()
+        if full <= 0:
+            self._width = 0
+            self._painted.clear()
+            return
+        height = self.size.height
+        bar = self.styles.scrollbar_size_vertical
+        if self.styles.overflow_y == "auto":
+            self._wrap_for(max(1, full - bar))
+            if self._starts and self._total() <= height:
+                self._wrap_for(full)
+        else:
+            self._wrap_for(full)
+
+    def _wrap_for(self, width: int) -> None:
+        self._width = width
+        text_width = self._text_width(width)
+        head: list[tuple[Strip, str | None]] = []
+        blank = Strip.blank(width)
+        # The title, with a cell and a line of padding all round.
+        head.append((blank, None))
+        for strip in self._strips(Text(self._title), text_width):
+            head.append((Strip.join([Strip.blank(1), strip, Strip.blank(1)]), "title"))
+        head.append((blank, None))
+        if self._heads is not None:
+            for strip in self._strips(self._heads, text_width):
+                head.append((Strip.join([Strip.blank(1), strip, Strip.blank(1)]), "heads"))
+            head.append((blank, None))
+        self._head = head
+        for row in self._rows:
+            row.lines = self._wrap_row(row, text_width)
+        self._place()
+
+    def _wrap_row(self, row: _Row, width: int) -> list[Strip]:
+        if row.pair is None:
+            return self._strips(verse_text(row.verse, row.marks), width)
+        from tui.widgets.verse_pair import Beside
+
+        # The reader's marks belong to the verse: they show on the first translation's side.
+        pair = row.pair
+        left = verse_text(pair.left, row.marks) if pair.left else Text()
+        right = verse_text(pair.right) if pair.right else Text()
+        assert self._partner is not None
+        return self._strips(Beside(left, right, self._partner.id), width)
+
+    def _strips(self, content: Text | Beside, width: int) -> list[Strip]:
+        """``content`` wrapped to ``width`` (a text as Textual wraps a ``Static``'s), padded."""
+        if isinstance(content, Text):
+            # What ``Visual.to_strips`` does for a ``Static``, less its look-ups for text
+            # selection, links and alignment, none of which the chapter has (a third of the
+            # time it took).
+            visual = visualize(self, content, markup=False)
+            # The styles are the rules a Visual reads, as ``to_strips`` passes them.
+            options = RenderOptions(self._get_style, self.styles)  # type: ignore[arg-type]
+            strips = [
+                strip.extend_cell_length(width)
+                for strip in visual.render_strips(width, None, VisualStyle(), options)
+            ]
+        else:
+            app = self.app
+            segments = app.console.render(content, app.console_options.update_width(width))
+            lines = Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False)
+            strips = [Strip(line, width) for line in lines]
+        return strips or [Strip.blank(width)]
+
+    def _place(self) -> None:
+        """Where each verse starts, and the view's height, from the wrapped lines."""
+        y = len(self._head)
+        starts = []
+        for row in self._rows:
+            starts.append(y)
+            y += len(row.lines) + MARGIN
+        self._starts = starts
+        self._painted.clear()
+        size = Size(self._width, y)
+        if size != self.virtual_size:
+            # Setting ``virtual_size`` asks for a layout of the whole screen (10-15 ms of a
+            # chapter change); the view's own size does not change with its text, so only its
+            # scroll range and bar are brought up to date.
+            self.set_reactive(ChapterView.virtual_size, size)
+            self._scroll_update(size)
+
+    def _total(self) -> int:
+        return self.virtual_size.height
+
+    def _virtual_region(self, i: int) -> Region:
+        return Region(0, self._starts[i], self._width, len(self._rows[i].lines))
+
+    # painting -------------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._painted.clear()
+
+    def render_line(self, y: int) -> Strip:
+        line = y + self.scroll_offset.y
+        strip = self._painted.get(line)
+        if strip is None:
+            strip = self._paint(line)
+            self._painted[line] = strip
+        return strip
+
+    def _paint(self, line: int) -> Strip:
+        base = self.rich_style
+        width = self._width or self._full_width()
+        if not self._width or line >= self._total():
+            return Strip.blank(width, base)
+        if line < len(self._head):
+            strip, look = self._head[line]
+            if look is not None:
+                base = self.get_component_rich_style(f"chapter-view--{look}")
+            return strip.apply_style(base)
+        i = bisect_right(self._starts, line) - 1
+        row = self._rows[i]
+        k = line - self._starts[i]
+        if k >= len(row.lines):
+            return Strip.blank(width, base)
+        style, gutter = self._row_look(row, i == self._current)
+        return Strip.join(
+            [Strip([gutter], 1), row.lines[k].apply_style(style), Strip.blank(1, style)]
+        )
+
+    def _row_look(self, row: _Row, current: bool) -> tuple[Style, Segment]:
+        """The style of a verse's text and its gutter cell: the current verse is bold on the
+        accent with a bar at its left, keeping its highlight's colour when it has one."""
+        style = self.rich_style
+        if row.marks.colour in COLOURS:
+            style = self.get_component_rich_style(f"chapter-view--highlight-{row.marks.colour}")
+        if not current:
+            return style, Segment(" ", style)
+        look = self.get_component_rich_style("chapter-view--current")
+        if row.marks.colour in COLOURS:
+            look += Style(bgcolor=style.bgcolor)
+        bar = self.get_component_rich_style("chapter-view--bar")
+        return look, Segment(CURRENT_BAR, Style(color=bar.color, bgcolor=look.bgcolor))
+
+    # scrolling ------------------------------------------------------------------------------
+
+    def _in_view(self, i: int) -> bool:
+        top, height = self.scroll_offset.y, self._view_height()
+        where = self._virtual_region(i)
+        return top <= where.y and where.bottom <= top + height
+
+    def _turn_page_to(self, i: int) -> None:
+        """Bring verse row ``i`` into view the way a page turns: reading on past the bottom
+        puts the verse at the top, with the screenful after it to read on; back past the top
+        puts it at the bottom. The text stands still while the verse moves down the page (a
+        scroll repaints the whole view, and text that shifts under every key press is hard to
+        read)."""
+        if self._in_view(i):
+            return
+        where = self._virtual_region(i)
+        if where.y > self.scroll_offset.y:
+            y = where.y
+        else:
+            # Its bottom (and the margin under it) at the bottom of the view; its top when it
+            # is taller than the view.
+            y = max(0, min(where.y, where.bottom + MARGIN - self._view_height()))
+        self.scroll_to(y=y, animate=False, immediate=True, force=True)
+
+    def _scroll_into_view(self, i: int) -> None:
+        """Scroll as little as brings verse row ``i`` and the blank line under it into view
+        (its top when it is taller than the view)."""
+        if self._in_view(i):
+            return
+        where = self._virtual_region(i)
+        height = self._view_height()
+        if where.y < self.scroll_offset.y or where.height + MARGIN > height:
+            y = where.y
+        else:
+            y = where.bottom + MARGIN - height
+        self.scroll_to(y=y, animate=False, immediate=True, force=True)
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # A chapter scrolled to its verse before its first layout scrolls with no bar shown
+        # yet, so the bar, appearing, would not know where the text is.
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def on_resize(self) -> None:
         # A new width rewraps every verse (and puts two translations in columns or stacks
-        # them), which moves the current verse: bring it back into view once laid out.
-        if self._current is not None:
-            self._wait_until = time.monotonic() + LAYOUT_WAIT
-            self.call_after_refresh(self._keep_in_view, self._current)
-
-    def _keep_in_view(self, line: VerseLine) -> None:
-        if line is not self._current:
-            return
-        waiting = time.monotonic() < self._wait_until
-        if (not self._layout_seen or line.virtual_region.height == 0) and waiting:
-            # Not laid out yet: the palette delays screen updates as it closes, so the
-            # refresh after mounting a new chapter can come well before its layout.
-            self.set_timer(LAYOUT_POLL, lambda: self._keep_in_view(line))
-            return
-        self._laid_out = True
-        self.scroll_to_widget(line, animate=False, top=False, immediate=True)
-        if waiting and not self._in_view(line):
-            # The scroll range can lag the layout by a refresh, clamping the scroll short of
-            # the verse: look again.
-            self.set_timer(LAYOUT_POLL, lambda: self._keep_in_view(line))
-
-    def _in_view(self, line: VerseLine) -> bool:
-        top, height = self.scroll_offset.y, self.scrollable_content_region.height
-        where = line.virtual_region
-        return top <= where.y and where.bottom <= top + height
+        # them), which moves the current verse: bring it back into view.
+        self._wrap()
+        self.refresh()
+        if self._current is not None and self._width:
+            self._fresh = False
+            if self._jumped:
+                self.scroll_to(y=0, animate=False, immediate=True, force=True)
+            self._scroll_into_view(self._current)

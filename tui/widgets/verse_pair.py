@@ -15,11 +15,6 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.text import Text
 
-from core.bible.compare import Pair
-from core.bible.library import Verse
-from core.marks import VerseMarks
-from tui.widgets.verse_line import NO_MARKS, VerseLine, verse_text
-
 MIN_COLUMN = 28
 """Narrowest column worth reading: below two of these (and the gap) the texts are stacked.
 With the image pane beside the text (and the navigator hidden) that is a terminal of about
@@ -90,32 +85,6 @@ class Beside:
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(min(options.max_width, 2 * MIN_COLUMN + GAP), options.max_width)
-
-
-class VersePair(VerseLine):
-    """A verse number as both translations have it: highlighted, scrolled to and moved
-    through like a ``VerseLine``, whose ``verse`` is the first translation's (blank where
-    that one lacks it)."""
-
-    def __init__(self, pair: Pair, right_id: str, marks: VerseMarks = NO_MARKS) -> None:
-        self.pair = pair
-        self.right_id = right_id
-        super().__init__(pair.left or Verse(pair.ref, ""), marks, self._beside(marks))
-
-    def show_pair(self, pair: Pair, marks: VerseMarks) -> None:
-        """Show another verse number (of the next chapter) in both translations."""
-        self.pair = pair
-        self.show(pair.left or Verse(pair.ref, ""), marks, self._beside(marks))
-
-    def _beside(self, marks: VerseMarks) -> Beside:
-        """The reader's marks belong to the verse: they show on the first translation's side."""
-        pair = self.pair
-        left = verse_text(pair.left, marks) if pair.left else Text()
-        right = verse_text(pair.right) if pair.right else Text()
-        return Beside(left, right, self.right_id)
-
-    def marked_content(self) -> Beside:
-        return self._beside(self.marks)
 
 
 def column_heads(left_name: str, right_id: str, right_name: str, right_has_it: bool) -> Beside:
