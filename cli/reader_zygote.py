@@ -9,7 +9,8 @@ begins clean: it becomes a session leader, takes its connection's terminal as it
 terminal, and runs ``cli.served_reader.run`` with the session the server handed over.
 
 The server talks to it over a ``SOCK_SEQPACKET`` socket pair, one message per request:
-``{"id", "token", "env"}`` with the terminal's slave end attached (``SCM_RIGHTS``); it answers
+``{"id", "token", "env"}`` with the terminal's slave end and the write end of the reader's
+ready pipe attached (``SCM_RIGHTS``; see ``cli.served_reader``); it answers
 ``{"id", "pid"}``, and ``{"exited", "status"}`` when a reader it forked ends.
 """
 
@@ -33,13 +34,19 @@ DRAIN_S = 5.0
 
 def _preload() -> None:
     """What every reader imports before its first frame (tests/test_layers.py lists what it
-    must not: those stay out of the template too)."""
-    import cli.served_reader  # noqa: F401
+    must not: those stay out of the template too), and what it imports for its credit side
+    just after it: each fork would otherwise import them again."""
+    import logging.handlers  # noqa: F401
+
+    import core.account
+    import core.generation.gallery
+    import core.logs
     import core.services
-    import core.sessions.served  # noqa: F401
-    import tui.app
-    import tui.screens.onboarding
-    import tui.screens.reader  # noqa: F401
+    import core.sessions.served
+    import core.visits  # noqa: F401
+    from tui.preload import load_reader
+
+    load_reader()
 
 
 def _send(sock: socket.socket, message: dict[str, Any]) -> None:
@@ -48,9 +55,12 @@ def _send(sock: socket.socket, message: dict[str, Any]) -> None:
 
 
 def _become_reader(
-    sock: socket.socket, wake: tuple[int, int], slave: int, request: dict[str, Any]
+    sock: socket.socket, wake: tuple[int, int], fds: list[int], request: dict[str, Any]
 ) -> None:
     """In the fork: the connection's terminal, the visitor's environment, then the reader."""
+    slave, ready = fds[0], (fds[1] if len(fds) > 1 else None)
+    if ready is not None:
+        os.set_inheritable(ready, False)  # nothing the reader might start holds it open
     code = 1
     try:
         sock.close()
@@ -72,7 +82,7 @@ def _become_reader(
         gc.unfreeze()
         from cli.served_reader import run
 
-        code = run(str(request["token"]))
+        code = run(str(request["token"]), ready)
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
@@ -121,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         if sock.fileno() not in readable:
             continue
         try:
-            data, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, 1)
+            data, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, 2)
         except OSError:
             data, fds = b"", []
         if not data:  # the server is gone: wait for the readers it told to quit, then go
@@ -132,8 +142,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         pid = os.fork()
         if pid == 0:
-            _become_reader(sock, (wake_read, wake_write), fds[0], request)
-        os.close(fds[0])
+            _become_reader(sock, (wake_read, wake_write), fds, request)
+        for fd in fds:
+            os.close(fd)
         children.add(pid)
         _send(sock, {"id": request["id"], "pid": pid})
     deadline_fds = [wake_read]

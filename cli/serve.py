@@ -28,6 +28,7 @@ def _positive(text: str) -> int:
 
 def add_parser(sub: argparse._SubParsersAction[P]) -> None:
     from server.settings import ServeSettings, default_max_sessions
+    from server.start_gate import default_width
 
     defaults = ServeSettings()
     most = default_max_sessions()
@@ -47,6 +48,15 @@ def add_parser(sub: argparse._SubParsersAction[P]) -> None:
         metavar="N",
         help=f"readers at once (default {most}: half this machine's memory at about "
         "80 MB each); more are told politely to come back later",
+    )
+    starting = default_width()
+    s.add_argument(
+        "--max-starting",
+        type=_positive,
+        default=starting,
+        metavar="N",
+        help=f"readers starting at once (default {starting}: one per core); visitors "
+        "arriving together wait their turn for a moment instead of all waiting long",
     )
     s.add_argument(
         "--idle-timeout",
@@ -77,6 +87,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
         max_sessions=args.max_sessions,
         per_address_per_minute=args.rate_limit,
         idle_timeout_s=args.idle_timeout * 60,
+        max_starting=args.max_starting,
     )
     from cli.services import progress_printer
 

@@ -5,7 +5,9 @@ It takes the terminal as its controlling terminal (so window changes arrive as S
 reads the session the server signed for it from the inherited pipe ``FD`` (never argv, never
 a file another connection could read), and runs the reader with everything a visitor must not
 have switched off: no node stream of its own, no export to a path, no suspend, no admin
-without the server's word (DESIGN.md section 11).
+without the server's word (DESIGN.md section 11). A second pipe, ``READY_FD``, gets one byte
+once the reader's first whole frame is painted: the server starts only a few readers at once
+and lets the next one begin then (``server.start_gate``).
 """
 
 from __future__ import annotations
@@ -66,19 +68,27 @@ def _quit_when_asked(app: VerselightApp) -> threading.Event:
     return asked
 
 
+def _say_ready(fd: int) -> None:
+    """Tell the server the first frame is painted (closing the pipe says it too)."""
+    with contextlib.suppress(OSError):
+        os.write(fd, b"1")
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not args[0].isdigit():
+    if len(args) not in (1, 2) or not all(arg.isdigit() for arg in args):
         print("verselight: this is started by verselight serve, not by hand.", file=sys.stderr)
         return 2
     token = _read_handoff_pipe(int(args[0]))
     _take_terminal()
-    return run(token)
+    return run(token, int(args[1]) if len(args) == 2 else None)
 
 
-def run(token: str) -> int:
+def run(token: str, ready_fd: int | None = None) -> int:
     """The reader for the session ``token`` hands over, on this process's terminal (stdin,
-    stdout and stderr), which it already controls."""
+    stdout and stderr), which it already controls; ``ready_fd`` hears when it is painted."""
     try:
         config = load_config()
         handoff = read_handoff(config, token)
@@ -98,7 +108,8 @@ def run(token: str) -> int:
     gc.disable()  # as the local reader does: the app turns it back on after the first frame
     from tui.app import make_app
 
-    app = make_app(config, options=options, served=handoff)
+    on_ready = None if ready_fd is None else (lambda: _say_ready(ready_fd))
+    app = make_app(config, options=options, served=handoff, on_ready=on_ready)
     quit_early = _quit_when_asked(app)
     app.run()
     if quit_early.is_set() and app.return_code is None:

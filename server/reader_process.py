@@ -5,7 +5,9 @@ controlling terminal itself (``cli.served_reader``), so a window change on the m
 (``TIOCSWINSZ``) reaches it as SIGWINCH; asyncssh's ``redirect`` forwards no window changes,
 so the bytes are pumped here. The visitor's input is held until the app has taken the
 terminal (it hides the cursor when it does): before that the terminal still echoes, and a
-mouse report or a terminal's reply would be printed back as garbage.
+mouse report or a terminal's reply would be printed back as garbage. The reader says on a
+pipe of its own when its first whole frame is painted (``ready``): the server's start gate
+lets the next reader begin then.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class ReaderProcess:
         pid: int,
         exited: asyncio.Future[int],
         master: int,
+        ready_pipe: int,
         on_output: Callable[[bytes], None],
         on_exit: Callable[[int], None],
     ) -> None:
@@ -57,8 +60,12 @@ class ReaderProcess:
         """Set when the host ended the reader for want of input (the visitor is told)."""
         self.last_input = self._loop.time()
         self._hung_up = self._loop.create_future()
+        self.ready: asyncio.Future[None] = self._loop.create_future()
+        """Resolved once the reader has painted its first whole frame, or has ended."""
+        self._ready_pipe: int | None = ready_pipe
         os.set_blocking(master, False)
         self._loop.add_reader(master, self._readable)
+        self._loop.add_reader(ready_pipe, self._heard_ready)
         self._waiter = asyncio.ensure_future(self._wait())
 
     @classmethod
@@ -74,24 +81,27 @@ class ReaderProcess:
         """A reader forked from the template (``zygote``, fast) or, without one, a fresh
         process (``python -m cli.served_reader``)."""
         master, slave = os.openpty()
+        ready_read, ready_write = os.pipe()
         try:
             set_size(master, *size)
             attrs = termios.tcgetattr(slave)
             attrs[1] &= ~termios.ONLCR  # the reader draws with its own line endings
             termios.tcsetattr(slave, termios.TCSANOW, attrs)
+            started: tuple[int, asyncio.Future[int]] | None = None
             if zygote is not None and zygote.running:
-                try:
-                    pid = await zygote.fork(slave, handoff_token, env)
-                    return cls(pid, zygote.exits[pid], master, on_output, on_exit)
-                except ZygoteGone:
-                    pass  # started the slow way below
-            pid, exited = await _fresh_process(slave, handoff_token, env)
-            return cls(pid, exited, master, on_output, on_exit)
+                with contextlib.suppress(ZygoteGone):  # then started the slow way below
+                    pid = await zygote.fork(slave, ready_write, handoff_token, env)
+                    started = pid, zygote.exits[pid]
+            if started is None:
+                started = await _fresh_process(slave, ready_write, handoff_token, env)
+            return cls(*started, master, ready_read, on_output, on_exit)
         except BaseException:
             os.close(master)
+            os.close(ready_read)
             raise
         finally:
             os.close(slave)
+            os.close(ready_write)
 
     @property
     def pid(self) -> int:
@@ -125,6 +135,19 @@ class ReaderProcess:
                     self.write(held)
             self._tail = seen[-16:]
         self._on_output(data)
+
+    def _heard_ready(self) -> None:
+        # One byte, or the end of the pipe (the reader ended before painting): either way
+        # it no longer holds a place in the start gate.
+        self._close_ready_pipe()
+        if not self.ready.done():
+            self.ready.set_result(None)
+
+    def _close_ready_pipe(self) -> None:
+        if self._ready_pipe is not None:
+            self._loop.remove_reader(self._ready_pipe)
+            os.close(self._ready_pipe)
+            self._ready_pipe = None
 
     # from the visitor to the reader -------------------------------------------------------
 
@@ -180,6 +203,7 @@ class ReaderProcess:
         self._on_exit(status if status >= 0 else 128 - status)
 
     def _close_master(self) -> None:
+        self._heard_ready()
         if not self._closed:
             self._closed = True
             self._loop.remove_reader(self.master)
@@ -206,16 +230,16 @@ class ReaderProcess:
 
 
 async def _fresh_process(
-    slave: int, handoff_token: str, env: Mapping[str, str]
+    slave: int, ready: int, handoff_token: str, env: Mapping[str, str]
 ) -> tuple[int, asyncio.Future[int]]:
     token_read, token_write = os.pipe()
     os.write(token_write, handoff_token.encode("ascii"))  # far below a pipe's buffer
     os.close(token_write)
     try:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cli.served_reader", str(token_read),
+            sys.executable, "-m", "cli.served_reader", str(token_read), str(ready),
             stdin=slave, stdout=slave, stderr=slave,
-            start_new_session=True, pass_fds=(token_read,), env=dict(env),
+            start_new_session=True, pass_fds=(token_read, ready), env=dict(env),
         )  # fmt: skip
     finally:
         os.close(token_read)

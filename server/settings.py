@@ -30,3 +30,5 @@ class ServeSettings:
     """A reader with no input from its visitor for this long is closed (0: never)."""
     shutdown_grace_s: float = 4.0
     """How long readers get to save and quit after SIGTERM before they are killed."""
+    max_starting: int = 2
+    """Readers starting at once (``server.start_gate``); the others wait their turn."""

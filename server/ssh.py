@@ -177,14 +177,18 @@ class VisitorSession(asyncssh.SSHServerSession[bytes]):
                 with contextlib.suppress(BrokenPipeError, asyncssh.Error):
                     chan.write(data)  # after the visitor left, the reader's last bytes go nowhere
 
-            reader = await ReaderProcess.start(
-                token, host.child_env(self.term), self.size, output, exited, host.zygote
+            asked = asyncio.get_running_loop().time()
+            reader = await host.gate.start(
+                lambda: ReaderProcess.start(
+                    token, host.child_env(self.term), self.size, output, exited, host.zygote
+                )
             )
         finally:
             host.release_reservation()
         self.reader = reader
         host.readers.add(reader)
         host.say(f"reader {self.visitor.name} pid {reader.pid} ({len(host.readers)} reading)")
+        reader.ready.add_done_callback(lambda _: self._painted(reader, asked))
         idle = asyncio.ensure_future(self._idle_watch(reader))
         try:
             status = await done
@@ -196,6 +200,11 @@ class VisitorSession(asyncssh.SSHServerSession[bytes]):
             if reader.idle_closed:
                 chan.write(b"\r\nClosed after a long time without input. Come back any time.\r\n")
             chan.exit(status)
+
+    def _painted(self, reader: ReaderProcess, asked: float) -> None:
+        if reader.returncode is None:
+            took = asyncio.get_running_loop().time() - asked
+            self.host.say(f"painted {self.visitor.name} in {took:.2f} s")
 
     async def _idle_watch(self, reader: ReaderProcess) -> None:
         limit = self.host.settings.idle_timeout_s

@@ -17,6 +17,7 @@ from core.sessions.served import Handoff, guest_session, issue_handoff, session_
 from server.rate_limit import RateLimit
 from server.reader_process import ReaderProcess
 from server.settings import ServeSettings
+from server.start_gate import StartGate
 from server.zygote import Zygote
 
 DROPPED_ENV = ("COLUMNS", "LINES", "SSH_AUTH_SOCK", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY")
@@ -49,6 +50,7 @@ class Host:
 
     def __post_init__(self) -> None:
         self.rate = RateLimit(self.settings.per_address_per_minute)
+        self.gate = StartGate(self.settings.max_starting)
 
     def say(self, text: str) -> None:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")

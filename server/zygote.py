@@ -96,8 +96,9 @@ class Zygote:
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(ZygoteGone("the readers' template did not start"))
 
-    async def fork(self, slave: int, token: str, env: Mapping[str, str]) -> int:
-        """A reader on the terminal ``slave`` (the caller keeps and closes its copy)."""
+    async def fork(self, slave: int, ready: int, token: str, env: Mapping[str, str]) -> int:
+        """A reader on the terminal ``slave`` that writes to ``ready`` once painted (the
+        caller keeps and closes its copies)."""
         if not self.running or self._sock is None:
             raise ZygoteGone("the readers' template is not running")
         request_id = next(self._ids)
@@ -105,7 +106,7 @@ class Zygote:
         self._answers[request_id] = answer
         message = json.dumps({"id": request_id, "token": token, "env": dict(env)}).encode()
         try:
-            socket.send_fds(self._sock, [message], [slave])
+            socket.send_fds(self._sock, [message], [slave, ready])
         except OSError as exc:
             self._answers.pop(request_id, None)
             raise ZygoteGone(str(exc)) from None

@@ -386,3 +386,24 @@ async def test_no_port_forwarding_and_no_file_transfer(start_server, keys):
             await conn.start_sftp_client()
         with pytest.raises(asyncssh.ChannelListenError):
             await conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", 9)
+
+
+async def test_visitors_arriving_together_start_one_at_a_time_when_told(start_server, keys):
+    """``--max-starting 1``: the second reader starts only once the first has said it is
+    painted (the server's log says so in that order), and both are served."""
+    server = start_server("--max-starting", "1")
+    (a, _), (b, _) = await asyncio.gather(
+        _reader(server.port, keys["a"]), _reader(server.port, keys["b"])
+    )
+    first_painted = await server.line("painted key")
+    await asyncio.to_thread(
+        server.wait_line, "painted key", 20, server.lines.index(first_painted) + 1
+    )
+    log = server.lines
+    started = [i for i, line in enumerate(log) if " reader key " in line]
+    painted = [i for i, line in enumerate(log) if " painted key " in line]
+    assert len(started) == 2 and len(painted) == 2
+    assert painted[0] < started[1]
+    assert "Genesis 1:1" in a.screen.display[0] and "Genesis 1:1" in b.screen.display[0]
+    await a.close()
+    await b.close()

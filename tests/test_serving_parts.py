@@ -4,11 +4,13 @@ back, and the first run's import kept out of it)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from core.sessions.served import (
 from core.sessions.tokens import TokenProblem, issue
 from server.exec_request import Refused, parse
 from server.rate_limit import RateLimit
+from server.start_gate import StartGate
 from tests.clock import ManualClock
 
 
@@ -204,3 +207,79 @@ def test_the_first_runs_import_happens_outside_the_server_process(tmp_path, monk
         assert library.has("KJV") and not library.needs_first_run_import()
     finally:
         library.close()
+
+
+# --- the start gate: a few readers start at once -------------------------------------------
+
+
+class _Reader:
+    """What the gate holds a place for: something that says when it is painted."""
+
+    def __init__(self) -> None:
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+async def _begin(began: list[_Reader], fail: bool = False) -> _Reader:
+    if fail:
+        raise OSError("no terminal left")
+    reader = _Reader()
+    began.append(reader)
+    return reader
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    """Let the event loop run until ``check()`` holds (each task gets its turn)."""
+    for _ in range(1000):
+        if check():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never happened")
+
+
+async def test_the_gate_starts_the_next_reader_when_one_is_painted():
+    gate = StartGate(2)
+    began: list[_Reader] = []
+    starts = [asyncio.ensure_future(gate.start(lambda: _begin(began))) for _ in range(5)]
+    await _until(lambda: len(began) + gate.waiting == 5)
+    assert len(began) == 2 and gate.waiting == 3  # the other three wait their turn
+    began[0].ready.set_result(None)
+    await asyncio.wait(starts[2:3])
+    assert len(began) == 3 and gate.waiting == 2
+    for reader in list(began):
+        if not reader.ready.done():
+            reader.ready.set_result(None)
+    await asyncio.wait(starts[3:4])
+    began[3].ready.set_result(None)
+    await asyncio.wait(starts)
+    assert len(began) == 5 and gate.waiting == 0
+
+
+async def test_a_reader_that_never_says_it_painted_keeps_nobody_waiting_long():
+    gate = StartGate(1, hold_s=0.05)
+    began: list[_Reader] = []
+    first = await gate.start(lambda: _begin(began))
+    second = await asyncio.wait_for(gate.start(lambda: _begin(began)), 5)
+    assert not first.ready.done() and began == [first, second]
+
+
+async def test_a_reader_that_fails_to_start_gives_its_place_back():
+    gate = StartGate(1)
+    began: list[_Reader] = []
+    with pytest.raises(OSError):
+        await gate.start(lambda: _begin(began, fail=True))
+    await asyncio.wait_for(gate.start(lambda: _begin(began)), 5)
+    assert len(began) == 1
+
+
+async def test_a_visitor_who_leaves_while_waiting_gives_up_no_place():
+    gate = StartGate(1)
+    began: list[_Reader] = []
+    first = await gate.start(lambda: _begin(began))
+    waiting = asyncio.ensure_future(gate.start(lambda: _begin(began)))
+    await _until(lambda: gate.waiting == 1)
+    waiting.cancel()  # the connection closed before its turn
+    await asyncio.gather(waiting, return_exceptions=True)
+    assert gate.waiting == 0
+    first.ready.set_result(None)
+    await asyncio.wait_for(gate.start(lambda: _begin(began)), 5)
+    assert len(began) == 2

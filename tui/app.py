@@ -64,6 +64,7 @@ class VerselightApp(App[None]):
         services: Services | None = None,
         options: ServiceOptions | None = None,
         served: Handoff | None = None,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -85,6 +86,9 @@ class VerselightApp(App[None]):
         """Set by the served reader's early signal handler (``cli.served_reader``)."""
         self._marks: Marks | None = None
         self._marks_problem: str | None = None
+        self._on_ready = on_ready
+        """Called once the reader's first whole frame (credits included) is painted: a served
+        reader tells the server, which then lets the next waiting reader start."""
 
     # the parts, as the screens and tests know them ------------------------------------------
 
@@ -175,6 +179,12 @@ class VerselightApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, ReaderScreen):
                 screen.credits_opened(services.account, services.gallery)
+        self.call_after_refresh(self._report_ready)
+
+    def _report_ready(self) -> None:
+        if self._on_ready is not None:
+            on_ready, self._on_ready = self._on_ready, None
+            on_ready()
 
     @work(thread=True, exit_on_error=False, group="images")
     def _check_image_files(self) -> None:
@@ -524,6 +534,7 @@ def make_app(
     services: Services | None = None,
     options: ServiceOptions | None = None,
     served: Handoff | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> VerselightApp:
     """The app on ``services`` (the caller closes them), or on its own, opened from
     ``config`` with ``options`` on mount and closed when it ends."""
@@ -534,5 +545,5 @@ def make_app(
         start_ledger_check(config)  # runs beside Textual's start; ``open_account`` waits for it
     return VerselightApp(
         config, reference, translation, admin=admin, clock=clock, services=services,
-        options=options, served=served,
+        options=options, served=served, on_ready=on_ready,
     )  # fmt: skip
