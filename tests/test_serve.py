@@ -407,3 +407,20 @@ async def test_visitors_arriving_together_start_one_at_a_time_when_told(start_se
     assert "Genesis 1:1" in a.screen.display[0] and "Genesis 1:1" in b.screen.display[0]
     await a.close()
     await b.close()
+
+
+async def test_readers_still_start_when_their_template_is_gone(start_server, keys):
+    """The readers' template killed: a visitor's reader starts as a fresh process instead,
+    says when it is painted, and works."""
+    server = start_server("--max-starting", "1")
+    (template,) = server.children()
+    assert b"reader_zygote" in Path(f"/proc/{template}/cmdline").read_bytes()
+    os.kill(template, signal.SIGKILL)
+    visitor, screen = await _reader(server.port, keys["a"])
+    assert "Genesis 1:1" in screen
+    await server.line("painted key")
+    (reader,) = [pid for pid in server.children() if pid != template]
+    assert b"cli.served_reader" in Path(f"/proc/{reader}/cmdline").read_bytes()
+    visitor.press("j")
+    await visitor.wait_header("Genesis 1:2")
+    await visitor.close()
