@@ -48,6 +48,8 @@ DATABASE_ERRORS = (sqlite3.Error, LedgerError)
 
 WIDE = 110
 """From this many columns on, the navigator is shown unless the reader hid it."""
+NARROW = 100
+"""Below this width the illustrations pane takes a fixed, smaller width."""
 
 
 class ReaderScreen(Screen[None]):
@@ -129,9 +131,15 @@ class ReaderScreen(Screen[None]):
         """The last ledger error logged by the credit polls (logged once, not every second)."""
 
     def compose(self) -> ComposeResult:
+        # Laid out for the terminal's width from the first frame (``_fit`` keeps it so on
+        # resize): found only on the first resize, the narrow look would lay out and wrap
+        # the whole chapter a second time before the reader is painted.
+        width = self.app.size.width
+        self.set_class(width < NARROW, "-narrow")
         yield ReaderHeader(id="header")
         with Horizontal(id="body"):
-            if self.app.size.width >= WIDE:  # shown from the start
+            if width >= WIDE:  # shown from the start
+                self.add_class("-with-navigator")
                 self._navigator = Navigator(id="navigator")
                 yield self._navigator
             with Vertical(id="reading"):
@@ -614,7 +622,7 @@ class ReaderScreen(Screen[None]):
         wide = width >= WIDE and self.beside is None
         show = self._navigator_choice if self._navigator_choice is not None else wide
         await self._show_navigator(show)
-        self.set_class(width < 100, "-narrow")
+        self.set_class(width < NARROW, "-narrow")
 
     async def _show_navigator(self, show: bool) -> None:
         if show and self._navigator is None:
