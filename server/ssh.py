@@ -133,6 +133,8 @@ class VisitorSession(asyncssh.SSHServerSession[bytes]):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.reader is not None and self.reader.returncode is None:
             self.reader.signal(SIGHUP)  # the reader saves and quits
+        elif self.reader is None and self.has_pty and self.task is not None:
+            self.task.cancel()  # gone while waiting for its turn to start: none is started
         if self.exec_process is not None and self.exec_process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.exec_process.kill()
