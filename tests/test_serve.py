@@ -88,7 +88,7 @@ async def test_a_visitor_reads_moves_resizes_and_leaves(start_server, keys):
     await visitor.wait_gone("Welcome to Verselight")
     visitor.press("j")
     await visitor.wait_for("Genesis 1:2")
-    assert visitor.screen.display[0].rstrip().endswith("credits")  # drawn for 80 columns
+    assert visitor.lines()[0].rstrip().endswith("credits")  # drawn for 80 columns
     visitor.resize(120, 30)
     wide = await visitor.wait_for("Chapter 3")  # the navigator appears from 110 columns on
     assert len(wide.splitlines()[0]) == 120 and wide.splitlines()[0].rstrip().endswith("credits")
@@ -404,7 +404,7 @@ async def test_visitors_arriving_together_start_one_at_a_time_when_told(start_se
     painted = [i for i, line in enumerate(log) if " painted key " in line]
     assert len(started) == 2 and len(painted) == 2
     assert painted[0] < started[1]
-    assert "Genesis 1:1" in a.screen.display[0] and "Genesis 1:1" in b.screen.display[0]
+    assert "Genesis 1:1" in a.lines()[0] and "Genesis 1:1" in b.lines()[0]
     await a.close()
     await b.close()
 
