@@ -15,6 +15,8 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.text import Text
 
+from tui.widgets.wrap_height import wrapped_height
+
 MIN_COLUMN = 28
 """Narrowest column worth reading: below two of these (and the gap) the texts are stacked.
 With the image pane beside the text (and the navigator hidden) that is a terminal of about
@@ -27,6 +29,11 @@ MISSING = "\u2014"
 
 def side_by_side(width: int) -> bool:
     return width >= 2 * MIN_COLUMN + GAP
+
+
+def _column(width: int) -> int:
+    """Each text's width when the two are in columns."""
+    return (width - GAP) // 2
 
 
 class Beside:
@@ -49,11 +56,27 @@ class Beside:
             self._drawn = (width, list(self._draw(console, width)))
         return self._drawn[1]
 
+    def height(self, width: int) -> int | None:
+        """The lines drawn at ``width``, counted without drawing them (as ``_draw`` lays the
+        two texts out); None when only drawing can tell (see ``wrapped_height``)."""
+        if side_by_side(width):
+            column = _column(width)
+            left = wrapped_height(self.left.plain, column) if self.left else 0
+            right = wrapped_height(self.right.plain, column) if self.right else 0
+            if left is None or right is None:
+                return None
+            return max(left, right, 1)
+        left = wrapped_height(self.left.plain, width) if self.left else 0
+        right = wrapped_height((self.right or Text(MISSING)).plain, self._hanging_width(width))
+        if left is None or right is None:
+            return None
+        return left + right
+
     def _draw(self, console: Console, width: int) -> Iterator[Segment]:
         if not side_by_side(width):
             yield from self._stacked(console, width)
             return
-        column = (width - GAP) // 2
+        column = _column(width)
         lefts = self.left.wrap(console, column) if self.left else Lines()
         rights = self.right.wrap(console, column) if self.right else Lines()
         blank = Segment(" " * column)
@@ -75,13 +98,20 @@ class Beside:
                 yield from line.render(console, end="")
                 yield Segment.line()
         # The second text hangs from its translation's id, so it reads as the other one.
-        label = Segment(f"{self.right_id} ", console.get_style("dim"))
+        label = Segment(self._label(), console.get_style("dim"))
         indent = Segment(" " * label.cell_length)
         right = self.right or Text(MISSING, style="dim")
-        for i, line in enumerate(right.wrap(console, max(width - label.cell_length, 1))):
+        for i, line in enumerate(right.wrap(console, self._hanging_width(width))):
             yield label if i == 0 else indent
             yield from line.render(console, end="")
             yield Segment.line()
+
+    def _label(self) -> str:
+        return f"{self.right_id} "
+
+    def _hanging_width(self, width: int) -> int:
+        """The width left for the second text when stacked, beside its label."""
+        return max(width - Segment(self._label()).cell_length, 1)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(min(options.max_width, 2 * MIN_COLUMN + GAP), options.max_width)
