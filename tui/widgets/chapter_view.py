@@ -354,10 +354,7 @@ class ChapterView(ScrollView, can_focus=False):
                 for strip in visual.render_strips(width, None, VisualStyle(), options)
             ]
         else:
-            app = self.app
-            segments = app.console.render(content, app.console_options.update_width(width))
-            lines = Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False)
-            strips = [Strip(line, width) for line in lines]
+            strips = [Strip(line, width) for line in content.lines(self.app.console, width)]
         return strips or [Strip.blank(width)]
 
     def _place(self) -> None:
@@ -429,7 +426,11 @@ class ChapterView(ScrollView, can_focus=False):
         if k >= len(lines):
             return Strip.blank(width, base)
         style, gutter = self._row_look(row, i == self._current)
-        return Strip.join([Strip([gutter], 1), lines[k].apply_style(style), Strip.blank(1, style)])
+        # The gutter, the text in the row's style and a cell after it, as one strip (joining
+        # three made four: a Strip is costly to make, and a frame paints dozens of lines).
+        text = lines[k]
+        segments = [gutter, *Segment.apply_style(text, style), Segment(" ", style)]
+        return Strip(segments, text.cell_length + 2)
 
     def _row_look(self, row: _Row, current: bool) -> tuple[Style, Segment]:
         """The style of a verse's text and its gutter cell: the current verse is bold on the

@@ -7,8 +7,6 @@ the navigator opening switches between the two without rebuilding anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.containers import Lines
 from rich.measure import Measurement
@@ -46,15 +44,11 @@ class Beside:
         self.left = left
         self.right = right
         self.right_id = right_id
-        self._drawn: tuple[int, list[Segment]] | None = None
-        """The last drawing and its width: Textual draws a verse once to learn its height
-        and again to paint it, at the same width."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width
-        if self._drawn is None or self._drawn[0] != width:
-            self._drawn = (width, list(self._draw(console, width)))
-        return self._drawn[1]
+        for line in self.lines(console, options.max_width):
+            yield from line
+            yield Segment.line()
 
     def height(self, width: int) -> int | None:
         """The lines drawn at ``width``, counted without drawing them (as ``_draw`` lays the
@@ -72,39 +66,43 @@ class Beside:
             return None
         return left + right
 
-    def _draw(self, console: Console, width: int) -> Iterator[Segment]:
+    def lines(self, console: Console, width: int) -> list[list[Segment]]:
+        """The drawing at ``width``: its lines of segments, each padded to ``width`` (what
+        Rich's ``split_and_crop_lines`` makes of it as a renderable, without going through
+        ``console.render`` and back: a third of the time it took)."""
         if not side_by_side(width):
-            yield from self._stacked(console, width)
-            return
+            return self._stacked(console, width)
         column = _column(width)
         lefts = self.left.wrap(console, column) if self.left else Lines()
         rights = self.right.wrap(console, column) if self.right else Lines()
         blank = Segment(" " * column)
         between = Segment(" " * GAP)
+        drawn = []
         for i in range(max(len(lefts), len(rights), 1)):
             if i < len(lefts):
                 lefts[i].set_length(column)
-                yield from lefts[i].render(console, end="")
+                line = list(lefts[i].render(console, end=""))
             else:
-                yield blank
-            yield between
+                line = [blank]
+            line.append(between)
             if i < len(rights):
-                yield from rights[i].render(console, end="")
-            yield Segment.line()
+                line.extend(rights[i].render(console, end=""))
+            drawn.append(Segment.adjust_line_length(line, width))
+        return drawn
 
-    def _stacked(self, console: Console, width: int) -> Iterator[Segment]:
+    def _stacked(self, console: Console, width: int) -> list[list[Segment]]:
+        drawn = []
         if self.left:
             for line in self.left.wrap(console, width):
-                yield from line.render(console, end="")
-                yield Segment.line()
+                drawn.append(Segment.adjust_line_length(list(line.render(console, end="")), width))
         # The second text hangs from its translation's id, so it reads as the other one.
         label = Segment(self._label(), console.get_style("dim"))
         indent = Segment(" " * label.cell_length)
         right = self.right or Text(MISSING, style="dim")
         for i, line in enumerate(right.wrap(console, self._hanging_width(width))):
-            yield label if i == 0 else indent
-            yield from line.render(console, end="")
-            yield Segment.line()
+            hanging = [label if i == 0 else indent, *line.render(console, end="")]
+            drawn.append(Segment.adjust_line_length(hanging, width))
+        return drawn
 
     def _label(self) -> str:
         return f"{self.right_id} "
