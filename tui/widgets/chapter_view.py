@@ -7,7 +7,7 @@ frame from their resize events on every chapter change (40-65 ms of CPU); a key 
 the chapter repaints just the lines of the two verses it changes.
 
 Only the verses a frame shows are wrapped before it: the others' heights are counted (which
-is all the scroll range needs, at a tenth of the cost) and they are wrapped just after the
+is all the scroll range needs, at a twentieth of the cost) and they are wrapped just after the
 chapter's first frame, so a new chapter paints after wrapping a screenful, not all of it.
 """
 

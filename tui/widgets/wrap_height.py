@@ -3,12 +3,12 @@
 Rich's ``Text.wrap`` and Textual's ``Content`` (what a ``Static`` paints) both break each line
 of a text where ``rich._wrap.divide_line`` says, folding words wider than the line. The chapter
 view needs every verse's height for its scroll range but paints only a screenful, so it counts
-lines the same way and wraps only the verses it shows: a count costs a tenth of a wrap.
+lines the same way and wraps only the verses it shows: a count costs a twentieth of a wrap.
 """
 
 from __future__ import annotations
 
-from rich._wrap import divide_line, re_word
+from rich._wrap import divide_line
 
 
 def wrapped_height(plain: str, width: int) -> int | None:
@@ -20,21 +20,25 @@ def wrapped_height(plain: str, width: int) -> int | None:
 
 
 def _line_height(line: str, width: int) -> int:
-    """``len(divide_line(line, width)) + 1``, for the usual verse (printable ASCII, no word
-    wider than the line) without building the list or measuring cells: there a character is
-    a cell. The loop is ``divide_line``'s, step for step."""
-    if not (line.isascii() and line.isprintable()):
+    """``len(divide_line(line, width)) + 1``, for the usual verse (printable ASCII, words one
+    space apart, none wider than the line) without building the list or measuring cells:
+    there a character is a cell and a word is what ``split`` gives. The loop is
+    ``divide_line``'s, step for step (a word's space counts once it is followed by another)."""
+    if (
+        not (line.isascii() and line.isprintable())
+        or "  " in line
+        or line.startswith(" ")
+        or line.endswith(" ")
+    ):
         return len(divide_line(line, width)) + 1
     count = 1
     offset = 0
-    for match in re_word.finditer(line):
-        word = match.group()
-        length = len(word.rstrip())
+    for length in map(len, line.split(" ")):
         if width - offset >= length:
-            offset += len(word)
+            offset += length + 1
         elif length > width:
             return len(divide_line(line, width)) + 1  # folded: as Rich folds it
-        elif offset and match.start():
+        elif offset:
             count += 1
-            offset = len(word)
+            offset = length + 1
     return count
