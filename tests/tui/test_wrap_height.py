@@ -42,6 +42,13 @@ def odd_texts() -> list[str]:
     rng = random.Random(14)
     alphabet = ["a", "bb", "ccc", "Lord", "\u6f22\u5b57", "\u00e9t\u00e9", "\u2691", "x" * 45]
     texts = ["", " ", "  lead", "trail  ", "a\n", "\nb", "a\n\nb", "one\x07bell", "x" * 130]
+    # WEB's curly quotes, wide characters, an accent that takes no cell, a space no split finds.
+    texts += [
+        "3 God said, \u201cLet there be light,\u201d and there was light. God\u2019s own.",
+        " ".join(["\u6f22\u5b57\u6f22"] * 30),
+        " ".join(["cafe\u0301"] * 40),
+        "no\u00a0break " * 12,
+    ]
     for _ in range(300):
         words = [rng.choice(alphabet) for _ in range(rng.randint(1, 40))]
         gaps = [rng.choice([" ", " ", " ", "  ", "\n"]) for _ in words]

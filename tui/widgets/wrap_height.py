@@ -9,6 +9,7 @@ lines the same way and wraps only the verses it shows: a count costs a twentieth
 from __future__ import annotations
 
 from rich._wrap import divide_line
+from rich.cells import cell_len
 
 
 def wrapped_height(plain: str, width: int) -> int | None:
@@ -20,20 +21,15 @@ def wrapped_height(plain: str, width: int) -> int | None:
 
 
 def _line_height(line: str, width: int) -> int:
-    """``len(divide_line(line, width)) + 1``, for the usual verse (printable ASCII, words one
-    space apart, none wider than the line) without building the list or measuring cells:
-    there a character is a cell and a word is what ``split`` gives. The loop is
-    ``divide_line``'s, step for step (a word's space counts once it is followed by another)."""
-    if (
-        not (line.isascii() and line.isprintable())
-        or "  " in line
-        or line.startswith(" ")
-        or line.endswith(" ")
-    ):
+    """``len(divide_line(line, width)) + 1``, for the usual verse (printable, words one space
+    apart, none wider than the line) without building the list: in a printable text a space
+    is the only blank, so its words are what ``split(" ")`` gives. The loop is
+    ``divide_line``'s, step for step (a word's space counts once another word follows)."""
+    if not line.isprintable() or "  " in line or line.startswith(" ") or line.endswith(" "):
         return len(divide_line(line, width)) + 1
     count = 1
     offset = 0
-    for length in map(len, line.split(" ")):
+    for length in map(len if line.isascii() else cell_len, line.split(" ")):
         if width - offset >= length:
             offset += length + 1
         elif length > width:
