@@ -16,11 +16,12 @@ from textual.content import Content
 from core.bible.library import Verse
 from core.bible.references import VerseRef
 from core.config import Config
+from core.marks import VerseMarks
 from tests.second_translation import GAPPY, add_gappy
 from tests.tui.helpers import settle
 from tests.tui.test_side_by_side import reader_of, turn_on
 from tui.widgets.chapter_view import ChapterView
-from tui.widgets.verse_line import verse_text
+from tui.widgets.verse_line import verse_plain, verse_text
 from tui.widgets.verse_pair import Beside
 from tui.widgets.wrap_height import wrapped_height
 
@@ -69,6 +70,18 @@ def test_counts_match_rich_and_textual_wrapping_of_real_verses(kjv_rows) -> None
                 number,
                 width,
             )
+
+
+def test_a_verses_words_are_what_its_text_says(kjv_rows) -> None:
+    # Verses are counted from their words alone and built as styled text when shown.
+    marks = [VerseMarks(), VerseMarks(bookmark=True), VerseMarks(note=True, colour="yellow")]
+    marks.append(VerseMarks(bookmark=True, note=True))
+    bracketed = [row for row in kjv_rows if "[" in row[3]][:200]
+    assert len(bracketed) == 200
+    for book, chapter, number, text, _plain in [*bracketed, (1, 1, 1, "", "")]:
+        verse = Verse(VerseRef(book, chapter, number), text)
+        for mark in marks:
+            assert verse_plain(verse, mark) == verse_text(verse, mark).plain
 
 
 def test_counts_match_on_odd_texts() -> None:

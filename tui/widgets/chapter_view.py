@@ -30,7 +30,7 @@ from textual.visual import RenderOptions, visualize
 from core.bible.library import Verse
 from core.bible.references import VerseRef
 from core.marks import COLOURS, VerseMarks
-from tui.widgets.verse_line import NO_MARKS, verse_text
+from tui.widgets.verse_line import NO_MARKS, verse_plain, verse_text
 from tui.widgets.wrap_height import wrapped_height
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class _Row:
     """The verse wrapped to the text's width, padded, without the row's colours; None until
     it is first painted or the rest of the chapter is wrapped."""
     content: Text | Beside | None = None
-    """What it says, with its marks (built once for its height and its lines)."""
+    """What it says, with its marks and styles (built when it is first wrapped)."""
 
 
 class ChapterView(ScrollView, can_focus=False):
@@ -292,15 +292,20 @@ class ChapterView(ScrollView, can_focus=False):
         self._place()
 
     def _measure(self, row: _Row, width: int) -> None:
-        """Count the lines ``row`` takes at ``width`` (wrapping it only when counting cannot
-        tell)."""
-        content = self._content(row)
-        if isinstance(content, Text):
-            height = wrapped_height(content.plain, width)
+        """Count the lines ``row`` takes at ``width`` from its words (building its text and
+        wrapping it only when counting cannot tell)."""
+        if row.pair is None:
+            height = wrapped_height(verse_plain(row.verse, row.marks), width)
         else:
-            height = content.height(width)
+            from tui.widgets.verse_pair import pair_height
+
+            pair = row.pair
+            left = verse_plain(pair.left, row.marks) if pair.left else ""
+            right = verse_plain(pair.right) if pair.right else ""
+            assert self._partner is not None
+            height = pair_height(left, right, self._partner.id, width)
         if height is None:
-            row.lines = self._strips(content, width)
+            row.lines = self._strips(self._content(row), width)
             height = len(row.lines)
         row.height = max(height, 1)
 

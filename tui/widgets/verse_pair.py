@@ -7,6 +7,7 @@ the navigator opening switches between the two without rebuilding anything.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.containers import Lines
 from rich.measure import Measurement
@@ -34,6 +35,34 @@ def _column(width: int) -> int:
     return (width - GAP) // 2
 
 
+def pair_height(left: str, right: str, right_id: str, width: int) -> int | None:
+    """The lines a ``Beside`` of texts saying ``left`` and ``right`` draws at ``width`` (as
+    ``Beside.lines`` lays them out), from their words alone; None when only drawing can tell
+    (see ``wrapped_height``)."""
+    if side_by_side(width):
+        column = _column(width)
+        left_height = wrapped_height(left, column) if left else 0
+        right_height = wrapped_height(right, column) if right else 0
+        if left_height is None or right_height is None:
+            return None
+        return max(left_height, right_height, 1)
+    left_height = wrapped_height(left, width) if left else 0
+    right_height = wrapped_height(right or MISSING, _hanging_width(right_id, width))
+    if left_height is None or right_height is None:
+        return None
+    return left_height + right_height
+
+
+def _label(right_id: str) -> str:
+    """What the second text hangs from when the two are stacked."""
+    return f"{right_id} "
+
+
+def _hanging_width(right_id: str, width: int) -> int:
+    """The width left for the second text when stacked, beside its label."""
+    return max(width - cell_len(_label(right_id)), 1)
+
+
 class Beside:
     """Two texts, in columns or stacked, whichever ``width`` allows (a Rich renderable).
 
@@ -51,20 +80,9 @@ class Beside:
             yield Segment.line()
 
     def height(self, width: int) -> int | None:
-        """The lines drawn at ``width``, counted without drawing them (as ``_draw`` lays the
-        two texts out); None when only drawing can tell (see ``wrapped_height``)."""
-        if side_by_side(width):
-            column = _column(width)
-            left = wrapped_height(self.left.plain, column) if self.left else 0
-            right = wrapped_height(self.right.plain, column) if self.right else 0
-            if left is None or right is None:
-                return None
-            return max(left, right, 1)
-        left = wrapped_height(self.left.plain, width) if self.left else 0
-        right = wrapped_height((self.right or Text(MISSING)).plain, self._hanging_width(width))
-        if left is None or right is None:
-            return None
-        return left + right
+        """The lines drawn at ``width``, counted without drawing them; None when only
+        drawing can tell (see ``wrapped_height``)."""
+        return pair_height(self.left.plain, self.right.plain, self.right_id, width)
 
     def lines(self, console: Console, width: int) -> list[list[Segment]]:
         """The drawing at ``width``: its lines of segments, each padded to ``width`` (what
@@ -96,20 +114,13 @@ class Beside:
             for line in self.left.wrap(console, width):
                 drawn.append(Segment.adjust_line_length(list(line.render(console, end="")), width))
         # The second text hangs from its translation's id, so it reads as the other one.
-        label = Segment(self._label(), console.get_style("dim"))
+        label = Segment(_label(self.right_id), console.get_style("dim"))
         indent = Segment(" " * label.cell_length)
         right = self.right or Text(MISSING, style="dim")
-        for i, line in enumerate(right.wrap(console, self._hanging_width(width))):
+        for i, line in enumerate(right.wrap(console, _hanging_width(self.right_id, width))):
             hanging = [label if i == 0 else indent, *line.render(console, end="")]
             drawn.append(Segment.adjust_line_length(hanging, width))
         return drawn
-
-    def _label(self) -> str:
-        return f"{self.right_id} "
-
-    def _hanging_width(self, width: int) -> int:
-        """The width left for the second text when stacked, beside its label."""
-        return max(width - Segment(self._label()).cell_length, 1)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(min(options.max_width, 2 * MIN_COLUMN + GAP), options.max_width)
