@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from rich._wrap import divide_line
 from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
@@ -23,7 +24,7 @@ from tests.tui.test_side_by_side import reader_of, turn_on
 from tui.widgets.chapter_view import ChapterView
 from tui.widgets.verse_line import verse_plain, verse_text
 from tui.widgets.verse_pair import Beside
-from tui.widgets.wrap_height import wrapped_height
+from tui.widgets.wrap_height import line_breaks, wrap, wrapped_height
 
 WIDTHS = [1, 2, 7, 28, 29, 40, 56, 57, 76, 78, 116]
 CONSOLE = Console(width=200, color_system=None)
@@ -92,6 +93,25 @@ def test_counts_match_on_odd_texts() -> None:
                 text,
                 width,
             )
+
+
+def test_breaks_are_rich_s_and_wrapped_lines_are_text_wrap_s(kjv_rows) -> None:
+    """The lines a pair draws are broken where ``line_breaks`` says instead of by Rich's own
+    loop: the same breaks, the same lines, the same spans (styles)."""
+    verses = [
+        verse_text(Verse(VerseRef(b, c, n), t), VerseMarks(bookmark=n % 3 == 0))
+        for b, c, n, t, _ in kjv_rows
+        if b == 19 and c < 30
+    ]
+    texts = verses + [Text(t) for t in odd_texts()] + [Text("dim", style="dim")]
+    for text in texts:
+        for width in WIDTHS:
+            for line in text.plain.split("\n"):
+                assert line_breaks(line, width) == divide_line(line, width), (line, width)
+            ours, rich = wrap(text, CONSOLE, width), text.wrap(CONSOLE, width)
+            assert [(line.plain, line.spans, line.style) for line in ours] == [
+                (line.plain, line.spans, line.style) for line in rich
+            ], (text.plain, width)
 
 
 def test_a_tab_is_left_to_wrapping() -> None:

@@ -14,7 +14,7 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.text import Text
 
-from tui.widgets.wrap_height import wrapped_height
+from tui.widgets.wrap_height import wrap, wrapped_height
 
 MIN_COLUMN = 28
 """Narrowest column worth reading: below two of these (and the gap) the texts are stacked.
@@ -91,8 +91,8 @@ class Beside:
         if not side_by_side(width):
             return self._stacked(console, width)
         column = _column(width)
-        lefts = self.left.wrap(console, column) if self.left else Lines()
-        rights = self.right.wrap(console, column) if self.right else Lines()
+        lefts = wrap(self.left, console, column) if self.left else Lines()
+        rights = wrap(self.right, console, column) if self.right else Lines()
         blank = Segment(" " * column)
         between = Segment(" " * GAP)
         drawn = []
@@ -111,13 +111,13 @@ class Beside:
     def _stacked(self, console: Console, width: int) -> list[list[Segment]]:
         drawn = []
         if self.left:
-            for line in self.left.wrap(console, width):
+            for line in wrap(self.left, console, width):
                 drawn.append(Segment.adjust_line_length(list(line.render(console, end="")), width))
         # The second text hangs from its translation's id, so it reads as the other one.
         label = Segment(_label(self.right_id), console.get_style("dim"))
         indent = Segment(" " * label.cell_length)
         right = self.right or Text(MISSING, style="dim")
-        for i, line in enumerate(right.wrap(console, _hanging_width(self.right_id, width))):
+        for i, line in enumerate(wrap(right, console, _hanging_width(self.right_id, width))):
             hanging = [label if i == 0 else indent, *line.render(console, end="")]
             drawn.append(Segment.adjust_line_length(hanging, width))
         return drawn
