@@ -252,6 +252,15 @@ async def test_navigator_hidden_at_80_shown_at_120_and_toggled_with_n(app_factor
         await pilot.press("n")
         await settle(pilot)
         assert not nav.display
+        # Hidden, it does not follow the reader; shown again, it opens where the reader is.
+        await pilot.press("l")
+        await settle(pilot)
+        assert reader(wide).ref == VerseRef(43, 4, 1)
+        await pilot.press("n")
+        await settle(pilot)
+        assert nav.display
+        assert nav.cursor_node is not None and nav.cursor_node.label.plain == "Chapter 4"
+        assert nav.cursor_node.parent is not None and nav.cursor_node.parent.label.plain == "John"
 
 
 async def test_navigator_opens_a_chapter_and_a_verse(app_factory):

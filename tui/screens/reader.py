@@ -264,7 +264,9 @@ class ReaderScreen(Screen[None]):
             await view.show_chapter(
                 self.translation, verses, user_marks, self._partner(ref), verse=ref.verse
             )
-            if self._navigator is not None:
+            if self._navigator is not None and self.has_class("-with-navigator"):
+                # A hidden tree follows when it is shown: moving it now would repaint its
+                # scroll bar, and a hidden widget's repaint rebuilds the screen's whole map.
                 self._navigator.reveal(ref)
             self._marks = self._chapter_marks(ref)
         self.ref = ref
@@ -630,6 +632,8 @@ class ReaderScreen(Screen[None]):
             await self.query_one("#body").mount(navigator, before=0)
             navigator.load(self.versification, self.gallery, self.marks)
             navigator.reveal(self.ref)
+        elif show and self._navigator is not None and not self.has_class("-with-navigator"):
+            self._navigator.reveal(self.ref)  # where the reader went while it was hidden
         self.set_class(show, "-with-navigator")
 
 

@@ -5,6 +5,10 @@ verse's lines and the blank line after it) and every frame paints only the visib
 them. One widget per verse, as before, cost Textual a layout of 30-50 widgets and a second
 frame from their resize events on every chapter change (40-65 ms of CPU); a key press within
 the chapter repaints just the lines of the two verses it changes.
+
+Only the verses a frame shows are wrapped before it: the others' heights are counted (which
+is all the scroll range needs, at a twentieth of the cost) and they are wrapped just after the
+chapter's first frame, so a new chapter paints after wrapping a screenful, not all of it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from textual.visual import RenderOptions, visualize
 from core.bible.library import Verse
 from core.bible.references import VerseRef
 from core.marks import COLOURS, VerseMarks
-from tui.widgets.verse_line import NO_MARKS, verse_text
+from tui.widgets.verse_line import NO_MARKS, verse_plain, verse_text
+from tui.widgets.wrap_height import wrapped_height
 
 if TYPE_CHECKING:
     from core.bible.compare import Pair
@@ -75,8 +80,13 @@ class _Row:
     verse: Verse
     pair: Pair | None
     marks: VerseMarks
-    lines: list[Strip]
-    """The verse wrapped to the text's width, padded, without the row's colours."""
+    height: int = 0
+    """How many lines it takes at the text's width."""
+    lines: list[Strip] | None = None
+    """The verse wrapped to the text's width, padded, without the row's colours; None until
+    it is first painted or the rest of the chapter is wrapped."""
+    content: Text | Beside | None = None
+    """What it says, with its marks and styles (built when it is first wrapped)."""
 
 
 class ChapterView(ScrollView, can_focus=False):
@@ -107,6 +117,12 @@ class ChapterView(ScrollView, can_focus=False):
         """The first line of each row."""
         self._painted: dict[int, Strip] = {}
         """Lines painted since the text or its look last changed, by line."""
+        self._looks: dict[tuple[str | None, bool], tuple[Style, Segment]] = {}
+        """Each verse look (highlight colour, current) worked out since the styles changed."""
+        self._base: Style | None = None
+        """The view's own style, since the styles changed (it walks the ancestors)."""
+        self._counted = False
+        """Some verses are counted, not wrapped: wrap them once a frame has been painted."""
         self._fresh = False
         """A new chapter: its verse is scrolled into view from the top, not paged to."""
         self._jumped = False
@@ -138,7 +154,7 @@ class ChapterView(ScrollView, can_focus=False):
         self._partner = partner
         self._heads = None
         if partner is None:
-            self._rows = [_Row(v, None, marks.get(v.ref.verse, NO_MARKS), []) for v in verses]
+            self._rows = [_Row(v, None, marks.get(v.ref.verse, NO_MARKS)) for v in verses]
         else:
             from core.bible.compare import align
             from tui.widgets.verse_pair import column_heads
@@ -147,7 +163,7 @@ class ChapterView(ScrollView, can_focus=False):
                 partner.left_name, partner.id, partner.name, bool(partner.verses)
             )
             self._rows = [
-                _Row(p.left or Verse(p.ref, ""), p, marks.get(p.ref.verse, NO_MARKS), [])
+                _Row(p.left or Verse(p.ref, ""), p, marks.get(p.ref.verse, NO_MARKS))
                 for p in align(verses, partner.verses)
             ]
         self._index = {row.verse.ref.verse: i for i, row in enumerate(self._rows)}
@@ -164,10 +180,12 @@ class ChapterView(ScrollView, can_focus=False):
             now = marks.get(row.verse.ref.verse, NO_MARKS)
             if now != row.marks:
                 row.marks = now
+                row.content = row.lines = None
                 if self._width:
-                    row.lines = self._wrap_row(row, self._text_width(self._width))
+                    self._measure(row, self._text_width(self._width))
                 changed = True
         if changed:
+            self._counted = True
             self._place()
             self.refresh()
 
@@ -178,7 +196,7 @@ class ChapterView(ScrollView, can_focus=False):
         old, self._current = self._current, row
         for changed in (old, row):
             if changed is not None and self._width:
-                start, height = self._starts[changed], len(self._rows[changed].lines)
+                start, height = self._starts[changed], self._rows[changed].height
                 for y in range(start, start + height):
                     self._painted.pop(y, None)
                 self.refresh_lines(start, height)
@@ -216,7 +234,7 @@ class ChapterView(ScrollView, can_focus=False):
             current,
             where,
             on_screen,
-            " ".join(" ".join(line.text.split()) for line in row.lines),
+            " ".join(" ".join(line.text.split()) for line in self._lines(i)) if self._width else "",
             style,
             gutter.text,
         )
@@ -268,12 +286,56 @@ class ChapterView(ScrollView, can_focus=False):
             head.append((blank, None))
         self._head = head
         for row in self._rows:
-            row.lines = self._wrap_row(row, text_width)
+            row.lines = None
+            self._measure(row, text_width)
+        self._counted = True
         self._place()
 
-    def _wrap_row(self, row: _Row, width: int) -> list[Strip]:
+    def _measure(self, row: _Row, width: int) -> None:
+        """Count the lines ``row`` takes at ``width`` from its words (building its text and
+        wrapping it only when counting cannot tell)."""
         if row.pair is None:
-            return self._strips(verse_text(row.verse, row.marks), width)
+            height = wrapped_height(verse_plain(row.verse, row.marks), width)
+        else:
+            from tui.widgets.verse_pair import pair_height
+
+            pair = row.pair
+            left = verse_plain(pair.left, row.marks) if pair.left else ""
+            right = verse_plain(pair.right) if pair.right else ""
+            assert self._partner is not None
+            height = pair_height(left, right, self._partner.id, width)
+        if height is None:
+            row.lines = self._strips(self._content(row), width)
+            height = len(row.lines)
+        row.height = max(height, 1)
+
+    def _lines(self, i: int) -> list[Strip]:
+        """Row ``i``'s lines, wrapped now if they were only counted so far."""
+        row = self._rows[i]
+        if row.lines is None:
+            row.lines = self._strips(self._content(row), self._text_width(self._width))
+            if len(row.lines) != row.height:
+                # Counted wrong (never seen): the wrapped lines are what shows.
+                row.height = len(row.lines)
+                self._place()
+                self.refresh()
+        return row.lines
+
+    def _wrap_rest(self) -> None:
+        """Wrap the verses the last frame did not show, so that scrolling and paging through
+        the chapter paint from wrapped lines as before."""
+        if self._width and not self._counted:
+            for i in range(len(self._rows)):
+                self._lines(i)
+
+    def _content(self, row: _Row) -> Text | Beside:
+        if row.content is None:
+            row.content = self._build(row)
+        return row.content
+
+    def _build(self, row: _Row) -> Text | Beside:
+        if row.pair is None:
+            return verse_text(row.verse, row.marks)
         from tui.widgets.verse_pair import Beside
 
         # The reader's marks belong to the verse: they show on the first translation's side.
@@ -281,7 +343,7 @@ class ChapterView(ScrollView, can_focus=False):
         left = verse_text(pair.left, row.marks) if pair.left else Text()
         right = verse_text(pair.right) if pair.right else Text()
         assert self._partner is not None
-        return self._strips(Beside(left, right, self._partner.id), width)
+        return Beside(left, right, self._partner.id)
 
     def _strips(self, content: Text | Beside, width: int) -> list[Strip]:
         """``content`` wrapped to ``width`` (a text as Textual wraps a ``Static``'s), padded."""
@@ -297,10 +359,7 @@ class ChapterView(ScrollView, can_focus=False):
                 for strip in visual.render_strips(width, None, VisualStyle(), options)
             ]
         else:
-            app = self.app
-            segments = app.console.render(content, app.console_options.update_width(width))
-            lines = Segment.split_and_crop_lines(segments, width, pad=True, include_new_lines=False)
-            strips = [Strip(line, width) for line in lines]
+            strips = [Strip(line, width) for line in content.lines(self.app.console, width)]
         return strips or [Strip.blank(width)]
 
     def _place(self) -> None:
@@ -309,7 +368,7 @@ class ChapterView(ScrollView, can_focus=False):
         starts = []
         for row in self._rows:
             starts.append(y)
-            y += len(row.lines) + MARGIN
+            y += row.height + MARGIN
         self._starts = starts
         self._painted.clear()
         size = Size(self._width, y)
@@ -324,13 +383,28 @@ class ChapterView(ScrollView, can_focus=False):
         return self.virtual_size.height
 
     def _virtual_region(self, i: int) -> Region:
-        return Region(0, self._starts[i], self._width, len(self._rows[i].lines))
+        return Region(0, self._starts[i], self._width, self._rows[i].height)
 
     # painting -------------------------------------------------------------------------------
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._painted.clear()
+        self._looks.clear()
+        self._base = None
+
+    def _base_style(self) -> Style:
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = super().render_lines(crop)
+        if self._counted:
+            # After this frame is on the screen (Textual paints a frame in one go).
+            self._counted = False
+            self.call_later(self._wrap_rest)
+        return lines
 
     def render_line(self, y: int) -> Strip:
         line = y + self.scroll_offset.y
@@ -341,7 +415,7 @@ class ChapterView(ScrollView, can_focus=False):
         return strip
 
     def _paint(self, line: int) -> Strip:
-        base = self.rich_style
+        base = self._base_style()
         width = self._width or self._full_width()
         if not self._width or line >= self._total():
             return Strip.blank(width, base)
@@ -353,23 +427,33 @@ class ChapterView(ScrollView, can_focus=False):
         i = bisect_right(self._starts, line) - 1
         row = self._rows[i]
         k = line - self._starts[i]
-        if k >= len(row.lines):
+        lines = self._lines(i) if k < row.height else []
+        if k >= len(lines):
             return Strip.blank(width, base)
         style, gutter = self._row_look(row, i == self._current)
-        return Strip.join(
-            [Strip([gutter], 1), row.lines[k].apply_style(style), Strip.blank(1, style)]
-        )
+        # The gutter, the text in the row's style and a cell after it, as one strip (joining
+        # three made four: a Strip is costly to make, and a frame paints dozens of lines).
+        text = lines[k]
+        segments = [gutter, *Segment.apply_style(text, style), Segment(" ", style)]
+        return Strip(segments, text.cell_length + 2)
 
     def _row_look(self, row: _Row, current: bool) -> tuple[Style, Segment]:
         """The style of a verse's text and its gutter cell: the current verse is bold on the
         accent with a bar at its left, keeping its highlight's colour when it has one."""
-        style = self.rich_style
-        if row.marks.colour in COLOURS:
-            style = self.get_component_rich_style(f"chapter-view--highlight-{row.marks.colour}")
+        key = (row.marks.colour, current)
+        look = self._looks.get(key)
+        if look is None:
+            look = self._looks[key] = self._work_out_look(row.marks.colour, current)
+        return look
+
+    def _work_out_look(self, colour: str | None, current: bool) -> tuple[Style, Segment]:
+        style = self._base_style()
+        if colour in COLOURS:
+            style = self.get_component_rich_style(f"chapter-view--highlight-{colour}")
         if not current:
             return style, Segment(" ", style)
         look = self.get_component_rich_style("chapter-view--current")
-        if row.marks.colour in COLOURS:
+        if colour in COLOURS:
             look += Style(bgcolor=style.bgcolor)
         bar = self.get_component_rich_style("chapter-view--bar")
         return look, Segment(CURRENT_BAR, Style(color=bar.color, bgcolor=look.bgcolor))

@@ -20,9 +20,22 @@ NO_MARKS = VerseMarks()
 def verse_text(verse: Verse, marks: VerseMarks = NO_MARKS) -> Text:
     text = Text()
     text.append(f"{verse.ref.verse} ", style="bold")
-    glyphs = (BOOKMARK if marks.bookmark else "") + (NOTE if marks.note else "")
+    glyphs = _glyphs(marks)
     if glyphs:
         text.append(f"{glyphs} ", style="bold")
     for seg in segments(verse.text):
         text.append(seg.text, style="italic" if seg.supplied else "")
     return text
+
+
+def verse_plain(verse: Verse, marks: VerseMarks = NO_MARKS) -> str:
+    """What ``verse_text`` says, without its styles and without building it: the chapter
+    view counts every verse's lines from this and builds the text of those it shows."""
+    glyphs = _glyphs(marks)
+    # ``segments`` drops the brackets and keeps everything else, in order.
+    words = verse.text.replace("[", "").replace("]", "")
+    return f"{verse.ref.verse} {glyphs} {words}" if glyphs else f"{verse.ref.verse} {words}"
+
+
+def _glyphs(marks: VerseMarks) -> str:
+    return (BOOKMARK if marks.bookmark else "") + (NOTE if marks.note else "")
