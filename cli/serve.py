@@ -27,8 +27,7 @@ def _positive(text: str) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction[P]) -> None:
-    from server.settings import ServeSettings, default_max_sessions
-    from server.start_gate import default_width
+    from server.settings import ServeSettings, default_max_sessions, default_max_starting
 
     defaults = ServeSettings()
     most = default_max_sessions()
@@ -49,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction[P]) -> None:
         help=f"readers at once (default {most}: half this machine's memory at about "
         "80 MB each); more are told politely to come back later",
     )
-    starting = default_width()
+    starting = default_max_starting()
     s.add_argument(
         "--max-starting",
         type=_positive,

@@ -18,6 +18,11 @@ def default_max_sessions() -> int:
     return max(2, min(500, total // 2 // (READER_MB * 1024 * 1024)))
 
 
+def default_max_starting() -> int:
+    """One reader starting at once per core (at least 1, at most 8): ``server.start_gate``."""
+    return max(1, min(8, os.cpu_count() or 1))
+
+
 @dataclass(frozen=True, slots=True)
 class ServeSettings:
     host: str = "127.0.0.1"

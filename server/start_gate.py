@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
@@ -30,11 +29,6 @@ class Starting(Protocol):
 
 
 S = TypeVar("S", bound=Starting)
-
-
-def default_width() -> int:
-    """One reader starting per core (at least 1, at most 8)."""
-    return max(1, min(8, os.cpu_count() or 1))
 
 
 class StartGate:
