@@ -225,6 +225,8 @@ def test_the_row_is_written_before_the_qr_and_a_notification_credits_300(
         assert connected.wait(10), "the watcher did not start"
         service.settle(pending.payment_hash)
         wait_until(lambda: balance(ledger_path) == 300, 10, "the notification")
+        # The watcher reports the outcome just after the credit's commit: wait for it too.
+        wait_until(lambda: bool(outcomes), 10, "the watcher's report")
         assert outcomes == [(pending.payment_hash, Outcome.CREDITED)]
         # Signed by the wallet with the invoice's amount: proof, so no lookup was needed.
         assert lookups(service) == 0
