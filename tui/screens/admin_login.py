@@ -12,9 +12,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from core.admin.gate import AdminGate, format_duration
+from tui.screens.quiet_repaints import QuietRepaints
 
 
-class AdminLoginScreen(ModalScreen[bool]):
+class AdminLoginScreen(QuietRepaints, ModalScreen[bool]):
     """Dismisses with True once the session is admin, False if the reader gave up."""
 
     CSS_PATH = "dialogs.tcss"

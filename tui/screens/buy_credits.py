@@ -18,6 +18,7 @@ from textual.widgets import Button, ContentSwitcher, Label, LoadingIndicator, St
 from core.billing.invoices import BUNDLE_CREDITS, BUNDLE_USD, Outcome, PendingInvoice
 from core.billing.shop import PaymentError, Shop, Watching, expires_in
 from tui.messages import InvoiceExpired, InvoiceOnScreen, PaymentSettled, SettlementReported
+from tui.screens.quiet_repaints import QuietRepaints
 from tui.widgets.qr_code import QrCode
 
 OFFER = f"""\
@@ -74,7 +75,7 @@ def _clock_text(seconds: int) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
-class BuyCreditsScreen(ModalScreen[bool]):
+class BuyCreditsScreen(QuietRepaints, ModalScreen[bool]):
     """Dismisses with True when credits were bought."""
 
     CSS_PATH = "buy_credits.tcss"
@@ -150,8 +151,9 @@ class BuyCreditsScreen(ModalScreen[bool]):
 
     def _show(self, state: str) -> None:
         self.query_one("#states", ContentSwitcher).current = state
-        self.set_class(state == "invoice", "-invoice")
-        self.query_one("#buy", Vertical).border_subtitle = STATE_KEYS[state]
+        dialog = self.query_one("#buy", Vertical)
+        dialog.set_class(state == "invoice", "-invoice")
+        dialog.border_subtitle = STATE_KEYS[state]
         primary = PRIMARY_BUTTON.get(state)
         if primary is None:
             self.set_focus(None)

@@ -11,9 +11,10 @@ from textual.widgets import Label, ProgressBar
 from textual.worker import Worker, WorkerState
 
 from core.bible.library import Library
+from tui.screens.quiet_repaints import QuietRepaints
 
 
-class FirstRunScreen(Screen[bool]):
+class FirstRunScreen(QuietRepaints, Screen[bool]):
     """Dismisses with True once the library is ready, False if the import failed."""
 
     DEFAULT_CSS = """

@@ -54,13 +54,14 @@ from tui.generate_text import (
     unreadable,
 )
 from tui.messages import CreditsChanged, IllustrationSaved
+from tui.screens.quiet_repaints import QuietRepaints
 from tui.widgets.generate_pick import DATABASE_ERRORS, PickPane
 from tui.widgets.generate_progress import ProgressPane
 
 log = logging.getLogger("verselight.tui.generate")
 
 
-class GenerateScreen(ModalScreen[Illustration | None]):
+class GenerateScreen(QuietRepaints, ModalScreen[Illustration | None]):
     """Dismisses with the saved Illustration, or None when closed without one."""
 
     CSS_PATH = "generate.tcss"

@@ -21,9 +21,10 @@ from core.bible.importers.sword.catalogue import Catalogue, RemoteModule, size_t
 from core.bible.importers.sword.install import refusal
 from core.printable import printable
 from core.services import Services
+from tui.screens.quiet_repaints import QuietRepaints
 
 
-class GetTranslationsScreen(ModalScreen[str | None]):
+class GetTranslationsScreen(QuietRepaints, ModalScreen[str | None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("escape", "close", "Close"),

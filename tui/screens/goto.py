@@ -16,12 +16,13 @@ from textual.widgets.option_list import Option
 from core.bible.library import UnknownTranslation
 from core.bible.references import BadReference, Passage, VerseRef, describe, match_books
 from core.context import Context
+from tui.screens.quiet_repaints import QuietRepaints
 
 _BOOK_PART = re.compile(r"^\s*((?:[1-3]\s*)?[^\d]*)(.*)$")
 """The book name typed so far, and whatever follows it (chapter and verse)."""
 
 
-class GotoScreen(ModalScreen[tuple[str, VerseRef] | None]):
+class GotoScreen(QuietRepaints, ModalScreen[tuple[str, VerseRef] | None]):
     """Dismissed with (translation, first verse): a reference may end in a translation's name."""
 
     CSS_PATH = "dialogs.tcss"

@@ -9,6 +9,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tui.screens.quiet_repaints import QuietRepaints
+
 KEYS: list[tuple[str, str]] = [
     ("\u2193 j / \u2191 k", "next / previous verse"),
     ("\u2192 l ] / \u2190 h [", "next / previous chapter"),
@@ -42,7 +44,7 @@ def key_table() -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(QuietRepaints, ModalScreen[None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,q,question_mark", "dismiss(None)", "Close")]
 

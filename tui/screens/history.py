@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
 from core.account import Account
+from tui.screens.quiet_repaints import QuietRepaints
 from tui.widgets.credits_badge import badge_text
 
 KIND_LABELS = {
@@ -20,7 +21,7 @@ KIND_LABELS = {
 }
 
 
-class HistoryScreen(ModalScreen[None]):
+class HistoryScreen(QuietRepaints, ModalScreen[None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,q,c", "dismiss(None)", "Close")]
 

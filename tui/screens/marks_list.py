@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label, Static
 
 from core.bible.references import VerseRef
 from core.marks import Mark, Marks, MarksError, label
+from tui.screens.quiet_repaints import QuietRepaints
 from tui.widgets.verse_line import BOOKMARK, NOTE
 
 GLYPHS = {"bookmark": BOOKMARK, "note": NOTE, "highlight": "\u2588"}
@@ -21,7 +22,7 @@ NOTE_WIDTH = 18
 EMPTY = "No notes, bookmarks or highlights yet: on a verse press m, y or a."
 
 
-class MarksListScreen(ModalScreen[VerseRef | None]):
+class MarksListScreen(QuietRepaints, ModalScreen[VerseRef | None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("escape,q,M", "dismiss(None)", "Close"),

@@ -14,11 +14,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static, TextArea
 
 from core.bible.references import VerseRef
+from tui.screens.quiet_repaints import QuietRepaints
 
 KEYS = "[b]ctrl+s[/b] save  [b]Esc[/b] close without saving"
 
 
-class NoteScreen(ModalScreen[str | None]):
+class NoteScreen(QuietRepaints, ModalScreen[str | None]):
     """Dismissed with the text to save (empty: delete the note), or None: nothing changes."""
 
     CSS_PATH = "dialogs.tcss"

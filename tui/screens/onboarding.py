@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from tui.screens.quiet_repaints import QuietRepaints
+
 WELCOME = """\
 [b]Read the Bible verse by verse[/b], offline, and look at the illustrations made for each \
 verse. Reading and looking are free.
@@ -25,7 +27,7 @@ from a phone wallet or Cash App.
 (move it with [b]verselight session export[/b])."""
 
 
-class OnboardingScreen(ModalScreen[str]):
+class OnboardingScreen(QuietRepaints, ModalScreen[str]):
     """Dismisses with "buy" or "browse"."""
 
     CSS_PATH = "dialogs.tcss"

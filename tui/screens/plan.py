@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from core.bible.references import VerseRef
 from core.plans import BUILT_IN, ActivePlan, PlanDay, PlanError, ReadingPlans, built_in
+from tui.screens.quiet_repaints import QuietRepaints
 
 KEYS = "[b]Enter[/b] read  [b]d[/b] done  [b]c[/b] catch up  [b]s[/b] shift  [b]Esc[/b] close"
 KEYS_NO_PLAN = "[b]\u2191\u2193[/b] choose  [b]Enter[/b] start this plan  [b]Esc[/b] close"
@@ -37,7 +38,7 @@ def progress_line(plan: ActivePlan) -> str:
     )
 
 
-class PlanScreen(ModalScreen[VerseRef | None]):
+class PlanScreen(QuietRepaints, ModalScreen[VerseRef | None]):
     """Dismisses with the start of the reading chosen, or None."""
 
     CSS_PATH = ["dialogs.tcss", "plan.tcss"]

@@ -28,6 +28,7 @@ from core.context import Context
 from core.marks import Marks, MarksError, VerseMarks
 from core.user_data import UserDataError
 from tui.messages import CreditsChanged, IllustrationSaved
+from tui.screens.quiet_repaints import QuietRepaints
 from tui.widgets.chapter_view import ChapterView, Partner
 from tui.widgets.credits_badge import CreditsBadge
 from tui.widgets.image_pane import ImagePane
@@ -52,7 +53,7 @@ NARROW = 100
 """Below this width the illustrations pane takes a fixed, smaller width."""
 
 
-class ReaderScreen(Screen[None]):
+class ReaderScreen(QuietRepaints, Screen[None]):
     CSS_PATH = "reader.tcss"
     AUTO_FOCUS = ""
 

@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 from core.bible.library import BadQuery, SearchOrder, SearchResults, Verse
 from core.bible.references import VerseRef
 from core.context import Context
+from tui.screens.quiet_repaints import QuietRepaints
 
 PAGE = 200
 """Results listed at once; more than that and the reader is asked to add words."""
@@ -44,7 +45,7 @@ _ORDER_KEYS = {"relevance": "Bible order", "bible": "best first"}
 """What the order key switches to, from each order."""
 
 
-class SearchScreen(ModalScreen[VerseRef | None]):
+class SearchScreen(QuietRepaints, ModalScreen[VerseRef | None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),

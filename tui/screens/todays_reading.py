@@ -12,9 +12,10 @@ from textual.widgets import Button, Label, Static
 
 from core.plans import ActivePlan
 from tui.screens.plan import progress_line
+from tui.screens.quiet_repaints import QuietRepaints
 
 
-class TodaysReadingScreen(ModalScreen[str]):
+class TodaysReadingScreen(QuietRepaints, ModalScreen[str]):
     """Dismisses with "read" (go to the first reading), "plan" (open the plan) or "later"."""
 
     CSS_PATH = "dialogs.tcss"

@@ -15,6 +15,7 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.context import Context
+from tui.screens.quiet_repaints import QuietRepaints
 
 if TYPE_CHECKING:
     from core.services import Services
@@ -31,7 +32,7 @@ class Beside:
     translation: str | None
 
 
-class TranslationsScreen(ModalScreen[str | Beside | None]):
+class TranslationsScreen(QuietRepaints, ModalScreen[str | Beside | None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),

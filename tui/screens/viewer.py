@@ -34,6 +34,7 @@ from core.bible.references import VerseRef
 from core.generation.gallery import ExportError, Gallery, Illustration, LedgerError
 from core.generation.labels import SKETCH_LABEL
 from tui.image_support import PictureError, pictures
+from tui.screens.quiet_repaints import QuietRepaints
 from tui.widgets.image_pane import Picture
 
 log = logging.getLogger("verselight.tui.viewer")
@@ -50,7 +51,7 @@ def export_name(illustration: Illustration) -> str:
     return f"{slug}-{illustration.short_id}.png"
 
 
-class ViewerScreen(Screen[None]):
+class ViewerScreen(QuietRepaints, Screen[None]):
     """Pages through ``gallery.for_verse(ref)``; ``start_id`` picks the first one shown."""
 
     CSS_PATH = "viewer.tcss"
@@ -272,7 +273,7 @@ class RecordView(Widget):
         return len(self.lines(width))
 
 
-class ExportScreen(ModalScreen[Path | None]):
+class ExportScreen(QuietRepaints, ModalScreen[Path | None]):
     """Asks where to save a copy; stays open with the reason when the export is refused."""
 
     CSS_PATH = "dialogs.tcss"

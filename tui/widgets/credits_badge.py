@@ -32,14 +32,24 @@ class CreditsBadge(Static):
     class Pressed(Message):
         """The reader clicked the badge: offer to buy credits."""
 
+    _shown: str | None = None
+
     def show_pending(self) -> None:
         """Until the account is open (just after the reader's first frame)."""
+        self._shown = PENDING
         self.update(PENDING)
         self.set_classes("-pending")
 
     def show(self, state: AccountState | None) -> None:
-        self.update(badge_text(state))
+        """Asked at every ledger change the reader notices, most of which leave the badge as
+        it was: then it is not touched, as a repaint would lay out the screen again, and
+        under a dialog send a whole column of the dialog once more."""
+        text = badge_text(state)
         tier = "unavailable" if state is None else state.tier.name.lower()
+        if text == self._shown and self.has_class(f"-{tier}"):
+            return
+        self._shown = text
+        self.update(text)
         self.set_classes(f"-{tier}")
 
     def on_click(self, event: Click) -> None:
