@@ -29,7 +29,7 @@ from core.marks import Marks, MarksError, VerseMarks
 from core.user_data import UserDataError
 from tui.messages import CreditsChanged, IllustrationSaved
 from tui.screens.quiet_repaints import QuietRepaints
-from tui.widgets.chapter_view import ChapterView, Partner
+from tui.widgets.chapter_view import ChapterView, Partner, Prepared
 from tui.widgets.credits_badge import CreditsBadge
 from tui.widgets.image_pane import ImagePane
 from tui.widgets.navigator import Navigator
@@ -109,6 +109,8 @@ class ReaderScreen(QuietRepaints, Screen[None]):
         self.marks = marks or _no_marks
         """Opens the session's marks on first use (None: no session, or unusable)."""
         self._user_marks: dict[int, VerseMarks] = {}
+        self._next: Prepared | None = None
+        """The next chapter, made ready after the last chapter change was painted."""
         """The reader's marks on the chapter shown, by verse."""
         self.credits_pending = credits_pending
         """True until the app opened the account and the gallery (just after the first
@@ -262,8 +264,14 @@ class ReaderScreen(QuietRepaints, Screen[None]):
         user_marks = None
         if not view.shows(self.translation, ref, self.beside):
             self._user_marks = user_marks = self._read_user_marks(ref)
+            prepared, self._next = self._next, None
             await view.show_chapter(
-                self.translation, verses, user_marks, self._partner(ref), verse=ref.verse
+                self.translation,
+                verses,
+                user_marks,
+                self._partner(ref),
+                verse=ref.verse,
+                prepared=prepared,
             )
             if self._navigator is not None and self.has_class("-with-navigator"):
                 # A hidden tree follows when it is shown: moving it now would repaint its
@@ -278,6 +286,29 @@ class ReaderScreen(QuietRepaints, Screen[None]):
         both = f"{self.translation} | {self.beside}" if self.beside else self.translation
         self.query_one(ReaderHeader).show(chapter, both)
         self.query_one(ImagePane).show_verse(ref)
+
+    def on_chapter_view_settled(self) -> None:
+        """Read, align and count the next chapter while this one is read: pressing the key
+        for it then costs only the painting (``ChapterView.show_chapter`` checks that it is
+        still that chapter, with the same marks, at the same width)."""
+        following = navigation.next_chapter(self.ref, self.versification)
+        if following is None or not self.is_attached:
+            return
+        view = self.query_one(ChapterView)
+        key = (self.translation, self.beside, following.book, following.chapter)
+        if self._next is not None and self._next.key == key and view.fits(self._next):
+            return  # ready already (the view settled again after a change of marks)
+        try:
+            verses = self.ctx.library.chapter(self.translation, following.book, following.chapter)
+            self._next = view.prepare(
+                self.translation,
+                verses,
+                self._read_user_marks(following),
+                self._partner(following),
+            )
+        except Exception as exc:  # only a head start: the key reads it again, and says why
+            log.debug("Could not prepare %s: %s", following, exc)
+            self._next = None
 
     def _partner(self, ref: VerseRef) -> Partner | None:
         """What goes beside the chapter of ``ref``: the other translation's text of it."""

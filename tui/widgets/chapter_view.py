@@ -22,6 +22,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -89,7 +90,25 @@ class _Row:
     """What it says, with its marks and styles (built when it is first wrapped)."""
 
 
+@dataclass
+class Prepared:
+    """A chapter made ready before it is asked for (``ChapterView.prepare``): its rows and
+    each row's height at the width the view had then."""
+
+    key: tuple[str, str | None, int, int]
+    verses: list[Verse]
+    partner: Partner | None
+    marks: Mapping[int, VerseMarks]
+    rows: list[_Row]
+    width: int
+    """The view's text width the heights were counted for."""
+
+
 class ChapterView(ScrollView, can_focus=False):
+    class Settled(Message):
+        """A new chapter's first frame is painted and the rest of it wrapped: the time to
+        get ready for the next key."""
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "chapter-view--title",
         "chapter-view--heads",
@@ -135,6 +154,34 @@ class ChapterView(ScrollView, can_focus=False):
     def shows(self, translation: str, ref: VerseRef, beside: str | None = None) -> bool:
         return self._chapter == (translation, beside, ref.book, ref.chapter)
 
+    def prepare(
+        self,
+        translation: str,
+        verses: list[Verse],
+        marks: Mapping[int, VerseMarks] | None = None,
+        partner: Partner | None = None,
+    ) -> Prepared | None:
+        """The chapter ``show_chapter`` would show, with its verses aligned and counted at the
+        view's width now: the reader prepares the next chapter while nobody is pressing a key,
+        and showing it then costs only the painting. None before the view has a width."""
+        if not verses or self._full_width() <= 0:
+            return None
+        marks = marks or {}
+        width = self._prepared_width()
+        rows = self._new_rows(verses, marks, partner)
+        for row in rows:
+            self._measure(row, width, partner)
+        first = verses[0].ref
+        key = (translation, partner.id if partner else None, first.book, first.chapter)
+        return Prepared(key, verses, partner, marks, rows, width)
+
+    def fits(self, prepared: Prepared) -> bool:
+        """Whether ``prepared`` was counted for the view's width now."""
+        return prepared.width == self._prepared_width()
+
+    def _prepared_width(self) -> int:
+        return self._text_width(max(1, self._full_width() - self._bar_width()))
+
     async def show_chapter(
         self,
         translation: str,
@@ -142,10 +189,12 @@ class ChapterView(ScrollView, can_focus=False):
         marks: Mapping[int, VerseMarks] | None = None,
         partner: Partner | None = None,
         verse: int = 1,
+        prepared: Prepared | None = None,
     ) -> None:
         """Replace the text with a chapter (``verses`` in order, all from one chapter), to be
         read from ``verse``, with the reader's ``marks`` by verse number, and ``partner``'s
-        text of it beside it, verse by verse."""
+        text of it beside it, verse by verse. ``prepared`` (from ``prepare``) is used when
+        it is this chapter, with these marks, at this width."""
         marks = marks or {}
         first = verses[0].ref if verses else None
         beside = partner.id if partner else None
@@ -153,25 +202,41 @@ class ChapterView(ScrollView, can_focus=False):
         self._title = f"{first.book_info.name} {first.chapter}" if first else ""
         self._partner = partner
         self._heads = None
-        if partner is None:
-            self._rows = [_Row(v, None, marks.get(v.ref.verse, NO_MARKS)) for v in verses]
-        else:
-            from core.bible.compare import align
+        if partner is not None:
             from tui.widgets.verse_pair import column_heads
 
             self._heads = column_heads(
                 partner.left_name, partner.id, partner.name, bool(partner.verses)
             )
-            self._rows = [
-                _Row(p.left or Verse(p.ref, ""), p, marks.get(p.ref.verse, NO_MARKS))
-                for p in align(verses, partner.verses)
-            ]
+        counted = (
+            prepared is not None
+            and prepared.key == self._chapter
+            and prepared.verses == verses
+            and prepared.partner == partner
+            and prepared.marks == marks
+        )
+        self._rows = (
+            prepared.rows if prepared and counted else self._new_rows(verses, marks, partner)
+        )
         self._index = {row.verse.ref.verse: i for i, row in enumerate(self._rows)}
         self._current = None
         self._fresh = self._jumped = True
-        self._wrap()
+        self._wrap(counted=prepared.width if prepared and counted else None)
         self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self.refresh()
+
+    @staticmethod
+    def _new_rows(
+        verses: list[Verse], marks: Mapping[int, VerseMarks], partner: Partner | None
+    ) -> list[_Row]:
+        if partner is None:
+            return [_Row(v, None, marks.get(v.ref.verse, NO_MARKS)) for v in verses]
+        from core.bible.compare import align
+
+        return [
+            _Row(p.left or Verse(p.ref, ""), p, marks.get(p.ref.verse, NO_MARKS))
+            for p in align(verses, partner.verses)
+        ]
 
     def set_marks(self, marks: Mapping[int, VerseMarks]) -> None:
         """The reader's marks changed (one verse, usually): show them as they are now."""
@@ -182,7 +247,7 @@ class ChapterView(ScrollView, can_focus=False):
                 row.marks = now
                 row.content = row.lines = None
                 if self._width:
-                    self._measure(row, self._text_width(self._width))
+                    self._measure(row, self._text_width(self._width), self._partner)
                 changed = True
         if changed:
             self._counted = True
@@ -253,24 +318,26 @@ class ChapterView(ScrollView, can_focus=False):
         """A verse's text leaves a cell for its gutter and one at its right."""
         return max(1, width - 2)
 
-    def _wrap(self) -> None:
+    def _bar_width(self) -> int:
+        """The cells a scroll bar takes when the chapter does not fit."""
+        return self.styles.scrollbar_size_vertical if self.styles.overflow_y == "auto" else 0
+
+    def _wrap(self, counted: int | None = None) -> None:
         """Wrap the chapter for the view's width: for the width left by a scroll bar, and
-        again for the full width when it all fits without one."""
+        again for the full width when it all fits without one. ``counted``: the text width
+        the rows' heights were already counted for (a prepared chapter)."""
         full = self._full_width()
         if full <= 0:
             self._width = 0
             self._painted.clear()
             return
         height = self.size.height
-        bar = self.styles.scrollbar_size_vertical
-        if self.styles.overflow_y == "auto":
-            self._wrap_for(max(1, full - bar))
-            if self._starts and self._total() <= height:
-                self._wrap_for(full)
-        else:
+        bar = self._bar_width()
+        self._wrap_for(max(1, full - bar), counted)
+        if bar and self._starts and self._total() <= height:
             self._wrap_for(full)
 
-    def _wrap_for(self, width: int) -> None:
+    def _wrap_for(self, width: int, counted: int | None = None) -> None:
         self._width = width
         text_width = self._text_width(width)
         head: list[tuple[Strip, str | None]] = []
@@ -285,13 +352,14 @@ class ChapterView(ScrollView, can_focus=False):
                 head.append((Strip.join([Strip.blank(1), strip, Strip.blank(1)]), "heads"))
             head.append((blank, None))
         self._head = head
-        for row in self._rows:
-            row.lines = None
-            self._measure(row, text_width)
+        if counted != text_width:
+            for row in self._rows:
+                row.lines = None
+                self._measure(row, text_width, self._partner)
         self._counted = True
         self._place()
 
-    def _measure(self, row: _Row, width: int) -> None:
+    def _measure(self, row: _Row, width: int, partner: Partner | None) -> None:
         """Count the lines ``row`` takes at ``width`` from its words (building its text and
         wrapping it only when counting cannot tell)."""
         if row.pair is None:
@@ -302,10 +370,10 @@ class ChapterView(ScrollView, can_focus=False):
             pair = row.pair
             left = verse_plain(pair.left, row.marks) if pair.left else ""
             right = verse_plain(pair.right) if pair.right else ""
-            assert self._partner is not None
-            height = pair_height(left, right, self._partner.id, width)
+            assert partner is not None
+            height = pair_height(left, right, partner.id, width)
         if height is None:
-            row.lines = self._strips(self._content(row), width)
+            row.lines = self._strips(self._content(row, partner), width)
             height = len(row.lines)
         row.height = max(height, 1)
 
@@ -313,7 +381,9 @@ class ChapterView(ScrollView, can_focus=False):
         """Row ``i``'s lines, wrapped now if they were only counted so far."""
         row = self._rows[i]
         if row.lines is None:
-            row.lines = self._strips(self._content(row), self._text_width(self._width))
+            row.lines = self._strips(
+                self._content(row, self._partner), self._text_width(self._width)
+            )
             if len(row.lines) != row.height:
                 # Counted wrong (never seen): the wrapped lines are what shows.
                 row.height = len(row.lines)
@@ -327,13 +397,15 @@ class ChapterView(ScrollView, can_focus=False):
         if self._width and not self._counted:
             for i in range(len(self._rows)):
                 self._lines(i)
+            self.post_message(self.Settled())
 
-    def _content(self, row: _Row) -> Text | Beside:
+    def _content(self, row: _Row, partner: Partner | None) -> Text | Beside:
         if row.content is None:
-            row.content = self._build(row)
+            row.content = self._build(row, partner)
         return row.content
 
-    def _build(self, row: _Row) -> Text | Beside:
+    @staticmethod
+    def _build(row: _Row, partner: Partner | None) -> Text | Beside:
         if row.pair is None:
             return verse_text(row.verse, row.marks)
         from tui.widgets.verse_pair import Beside
@@ -342,8 +414,8 @@ class ChapterView(ScrollView, can_focus=False):
         pair = row.pair
         left = verse_text(pair.left, row.marks) if pair.left else Text()
         right = verse_text(pair.right) if pair.right else Text()
-        assert self._partner is not None
-        return Beside(left, right, self._partner.id)
+        assert partner is not None
+        return Beside(left, right, partner.id)
 
     def _strips(self, content: Text | Beside, width: int) -> list[Strip]:
         """``content`` wrapped to ``width`` (a text as Textual wraps a ``Static``'s), padded."""
