@@ -109,9 +109,9 @@ class ReaderScreen(QuietRepaints, Screen[None]):
         self.marks = marks or _no_marks
         """Opens the session's marks on first use (None: no session, or unusable)."""
         self._user_marks: dict[int, VerseMarks] = {}
+        """The reader's marks on the chapter shown, by verse."""
         self._next: Prepared | None = None
         """The next chapter, made ready after the last chapter change was painted."""
-        """The reader's marks on the chapter shown, by verse."""
         self.credits_pending = credits_pending
         """True until the app opened the account and the gallery (just after the first
         frame; ``credits_opened``): until then the badge and the pane say they are coming."""
